@@ -1,0 +1,66 @@
+//! The command line: one binary, several roles.
+
+use std::net::SocketAddr;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "gumdash",
+    version,
+    about = "A self-hosted dashboard for Gumroad creators"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the dashboard (configuration from environment variables; see README).
+    Serve,
+    /// Apply database migrations to DATABASE_URL, then exit.
+    Migrate,
+    /// Run the Gumroad simulator alone: OAuth provider, API v2 and test controls under /_sim/.
+    Sim(SimArgs),
+    /// Run the simulator and the dashboard wired together, with seeded creators. No setup needed.
+    Demo(DemoArgs),
+    /// Print fresh values for GUMDASH_TOKEN_KEYS and GUMDASH_SESSION_KEY.
+    Keygen,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SimArgs {
+    /// Address to listen on.
+    #[arg(
+        long,
+        default_value = "127.0.0.1:9090",
+        env = "GUMROAD_SIM_LISTEN_ADDR"
+    )]
+    pub listen: SocketAddr,
+    /// Seed for the generated creators (same seed, same data).
+    #[arg(long, default_value_t = 42, env = "GUMROAD_SIM_SEED")]
+    pub seed: u64,
+    /// Number of seeded creators.
+    #[arg(long, default_value_t = 3)]
+    pub creators: usize,
+    /// Redirect URI(s) registered for the simulator's OAuth app.
+    #[arg(
+        long = "redirect-uri",
+        default_value = "http://127.0.0.1:8080/auth/gumroad/callback"
+    )]
+    pub redirect_uris: Vec<String>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct DemoArgs {
+    /// Port for the dashboard.
+    #[arg(long, default_value_t = 8080)]
+    pub port: u16,
+    /// Port for the Gumroad simulator.
+    #[arg(long, default_value_t = 9090)]
+    pub sim_port: u16,
+    /// Seed for the simulator's data.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+}

@@ -1,0 +1,313 @@
+//! Typed settings, read from the environment in one place.
+//!
+//! `Settings::from_lookup` takes any `name -> value` function so tests can check every error without
+//! touching the process environment. Every bad or missing variable is reported at once, by name.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::str::FromStr;
+use std::time::Duration;
+
+use actix_web::cookie::Key;
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use secrecy::SecretString;
+use sqlx::postgres::PgConnectOptions;
+use url::Url;
+
+use crate::vault::KeyRing;
+
+pub const DEFAULT_OAUTH_URL: &str = "https://gumroad.com/oauth";
+pub const DEFAULT_API_URL: &str = "https://api.gumroad.com/v2";
+pub const DEFAULT_SCOPES: &str = "view_profile edit_products view_sales";
+const MIN_SESSION_KEY_LEN: usize = 64;
+
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub listen_addr: SocketAddr,
+    /// Where browsers reach this instance; the OAuth redirect URI is derived from it.
+    pub public_url: Url,
+    pub database: PgConnectOptions,
+    pub gumroad: GumroadSettings,
+    pub token_keys: KeyRing,
+    pub session_key: SessionKey,
+    /// Gumroad numeric user ids (the `id` of `/v2/user`) of the operators.
+    pub admin_gumroad_ids: Vec<String>,
+    pub log_format: LogFormat,
+}
+
+impl Settings {
+    /// Session cookies get the `Secure` flag whenever browsers reach us over https.
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.scheme() == "https"
+    }
+
+    pub fn redirect_uri(&self) -> Url {
+        self.public_url
+            .join("auth/gumroad/callback")
+            .expect("a base URL joins a relative path")
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct GumroadSettings {
+    pub client_id: String,
+    pub client_secret: SecretString,
+    pub oauth_url: Url,
+    pub api_url: Url,
+    pub scopes: Vec<String>,
+    pub timeout: Duration,
+    /// First back-off before retrying a read; doubles each attempt, with jitter.
+    pub retry_base_delay: Duration,
+    pub max_read_attempts: u32,
+}
+
+/// The session cookie signing key, at least 64 bytes (actix's `Key::from` panics below that).
+#[derive(Clone)]
+pub struct SessionKey(pub Key);
+
+impl fmt::Debug for SessionKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SessionKey([REDACTED])")
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+/// One bad or missing variable, with what is wrong and what to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VariableError {
+    pub variable: &'static str,
+    pub problem: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct ConfigError(pub Vec<VariableError>);
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "gumdash cannot start; fix these environment variables:")?;
+        for error in &self.0 {
+            writeln!(f, "  {}: {}", error.variable, error.problem)?;
+        }
+        write!(
+            f,
+            "See README.md (Configuration) and .env.example; `gumdash keygen` prints fresh keys."
+        )
+    }
+}
+
+impl ConfigError {
+    pub fn mentions(&self, variable: &str) -> bool {
+        self.0.iter().any(|e| e.variable == variable)
+    }
+}
+
+/// Reads variables and remembers every problem, so one run reports all of them.
+struct Reader<'a> {
+    lookup: &'a dyn Fn(&str) -> Option<String>,
+    errors: Vec<VariableError>,
+}
+
+impl Reader<'_> {
+    fn raw(&self, variable: &str) -> Option<String> {
+        (self.lookup)(variable).filter(|v| !v.trim().is_empty())
+    }
+
+    fn fail(&mut self, variable: &'static str, problem: impl Into<String>) {
+        self.errors.push(VariableError {
+            variable,
+            problem: problem.into(),
+        });
+    }
+
+    fn required<T>(
+        &mut self,
+        variable: &'static str,
+        parse: impl FnOnce(&str) -> Result<T, String>,
+    ) -> Option<T> {
+        match self.raw(variable) {
+            Some(value) => self.parsed(variable, &value, parse),
+            None => {
+                self.fail(variable, "is missing");
+                None
+            }
+        }
+    }
+
+    fn optional<T>(
+        &mut self,
+        variable: &'static str,
+        default: &str,
+        parse: impl FnOnce(&str) -> Result<T, String>,
+    ) -> Option<T> {
+        let value = self.raw(variable).unwrap_or_else(|| default.to_owned());
+        self.parsed(variable, &value, parse)
+    }
+
+    fn parsed<T>(
+        &mut self,
+        variable: &'static str,
+        value: &str,
+        parse: impl FnOnce(&str) -> Result<T, String>,
+    ) -> Option<T> {
+        match parse(value.trim()) {
+            Ok(parsed) => Some(parsed),
+            Err(problem) => {
+                self.fail(variable, problem);
+                None
+            }
+        }
+    }
+}
+
+impl Settings {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let vars: HashMap<String, String> = std::env::vars().collect();
+        Self::from_lookup(&|name| vars.get(name).cloned())
+    }
+
+    pub fn from_lookup(lookup: &dyn Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let mut r = Reader {
+            lookup,
+            errors: Vec::new(),
+        };
+        let listen_addr = r.optional("GUMDASH_LISTEN_ADDR", "127.0.0.1:8080", parse_socket_addr);
+        let public_url = r.required("GUMDASH_PUBLIC_URL", parse_base_url);
+        let database = r.required("DATABASE_URL", parse_database_url);
+        let client_id = r.required("GUMROAD_CLIENT_ID", |v| Ok(v.to_owned()));
+        // Gumroad accepts a blank secret for non-confidential apps, but every real app has one.
+        let client_secret = r.required("GUMROAD_CLIENT_SECRET", |v| {
+            Ok(SecretString::from(v.to_owned()))
+        });
+        let oauth_url = r.optional("GUMROAD_OAUTH_URL", DEFAULT_OAUTH_URL, parse_base_url);
+        let api_url = r.optional("GUMROAD_API_URL", DEFAULT_API_URL, parse_base_url);
+        let scopes = r.optional("GUMROAD_SCOPES", DEFAULT_SCOPES, parse_scopes);
+        let timeout = r.optional("GUMROAD_TIMEOUT_SECS", "10", parse_seconds);
+        let token_keys = r.required("GUMDASH_TOKEN_KEYS", |v| {
+            KeyRing::parse(v).map_err(|e| e.to_string())
+        });
+        let session_key = r.required("GUMDASH_SESSION_KEY", parse_session_key);
+        let admin_gumroad_ids = r.optional("GUMDASH_ADMIN_GUMROAD_IDS", "", parse_id_list);
+        let log_format = r.optional("LOG_FORMAT", "pretty", parse_log_format);
+
+        if !r.errors.is_empty() {
+            return Err(ConfigError(r.errors));
+        }
+        // Every `None` above pushed an error, so these unwraps cannot fail.
+        Ok(Self {
+            listen_addr: listen_addr.unwrap(),
+            public_url: public_url.unwrap(),
+            database: database.unwrap(),
+            gumroad: GumroadSettings {
+                client_id: client_id.unwrap(),
+                client_secret: client_secret.unwrap(),
+                oauth_url: oauth_url.unwrap(),
+                api_url: api_url.unwrap(),
+                scopes: scopes.unwrap(),
+                timeout: timeout.unwrap(),
+                retry_base_delay: Duration::from_millis(250),
+                max_read_attempts: 3,
+            },
+            token_keys: token_keys.unwrap(),
+            session_key: session_key.unwrap(),
+            admin_gumroad_ids: admin_gumroad_ids.unwrap(),
+            log_format: log_format.unwrap(),
+        })
+    }
+}
+
+fn parse_socket_addr(value: &str) -> Result<SocketAddr, String> {
+    SocketAddr::from_str(value)
+        .map_err(|_| format!("{value:?} is not an address like 127.0.0.1:8080"))
+}
+
+/// A base URL always ends with `/` so that `join("path")` appends instead of replacing the last segment.
+pub fn parse_base_url(value: &str) -> Result<Url, String> {
+    let with_slash = if value.ends_with('/') {
+        value.to_owned()
+    } else {
+        format!("{value}/")
+    };
+    let url = Url::parse(&with_slash).map_err(|e| format!("{value:?} is not a URL ({e})"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+        return Err(format!("{value:?} must be an http(s) URL with a host"));
+    }
+    Ok(url)
+}
+
+fn parse_database_url(value: &str) -> Result<PgConnectOptions, String> {
+    let problem = || "is not a PostgreSQL URL like postgres://user@host:5432/gumdash".to_owned();
+    // sqlx parses any scheme; a mysql:// URL would only fail later, at the first query.
+    if !(value.starts_with("postgres://") || value.starts_with("postgresql://")) {
+        return Err(problem());
+    }
+    PgConnectOptions::from_str(value).map_err(|_| problem())
+}
+
+fn parse_scopes(value: &str) -> Result<Vec<String>, String> {
+    let scopes: Vec<String> = value.split_whitespace().map(str::to_owned).collect();
+    if scopes.is_empty() {
+        return Err("needs at least one scope".into());
+    }
+    Ok(scopes)
+}
+
+fn parse_seconds(value: &str) -> Result<Duration, String> {
+    match value.parse::<u64>() {
+        Ok(secs) if (1..=300).contains(&secs) => Ok(Duration::from_secs(secs)),
+        _ => Err(format!(
+            "{value:?} must be a whole number of seconds from 1 to 300"
+        )),
+    }
+}
+
+fn parse_session_key(value: &str) -> Result<SessionKey, String> {
+    let bytes = BASE64
+        .decode(value)
+        .map_err(|_| "must be base64 (`gumdash keygen` prints one)".to_owned())?;
+    if bytes.len() < MIN_SESSION_KEY_LEN {
+        return Err(format!(
+            "is {} bytes long; it must be base64 of at least {MIN_SESSION_KEY_LEN} random bytes",
+            bytes.len()
+        ));
+    }
+    Key::try_from(bytes.as_slice())
+        .map(SessionKey)
+        .map_err(|e| e.to_string())
+}
+
+fn parse_id_list(value: &str) -> Result<Vec<String>, String> {
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|id| !id.is_empty())
+        .map(|id| {
+            if id.chars().all(|c| c.is_ascii_digit()) {
+                Ok(id.to_owned())
+            } else {
+                Err(format!(
+                    "{id:?} is not a Gumroad numeric user id (the `id` field of /v2/user)"
+                ))
+            }
+        })
+        .collect()
+}
+
+fn parse_log_format(value: &str) -> Result<LogFormat, String> {
+    match value.to_ascii_lowercase().as_str() {
+        "pretty" | "text" => Ok(LogFormat::Pretty),
+        "json" => Ok(LogFormat::Json),
+        _ => Err(format!("{value:?} must be `json` or `pretty`")),
+    }
+}
+
+/// Fresh random secrets for a new instance (`gumdash keygen`) and for the demo.
+pub fn generate_session_key() -> String {
+    BASE64.encode(Key::generate().master())
+}

@@ -1,0 +1,5 @@
+//! Domain types that parse instead of validate. No I/O here.
+
+mod tenant;
+
+pub use tenant::{CreatorState, TenantId};

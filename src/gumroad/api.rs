@@ -1,0 +1,273 @@
+use std::time::Duration;
+
+use rand::Rng as _;
+use reqwest::{Method, StatusCode};
+use secrecy::{ExposeSecret, SecretString};
+use serde::de::DeserializeOwned;
+use url::Url;
+
+use super::error::GumroadError;
+use super::user::User;
+
+/// How often and how patiently to repeat a failed call.
+#[derive(Clone, Copy, Debug)]
+pub struct RetryPolicy {
+    /// Attempts in all, including the first.
+    pub max_attempts: u32,
+    /// The first pause; it doubles each attempt, plus up to the same again as jitter so that the
+    /// creators sharing one instance (and one IP, which Gumroad rate-limits) do not retry in step.
+    pub base_delay: Duration,
+}
+
+impl RetryPolicy {
+    fn delay_before(&self, attempt: u32) -> Duration {
+        let backoff = self.base_delay * 2u32.saturating_pow(attempt.saturating_sub(1));
+        let jitter_ms = rand::rng().random_range(0..=backoff.as_millis() as u64);
+        backoff + Duration::from_millis(jitter_ms)
+    }
+}
+
+/// Calls the Gumroad API v2 with one creator's token. The base URL is configuration.
+#[derive(Clone, Debug)]
+pub struct ApiClient {
+    http: reqwest::Client,
+    base: Url,
+    retry: RetryPolicy,
+}
+
+impl ApiClient {
+    pub fn new(http: reqwest::Client, base: Url, retry: RetryPolicy) -> Self {
+        Self { http, base, retry }
+    }
+
+    /// `GET /user`: the creator's profile.
+    pub async fn user(&self, token: &SecretString) -> Result<User, GumroadError> {
+        self.read(token, &["user"], "user").await
+    }
+
+    /// A read, repeated on 429, 5xx, timeouts and connection failures (bounded, with back-off).
+    #[tracing::instrument(name = "gumroad.read", skip_all, fields(path = %segments.join("/")))]
+    async fn read<T: DeserializeOwned>(
+        &self,
+        token: &SecretString,
+        segments: &[&str],
+        key: &str,
+    ) -> Result<T, GumroadError> {
+        let mut attempt = 1;
+        loop {
+            match self.send_once(Method::GET, token, segments).await {
+                Ok(body) => return unwrap_envelope(body, key),
+                Err(error) if error.is_transient() && attempt < self.retry.max_attempts => {
+                    let pause = self.retry.delay_before(attempt);
+                    tracing::warn!(%error, attempt, ?pause, "Gumroad read failed; retrying");
+                    tokio::time::sleep(pause).await;
+                    attempt += 1;
+                }
+                Err(error) => return Err(error),
+            }
+        }
+    }
+
+    fn endpoint(&self, segments: &[&str]) -> Url {
+        let mut url = self.base.clone();
+        {
+            // Base URLs end with '/': drop that empty segment, then push ours percent-encoded.
+            let mut path = url
+                .path_segments_mut()
+                .expect("an http(s) base URL has path segments");
+            path.pop_if_empty();
+            path.extend(segments);
+        }
+        url
+    }
+
+    async fn send_once(
+        &self,
+        method: Method,
+        token: &SecretString,
+        segments: &[&str],
+    ) -> Result<serde_json::Value, GumroadError> {
+        let response = self
+            .http
+            .request(method, self.endpoint(segments))
+            .bearer_auth(token.expose_secret())
+            .header(reqwest::header::ACCEPT, "application/json")
+            .send()
+            .await?;
+        let status = response.status();
+        let body = response.bytes().await?;
+        classify(status, &body)
+    }
+}
+
+/// Turns a status and body into JSON or the error a creator or operator can act on.
+fn classify(status: StatusCode, body: &[u8]) -> Result<serde_json::Value, GumroadError> {
+    let json = serde_json::from_slice::<serde_json::Value>(body).ok();
+    match status.as_u16() {
+        200..=299 => json.ok_or_else(|| GumroadError::Malformed {
+            detail: format!("HTTP {status} with a body that is not JSON"),
+        }),
+        401 => Err(GumroadError::Unauthorized),
+        403 => Err(GumroadError::MissingScope),
+        404 => Err(GumroadError::NotFound {
+            message: json
+                .as_ref()
+                .and_then(message_of)
+                .unwrap_or_else(|| "Not found".into()),
+        }),
+        429 => Err(GumroadError::RateLimited),
+        400..=499 => Err(GumroadError::Rejected {
+            message: json
+                .as_ref()
+                .and_then(message_of)
+                .unwrap_or_else(|| format!("Gumroad refused the request (HTTP {status})")),
+        }),
+        500..=599 => Err(GumroadError::Server {
+            status: status.as_u16(),
+        }),
+        _ => Err(GumroadError::Malformed {
+            detail: format!("unexpected HTTP status {status}"),
+        }),
+    }
+}
+
+/// Gumroad's error texts live under `message`, `error` or `error_message` depending on the route.
+fn message_of(json: &serde_json::Value) -> Option<String> {
+    ["message", "error", "error_message"]
+        .iter()
+        .find_map(|key| json.get(key)?.as_str().map(str::to_owned))
+}
+
+/// `{"success": true, "<key>": …}` → the value under key; `{"success": false, "message": …}` → an error.
+fn unwrap_envelope<T: DeserializeOwned>(
+    mut body: serde_json::Value,
+    key: &str,
+) -> Result<T, GumroadError> {
+    let success = match body.get("success") {
+        Some(serde_json::Value::Bool(b)) => *b,
+        Some(serde_json::Value::String(s)) => s == "true",
+        _ => false,
+    };
+    if !success {
+        let message =
+            message_of(&body).unwrap_or_else(|| "Gumroad did not say what went wrong.".into());
+        return Err(if message.to_ascii_lowercase().contains("not found") {
+            GumroadError::NotFound { message }
+        } else {
+            GumroadError::Rejected { message }
+        });
+    }
+    let value = body
+        .get_mut(key)
+        .map(serde_json::Value::take)
+        .ok_or_else(|| GumroadError::Malformed {
+            detail: format!("the answer has no `{key}`"),
+        })?;
+    serde_json::from_value(value).map_err(|e| GumroadError::Malformed {
+        detail: format!("`{key}` did not have the expected shape: {e}"),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn success_false_with_http_200_is_an_error_carrying_gumroads_message() {
+        let body = br#"{"success": false, "message": "The product was not found."}"#;
+        let json = classify(StatusCode::OK, body).unwrap();
+        let err = unwrap_envelope::<serde_json::Value>(json, "product").unwrap_err();
+        assert_eq!(
+            err,
+            GumroadError::NotFound {
+                message: "The product was not found.".into()
+            }
+        );
+        let body = br#"{"success": false, "message": "Discount code must be unique."}"#;
+        let json = classify(StatusCode::OK, body).unwrap();
+        assert!(matches!(
+            unwrap_envelope::<serde_json::Value>(json, "offer_code"),
+            Err(GumroadError::Rejected { message }) if message == "Discount code must be unique."
+        ));
+    }
+
+    #[test]
+    fn statuses_map_to_errors_whatever_the_body() {
+        assert_eq!(
+            classify(StatusCode::UNAUTHORIZED, b""),
+            Err(GumroadError::Unauthorized)
+        );
+        assert_eq!(
+            classify(StatusCode::FORBIDDEN, b""),
+            Err(GumroadError::MissingScope)
+        );
+        assert_eq!(
+            classify(StatusCode::TOO_MANY_REQUESTS, b"Retry later\n"),
+            Err(GumroadError::RateLimited)
+        );
+        assert_eq!(
+            classify(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                b"<html>We're sorry</html>"
+            ),
+            Err(GumroadError::Server { status: 500 })
+        );
+        assert!(matches!(
+            classify(
+                StatusCode::NOT_FOUND,
+                b"<html>The page you were looking for doesn't exist</html>"
+            ),
+            Err(GumroadError::NotFound { .. })
+        ));
+        assert!(matches!(
+            classify(StatusCode::BAD_REQUEST, br#"{"status":400,"error":"Invalid page_key."}"#),
+            Err(GumroadError::Rejected { message }) if message == "Invalid page_key."
+        ));
+    }
+
+    #[test]
+    fn a_truncated_body_is_malformed_not_a_panic() {
+        assert!(matches!(
+            classify(StatusCode::OK, br#"{"success": true, "user": {"na"#),
+            Err(GumroadError::Malformed { .. })
+        ));
+        let json = classify(StatusCode::OK, br#"{"success": true}"#).unwrap();
+        assert!(matches!(
+            unwrap_envelope::<serde_json::Value>(json, "user"),
+            Err(GumroadError::Malformed { .. })
+        ));
+    }
+
+    #[test]
+    fn back_off_doubles_and_stays_within_twice_the_step() {
+        let policy = RetryPolicy {
+            max_attempts: 4,
+            base_delay: Duration::from_millis(100),
+        };
+        for (attempt, step) in [(1, 100), (2, 200), (3, 400)] {
+            let delay = policy.delay_before(attempt).as_millis() as u64;
+            assert!(
+                (step..=2 * step).contains(&delay),
+                "attempt {attempt}: {delay}"
+            );
+        }
+    }
+
+    #[test]
+    fn path_segments_are_escaped_and_appended_to_the_base() {
+        let client = ApiClient::new(
+            reqwest::Client::new(),
+            Url::parse("https://api.gumroad.com/v2/").unwrap(),
+            RetryPolicy {
+                max_attempts: 1,
+                base_delay: Duration::ZERO,
+            },
+        );
+        let url = client.endpoint(&["products", "A-m3CDDC5dlrSdKZp0RFhA==", "offer_codes"]);
+        assert_eq!(
+            url.as_str(),
+            "https://api.gumroad.com/v2/products/A-m3CDDC5dlrSdKZp0RFhA==/offer_codes"
+        );
+        assert_eq!(client.endpoint(&["a/b"]).path(), "/v2/a%2Fb");
+    }
+}

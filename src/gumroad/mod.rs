@@ -1,0 +1,28 @@
+//! The Gumroad API client: OAuth sign-in, typed and tolerant API calls, error mapping and retries.
+//!
+//! It knows nothing of our database. It must cope with anything the real Gumroad does (see
+//! `shared/gumroad/api-facts.md`): `success:false` with HTTP 200, empty 401/403 bodies, HTML 404/500,
+//! text/plain 429, numbers and booleans sent as strings, fields absent when null.
+
+mod api;
+mod de;
+mod error;
+mod oauth;
+mod user;
+
+pub use api::{ApiClient, RetryPolicy};
+pub use error::GumroadError;
+pub use oauth::{AuthorizeRequest, GrantedToken, OAuthClient, TokenError};
+pub use user::User;
+
+/// One HTTP client for every call to Gumroad: bounded timeouts, and no redirects (an OAuth token
+/// endpoint must not be followed somewhere else, and the API never redirects).
+pub fn http_client(timeout: std::time::Duration) -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(timeout)
+        .connect_timeout(timeout.min(std::time::Duration::from_secs(5)))
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("gumdash/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .expect("a reqwest client with only timeouts and a user agent builds")
+}

@@ -1,0 +1,77 @@
+use std::process::ExitCode;
+
+use clap::Parser as _;
+use gumdash::cli::{Cli, Command, SimArgs};
+use gumdash::config::{self, Settings};
+use gumdash::startup::Application;
+use gumdash::vault::KeyRing;
+use gumdash::{demo, sim, store, telemetry};
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    telemetry::init(telemetry::format_from_env(), std::io::stdout);
+    let outcome = match cli.command {
+        Command::Serve => serve().await,
+        Command::Migrate => migrate().await,
+        Command::Sim(args) => run_sim(args).await,
+        Command::Demo(args) => demo::run(args).await,
+        Command::Keygen => {
+            keygen();
+            Ok(())
+        }
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            // The message is written for a person: print it plainly, not as a log record.
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve() -> anyhow::Result<()> {
+    let settings = Settings::from_env()?;
+    let app = Application::build(settings).await?;
+    tracing::info!(port = app.port(), "gumdash is listening");
+    app.run_until_stopped().await?;
+    Ok(())
+}
+
+async fn migrate() -> anyhow::Result<()> {
+    let url = std::env::var("DATABASE_URL").map_err(|_| {
+        anyhow::anyhow!("DATABASE_URL is missing: set it to the database to migrate")
+    })?;
+    let options = url
+        .parse()
+        .map_err(|_| anyhow::anyhow!("DATABASE_URL is not a PostgreSQL URL"))?;
+    let pool = store::pool(options);
+    store::migrate(&pool).await?;
+    println!("migrations applied");
+    Ok(())
+}
+
+async fn run_sim(args: SimArgs) -> anyhow::Result<()> {
+    let listener = std::net::TcpListener::bind(args.listen)?;
+    let app = sim::SimApp::with_redirect_uris(args.seed, args.redirect_uris);
+    println!(
+        "Gumroad simulator on http://{}\n  OAuth app: GUMROAD_CLIENT_ID={} GUMROAD_CLIENT_SECRET={}",
+        args.listen, app.client_id, app.client_secret
+    );
+    let config = sim::SimConfig {
+        seed: args.seed,
+        creator_count: args.creators,
+        apps: vec![app],
+        ..sim::SimConfig::default()
+    };
+    let (server, _handle) = sim::start(config, listener)?;
+    server.await?;
+    Ok(())
+}
+
+fn keygen() {
+    let (_, token_keys) = KeyRing::generate("k1");
+    println!("GUMDASH_TOKEN_KEYS={token_keys}");
+    println!("GUMDASH_SESSION_KEY={}", config::generate_session_key());
+}

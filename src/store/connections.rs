@@ -1,0 +1,86 @@
+//! The creator's Gumroad connection: the access token, only ever in sealed form.
+
+use sqlx::{PgExecutor, PgPool};
+
+use crate::domain::TenantId;
+use crate::vault::Sealed;
+
+pub struct Connection {
+    pub token: Sealed,
+    pub scopes: String,
+}
+
+/// Replaces the creator's connection (a new sign-in gives a new token; the old one is forgotten).
+pub async fn save(
+    executor: impl PgExecutor<'_>,
+    tenant: TenantId,
+    token: &Sealed,
+    scopes: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO gumroad_connections (creator_id, token_ciphertext, key_id, format_version, scopes, last_ok_at)
+         VALUES ($1, $2, $3, $4, $5, now())
+         ON CONFLICT (creator_id) DO UPDATE SET
+             token_ciphertext = EXCLUDED.token_ciphertext,
+             key_id = EXCLUDED.key_id,
+             format_version = EXCLUDED.format_version,
+             scopes = EXCLUDED.scopes,
+             updated_at = now(),
+             last_ok_at = now(),
+             last_error = NULL",
+    )
+    .bind(tenant.get())
+    .bind(&token.ciphertext)
+    .bind(&token.key_id)
+    .bind(token.format_version)
+    .bind(scopes)
+    .execute(executor)
+    .await
+    .map(|_| ())
+}
+
+pub async fn load(pool: &PgPool, tenant: TenantId) -> Result<Option<Connection>, sqlx::Error> {
+    let row: Option<(Vec<u8>, String, i16, String)> = sqlx::query_as(
+        "SELECT token_ciphertext, key_id, format_version, scopes FROM gumroad_connections WHERE creator_id = $1",
+    )
+    .bind(tenant.get())
+    .fetch_optional(pool)
+    .await?;
+    Ok(
+        row.map(|(ciphertext, key_id, format_version, scopes)| Connection {
+            token: Sealed {
+                key_id,
+                format_version,
+                ciphertext,
+            },
+            scopes,
+        }),
+    )
+}
+
+pub async fn record_ok(pool: &PgPool, tenant: TenantId) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE gumroad_connections SET last_ok_at = now(), last_error = NULL WHERE creator_id = $1",
+    )
+    .bind(tenant.get())
+    .execute(pool)
+    .await
+    .map(|_| ())
+}
+
+/// `error` is a short description for the operator; it never contains the token.
+pub async fn record_error(pool: &PgPool, tenant: TenantId, error: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE gumroad_connections SET last_error = $2 WHERE creator_id = $1")
+        .bind(tenant.get())
+        .bind(error)
+        .execute(pool)
+        .await
+        .map(|_| ())
+}
+
+/// Key ids that still seal some token: the app refuses to start if its key ring lacks one of them.
+pub async fn key_ids_in_use(pool: &PgPool) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT DISTINCT key_id FROM gumroad_connections ORDER BY key_id")
+        .fetch_all(pool)
+        .await
+}

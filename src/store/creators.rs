@@ -1,0 +1,133 @@
+use chrono::{DateTime, Utc};
+use sqlx::{PgExecutor, PgPool};
+
+use crate::domain::{CreatorState, TenantId};
+
+/// A creator as we keep it: the profile as of the last successful `/v2/user` call.
+#[derive(Clone, Debug)]
+pub struct Creator {
+    pub id: TenantId,
+    pub gumroad_user_id: String,
+    pub name: String,
+    pub email: Option<String>,
+    pub avatar_url: Option<String>,
+    pub profile_url: Option<String>,
+    pub state: CreatorState,
+    pub created_at: DateTime<Utc>,
+    pub last_sign_in_at: Option<DateTime<Utc>>,
+}
+
+/// What Gumroad told us about the creator, to store.
+#[derive(Clone, Debug)]
+pub struct Profile<'a> {
+    pub gumroad_user_id: &'a str,
+    pub gumroad_external_id: Option<&'a str>,
+    pub name: &'a str,
+    pub email: Option<&'a str>,
+    pub avatar_url: Option<&'a str>,
+    pub profile_url: Option<&'a str>,
+}
+
+#[derive(sqlx::FromRow)]
+struct CreatorRow {
+    id: i64,
+    gumroad_user_id: String,
+    name: String,
+    email: Option<String>,
+    avatar_url: Option<String>,
+    profile_url: Option<String>,
+    state: String,
+    created_at: DateTime<Utc>,
+    last_sign_in_at: Option<DateTime<Utc>>,
+}
+
+impl From<CreatorRow> for Creator {
+    fn from(row: CreatorRow) -> Self {
+        Self {
+            id: TenantId::from_db(row.id),
+            gumroad_user_id: row.gumroad_user_id,
+            name: row.name,
+            email: row.email,
+            avatar_url: row.avatar_url,
+            profile_url: row.profile_url,
+            // The CHECK constraint allows only the three states; anything else is treated as disabled.
+            state: CreatorState::parse(&row.state).unwrap_or(CreatorState::Disabled),
+            created_at: row.created_at,
+            last_sign_in_at: row.last_sign_in_at,
+        }
+    }
+}
+
+/// Signing in again updates the same row (keyed by Gumroad's user id) instead of adding one.
+/// A disabled creator stays disabled; a creator who needed to reconnect becomes active again.
+pub async fn upsert_on_sign_in(
+    executor: impl PgExecutor<'_>,
+    profile: &Profile<'_>,
+) -> Result<Creator, sqlx::Error> {
+    sqlx::query_as::<_, CreatorRow>(
+        "INSERT INTO creators (gumroad_user_id, gumroad_external_id, name, email, avatar_url, profile_url, last_sign_in_at)
+         VALUES ($1, $2, $3, $4, $5, $6, now())
+         ON CONFLICT (gumroad_user_id) DO UPDATE SET
+             gumroad_external_id = EXCLUDED.gumroad_external_id,
+             name = EXCLUDED.name,
+             email = EXCLUDED.email,
+             avatar_url = EXCLUDED.avatar_url,
+             profile_url = EXCLUDED.profile_url,
+             last_sign_in_at = now(),
+             state = CASE WHEN creators.state = 'disabled' THEN 'disabled' ELSE 'active' END
+         RETURNING id, gumroad_user_id, name, email, avatar_url, profile_url, state, created_at, last_sign_in_at",
+    )
+    .bind(profile.gumroad_user_id)
+    .bind(profile.gumroad_external_id)
+    .bind(profile.name)
+    .bind(profile.email)
+    .bind(profile.avatar_url)
+    .bind(profile.profile_url)
+    .fetch_one(executor)
+    .await
+    .map(Creator::from)
+}
+
+pub async fn find(pool: &PgPool, tenant: TenantId) -> Result<Option<Creator>, sqlx::Error> {
+    sqlx::query_as::<_, CreatorRow>(
+        "SELECT id, gumroad_user_id, name, email, avatar_url, profile_url, state, created_at, last_sign_in_at
+         FROM creators WHERE id = $1",
+    )
+    .bind(tenant.get())
+    .fetch_optional(pool)
+    .await
+    .map(|row| row.map(Creator::from))
+}
+
+/// Refreshes the stored profile from a later `/v2/user` answer (the home page shows it if Gumroad is down).
+pub async fn refresh_profile(
+    pool: &PgPool,
+    tenant: TenantId,
+    profile: &Profile<'_>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE creators SET name = $2, email = $3, avatar_url = $4, profile_url = $5 WHERE id = $1",
+    )
+    .bind(tenant.get())
+    .bind(profile.name)
+    .bind(profile.email)
+    .bind(profile.avatar_url)
+    .bind(profile.profile_url)
+    .execute(pool)
+    .await
+    .map(|_| ())
+}
+
+/// Moves an active creator to `state`; a disabled creator is only changed by the operator.
+pub async fn set_state(
+    pool: &PgPool,
+    tenant: TenantId,
+    state: CreatorState,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE creators SET state = $2 WHERE id = $1 AND state <> 'disabled'")
+        .bind(tenant.get())
+        .bind(state.as_str())
+        .execute(pool)
+        .await
+        .map(|_| ())
+}

@@ -1,0 +1,181 @@
+//! Sign in with Gumroad (OAuth 2 authorization code), and sign out.
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use secrecy::ExposeSecret;
+use serde::Deserialize;
+use subtle::ConstantTimeEq as _;
+
+use super::csrf::{CsrfForm, CsrfOnly};
+use super::error::{AppError, SignInFailure};
+use super::session::{AppSession, FlashKind, PendingSignIn};
+use super::state::AppState;
+use crate::domain::TenantId;
+use crate::gumroad::User;
+use crate::store::{self, audit, creators::Profile};
+use crate::vault::Purpose;
+
+fn see_other(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, location))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .finish()
+}
+
+/// Starts the flow: a fresh random `state` (and PKCE verifier) in the server-side session, then off
+/// to Gumroad's consent page.
+#[get("/auth/gumroad")]
+pub async fn start(
+    session: AppSession,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let request = state.oauth.authorize();
+    session.begin_sign_in(PendingSignIn {
+        state: request.state,
+        pkce_verifier: request.pkce_verifier,
+    })?;
+    Ok(see_other(request.url.as_str()))
+}
+
+#[derive(Deserialize)]
+pub struct CallbackQuery {
+    code: Option<String>,
+    state: Option<String>,
+    error: Option<String>,
+    error_description: Option<String>,
+}
+
+/// Gumroad sends the browser back here. The `state` must match the one this browser's session
+/// holds (checked first, even for errors), then the code is exchanged and the creator stored.
+#[get("/auth/gumroad/callback")]
+pub async fn callback(
+    req: HttpRequest,
+    query: web::Query<CallbackQuery>,
+    session: AppSession,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let query = query.into_inner();
+    let pending = session
+        .take_pending_sign_in()?
+        .ok_or(SignInFailure::StateMismatch)?;
+    let returned_state = query.state.as_deref().unwrap_or_default();
+    let state_matches: bool = pending
+        .state
+        .expose_secret()
+        .as_bytes()
+        .ct_eq(returned_state.as_bytes())
+        .into();
+    if !state_matches {
+        return Err(SignInFailure::StateMismatch.into());
+    }
+    if let Some(code) = query.error {
+        return Err(provider_error(code, query.error_description).into());
+    }
+    let code = query
+        .code
+        .filter(|c| !c.is_empty())
+        .ok_or(SignInFailure::MissingCode)?;
+
+    let granted = state
+        .oauth
+        .exchange_code(&code, &pending.pkce_verifier)
+        .await
+        .map_err(SignInFailure::Token)?;
+    let user = state
+        .api
+        .user(&granted.access_token)
+        .await
+        .map_err(SignInFailure::Profile)?;
+
+    let tenant = save_sign_in(&state, &user, &granted, client_ip(&req)).await?;
+    session.sign_in(tenant)?;
+    session.flash(
+        FlashKind::Success,
+        format!("Signed in as {}.", user.shown_name()),
+    )?;
+    tracing::info!(%tenant, "creator signed in");
+    Ok(see_other("/dashboard"))
+}
+
+fn provider_error(code: String, description: Option<String>) -> SignInFailure {
+    if code == "access_denied" {
+        SignInFailure::Denied
+    } else {
+        SignInFailure::Provider {
+            description: description.unwrap_or_else(|| code.clone()),
+            code,
+        }
+    }
+}
+
+/// The creator row, the sealed token and the audit entry land together or not at all.
+async fn save_sign_in(
+    state: &AppState,
+    user: &User,
+    granted: &crate::gumroad::GrantedToken,
+    ip: Option<String>,
+) -> Result<TenantId, AppError> {
+    let mut tx = state.pool.begin().await?;
+    let creator = store::creators::upsert_on_sign_in(&mut *tx, &profile_of(user)).await?;
+    let sealed = state.keys.seal(
+        creator.id,
+        Purpose::GumroadAccessToken,
+        &granted.access_token,
+    );
+    store::connections::save(&mut *tx, creator.id, &sealed, &granted.scopes.join(" ")).await?;
+    audit::record(
+        &mut *tx,
+        audit::Event {
+            actor: format!("creator:{}", creator.id),
+            action: "sign_in",
+            creator: Some(creator.id),
+            ip,
+            detail: serde_json::json!({ "scopes": granted.scopes }),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(creator.id)
+}
+
+pub(super) fn profile_of(user: &User) -> Profile<'_> {
+    Profile {
+        gumroad_user_id: &user.id,
+        gumroad_external_id: user.user_id.as_deref(),
+        name: user.shown_name(),
+        email: user.email.as_deref(),
+        avatar_url: user.profile_url.as_deref(),
+        profile_url: user.url.as_deref(),
+    }
+}
+
+/// The peer address, not `X-Forwarded-For`: an audit log must not record what a client claims.
+fn client_ip(req: &HttpRequest) -> Option<String> {
+    req.peer_addr().map(|addr| addr.ip().to_string())
+}
+
+/// Sign out: the server-side session row is deleted, so the old cookie is worthless.
+#[post("/auth/sign-out")]
+pub async fn sign_out(
+    req: HttpRequest,
+    _form: CsrfForm<CsrfOnly>,
+    session: AppSession,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    if let Some(tenant) = session.creator_id()? {
+        audit::record(
+            &state.pool,
+            audit::Event {
+                actor: format!("creator:{tenant}"),
+                action: "sign_out",
+                creator: Some(tenant),
+                ip: client_ip(&req),
+                detail: serde_json::json!({}),
+            },
+        )
+        .await?;
+    }
+    session.sign_out();
+    // The purged session cannot carry a flash message, so the start page is told by the URL.
+    Ok(see_other("/?signed_out=1"))
+}

@@ -1,0 +1,61 @@
+//! CSRF protection for every state-changing form: a per-session token (synchronizer pattern) in a
+//! hidden field, compared in constant time. `SameSite=Lax` cookies are the second wall.
+
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpRequest, web};
+use futures_util::future::LocalBoxFuture;
+use serde::de::DeserializeOwned;
+use subtle::ConstantTimeEq as _;
+
+use super::error::AppError;
+use super::session::AppSession;
+
+/// A form that carries the CSRF token in a `csrf_token` field.
+pub trait CsrfProtected {
+    fn csrf_token(&self) -> &str;
+}
+
+/// A form body whose CSRF token was checked against the session; handlers take this instead of
+/// `web::Form<T>`, so an unchecked state-changing form cannot compile.
+pub struct CsrfForm<T>(pub T);
+
+impl<T> FromRequest for CsrfForm<T>
+where
+    T: CsrfProtected + DeserializeOwned + 'static,
+{
+    type Error = actix_web::Error;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let form = web::Form::<T>::from_request(req, payload);
+        let session = AppSession::from_request(req, payload);
+        Box::pin(async move {
+            let session = session.await?;
+            // A missing or unparsable body is a stale or forged form too: same answer, nothing done.
+            let form = form.await.map_err(|_| AppError::CsrfRejected)?.into_inner();
+            verify(&session, form.csrf_token())?;
+            Ok(CsrfForm(form))
+        })
+    }
+}
+
+fn verify(session: &AppSession, submitted: &str) -> Result<(), AppError> {
+    let expected = session.stored_csrf_token()?.ok_or(AppError::CsrfRejected)?;
+    if submitted.is_empty() || !bool::from(expected.as_bytes().ct_eq(submitted.as_bytes())) {
+        return Err(AppError::CsrfRejected);
+    }
+    Ok(())
+}
+
+/// The body of a form whose only field is the CSRF token (sign out, and later confirmations).
+#[derive(serde::Deserialize)]
+pub struct CsrfOnly {
+    #[serde(default)]
+    csrf_token: String,
+}
+
+impl CsrfProtected for CsrfOnly {
+    fn csrf_token(&self) -> &str {
+        &self.csrf_token
+    }
+}

@@ -1,0 +1,55 @@
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpRequest, web};
+use futures_util::future::LocalBoxFuture;
+
+use crate::domain::{CreatorState, TenantId};
+use crate::store::{self, creators::Creator};
+
+use super::error::AppError;
+use super::session::AppSession;
+use super::state::AppState;
+
+/// The signed-in creator, loaded fresh from the database on every request so that an operator's
+/// "disable" or a revoked Gumroad token takes effect at once. Handlers that take this are
+/// signed-in only; the tenant id comes from the session and nowhere else.
+pub struct CurrentCreator {
+    pub creator: Creator,
+    pub session: AppSession,
+}
+
+impl CurrentCreator {
+    pub fn tenant(&self) -> TenantId {
+        self.creator.id
+    }
+}
+
+impl FromRequest for CurrentCreator {
+    type Error = actix_web::Error;
+    type Future = LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let session = AppSession::from_request(req, payload);
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        Box::pin(async move {
+            let session = session.await?;
+            let state =
+                state.ok_or_else(|| AppError::Internal(anyhow::anyhow!("AppState missing")))?;
+            let tenant = session.creator_id()?.ok_or(AppError::SignInRequired)?;
+            let Some(creator) = store::creators::find(&state.pool, tenant)
+                .await
+                .map_err(AppError::from)?
+            else {
+                session.sign_out();
+                return Err(AppError::SignInRequired.into());
+            };
+            match creator.state {
+                CreatorState::Active => Ok(Self { creator, session }),
+                CreatorState::NeedsReconnect => Err(AppError::Reconnect.into()),
+                CreatorState::Disabled => {
+                    session.sign_out();
+                    Err(AppError::Disabled.into())
+                }
+            }
+        })
+    }
+}

@@ -1,0 +1,337 @@
+//! One error type for every handler, mapped to a status and a clear page. Details go to the log
+//! (once, by the tracing middleware), never to the page: no raw error dumps, no secrets.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, ContentType};
+use actix_web::{HttpResponse, ResponseError};
+use askama::Template;
+
+use crate::gumroad::{GumroadError, TokenError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("sign-in required")]
+    SignInRequired,
+    #[error("not found")]
+    NotFound,
+    #[error("the CSRF token was missing or wrong")]
+    CsrfRejected,
+    #[error("the creator's account is disabled")]
+    Disabled,
+    #[error("the creator must reconnect Gumroad")]
+    Reconnect,
+    #[error("sign-in failed: {0}")]
+    SignIn(#[from] SignInFailure),
+    #[error("Gumroad call failed: {0}")]
+    Gumroad(#[from] GumroadError),
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SignInFailure {
+    #[error("the OAuth state was missing or did not match")]
+    StateMismatch,
+    #[error("the creator denied access")]
+    Denied,
+    #[error("Gumroad answered the authorization with error {code}")]
+    Provider { code: String, description: String },
+    #[error("the callback carried no code")]
+    MissingCode,
+    #[error("the code exchange failed: {0}")]
+    Token(#[from] TokenError),
+    #[error("fetching the profile failed: {0}")]
+    Profile(GumroadError),
+}
+
+impl From<actix_session::SessionGetError> for AppError {
+    fn from(error: actix_session::SessionGetError) -> Self {
+        Self::Internal(anyhow::anyhow!("reading the session: {error}"))
+    }
+}
+
+impl From<actix_session::SessionInsertError> for AppError {
+    fn from(error: actix_session::SessionInsertError) -> Self {
+        Self::Internal(anyhow::anyhow!("writing the session: {error}"))
+    }
+}
+
+/// A link the error page offers: try again, sign in again, go home.
+struct Action {
+    label: &'static str,
+    href: &'static str,
+}
+
+// An empty href is the current URL: "try again" repeats the same GET.
+const RETRY: Action = Action {
+    label: "Try again",
+    href: "",
+};
+const SIGN_IN_AGAIN: Action = Action {
+    label: "Sign in with Gumroad again",
+    href: "/auth/gumroad",
+};
+const RECONNECT: Action = Action {
+    label: "Reconnect with Gumroad",
+    href: "/auth/gumroad",
+};
+const HOME: Action = Action {
+    label: "Go to the start page",
+    href: "/",
+};
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    title: &'static str,
+    message: String,
+    action: Action,
+}
+
+struct Explained {
+    status: StatusCode,
+    title: &'static str,
+    message: String,
+    action: Action,
+}
+
+fn explain(
+    status: StatusCode,
+    title: &'static str,
+    message: impl Into<String>,
+    action: Action,
+) -> Explained {
+    Explained {
+        status,
+        title,
+        message: message.into(),
+        action,
+    }
+}
+
+impl AppError {
+    fn explained(&self) -> Explained {
+        use StatusCode as S;
+        match self {
+            Self::SignInRequired => explain(
+                S::UNAUTHORIZED,
+                "Please sign in",
+                "Sign in with Gumroad to see this page.",
+                SIGN_IN_AGAIN,
+            ),
+            Self::NotFound => explain(
+                S::NOT_FOUND,
+                "Page not found",
+                "There is nothing here, or it belongs to another account.",
+                HOME,
+            ),
+            Self::CsrfRejected => explain(
+                S::FORBIDDEN,
+                "This form has expired",
+                "For your safety the form was not sent. Go back, reload the page and try again.",
+                HOME,
+            ),
+            Self::Disabled => explain(
+                S::FORBIDDEN,
+                "Account disabled",
+                "This gumdash account has been disabled by the operator of this instance. Contact them to turn it back on.",
+                HOME,
+            ),
+            Self::Reconnect => explain(
+                S::UNAUTHORIZED,
+                "Reconnect with Gumroad",
+                "Gumroad no longer accepts gumdash's access to your account (the app may have been removed in your Gumroad settings). Reconnect to carry on; nothing you stored here is lost.",
+                RECONNECT,
+            ),
+            Self::SignIn(failure) => explain_sign_in(failure),
+            Self::Gumroad(error) => explain_gumroad(error, RETRY),
+            Self::Database(_) => explain(
+                S::SERVICE_UNAVAILABLE,
+                "Temporarily unavailable",
+                "gumdash could not reach its database. Please try again in a moment.",
+                RETRY,
+            ),
+            Self::Internal(_) => explain(
+                S::INTERNAL_SERVER_ERROR,
+                "Something went wrong",
+                "gumdash hit an unexpected error. It has been logged; please try again.",
+                RETRY,
+            ),
+        }
+    }
+}
+
+fn explain_sign_in(failure: &SignInFailure) -> Explained {
+    use StatusCode as S;
+    match failure {
+        SignInFailure::StateMismatch => explain(
+            S::BAD_REQUEST,
+            "Sign-in link expired",
+            "This sign-in could not be verified: it expired, was already used, or was started in another browser. Please start again.",
+            SIGN_IN_AGAIN,
+        ),
+        SignInFailure::Denied => explain(
+            S::FORBIDDEN,
+            "Sign-in cancelled",
+            "You chose not to give gumdash access to your Gumroad account, so you are not signed in. You can try again at any time.",
+            SIGN_IN_AGAIN,
+        ),
+        SignInFailure::Provider { description, .. } => explain(
+            S::BAD_REQUEST,
+            "Gumroad could not sign you in",
+            format!("Gumroad said: {description}"),
+            SIGN_IN_AGAIN,
+        ),
+        SignInFailure::MissingCode => explain(
+            S::BAD_REQUEST,
+            "Sign-in incomplete",
+            "Gumroad sent you back without a sign-in code. Please start again.",
+            SIGN_IN_AGAIN,
+        ),
+        SignInFailure::Token(error) => explain_token(error),
+        SignInFailure::Profile(error) => explain_gumroad(error, SIGN_IN_AGAIN),
+    }
+}
+
+fn explain_token(error: &TokenError) -> Explained {
+    use StatusCode as S;
+    match error {
+        TokenError::InvalidGrant => explain(
+            S::BAD_REQUEST,
+            "Sign-in code rejected",
+            "Gumroad did not accept the sign-in code: it expired, was already used, or belongs to another sign-in. Please start again.",
+            SIGN_IN_AGAIN,
+        ),
+        TokenError::InvalidClient => explain(
+            S::BAD_GATEWAY,
+            "gumdash is not set up correctly",
+            "Gumroad rejected this gumdash instance's app credentials, so nobody can sign in right now. Please tell the operator of this instance (GUMROAD_CLIENT_ID / GUMROAD_CLIENT_SECRET).",
+            HOME,
+        ),
+        TokenError::Refused { description, .. } => explain(
+            S::BAD_GATEWAY,
+            "Gumroad could not sign you in",
+            format!("Gumroad said: {description}"),
+            SIGN_IN_AGAIN,
+        ),
+        TokenError::RateLimited => explain(
+            S::SERVICE_UNAVAILABLE,
+            "Gumroad is busy",
+            "Gumroad is limiting sign-ins right now. Please wait a minute and sign in again.",
+            SIGN_IN_AGAIN,
+        ),
+        TokenError::Server(_) | TokenError::Unreachable | TokenError::Malformed => explain(
+            S::BAD_GATEWAY,
+            "Gumroad is having trouble",
+            "gumdash could not complete the sign-in with Gumroad. Please try again in a moment.",
+            SIGN_IN_AGAIN,
+        ),
+        TokenError::Timeout => explain(
+            S::GATEWAY_TIMEOUT,
+            "Gumroad did not answer",
+            "Gumroad took too long to complete the sign-in. Please try again.",
+            SIGN_IN_AGAIN,
+        ),
+    }
+}
+
+fn explain_gumroad(error: &GumroadError, retry: Action) -> Explained {
+    use StatusCode as S;
+    match error {
+        GumroadError::Unauthorized => AppError::Reconnect.explained(),
+        GumroadError::MissingScope => explain(
+            S::FORBIDDEN,
+            "More access needed",
+            "Your Gumroad connection does not include the permission this page needs. Reconnect and approve all requested permissions.",
+            RECONNECT,
+        ),
+        GumroadError::NotFound { .. } => explain(
+            S::NOT_FOUND,
+            "Not found on Gumroad",
+            "Gumroad could not find this. It may have been deleted.",
+            HOME,
+        ),
+        GumroadError::Rejected { message } => explain(
+            S::UNPROCESSABLE_ENTITY,
+            "Gumroad refused",
+            format!("Gumroad said: {message}"),
+            retry,
+        ),
+        GumroadError::RateLimited => explain(
+            S::SERVICE_UNAVAILABLE,
+            "Gumroad is busy",
+            "Gumroad is limiting requests right now. Please wait a minute and try again.",
+            retry,
+        ),
+        GumroadError::Server { .. } => explain(
+            S::BAD_GATEWAY,
+            "Gumroad is having trouble",
+            "Gumroad answered with a server error. Please try again in a moment.",
+            retry,
+        ),
+        GumroadError::Timeout => explain(
+            S::GATEWAY_TIMEOUT,
+            "Gumroad did not answer",
+            "Gumroad took too long to answer. Please try again.",
+            retry,
+        ),
+        GumroadError::Unreachable => explain(
+            S::BAD_GATEWAY,
+            "Gumroad is unreachable",
+            "gumdash could not connect to Gumroad. Please try again in a moment.",
+            retry,
+        ),
+        GumroadError::Malformed { .. } => explain(
+            S::BAD_GATEWAY,
+            "Unexpected answer from Gumroad",
+            "Gumroad sent an answer gumdash could not read. Please try again; if it keeps happening, tell the operator.",
+            retry,
+        ),
+    }
+}
+
+impl ResponseError for AppError {
+    fn status_code(&self) -> StatusCode {
+        if matches!(self, Self::SignInRequired) {
+            return StatusCode::SEE_OTHER;
+        }
+        self.explained().status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if matches!(self, Self::SignInRequired) {
+            return HttpResponse::SeeOther()
+                .insert_header((header::LOCATION, "/"))
+                .finish();
+        }
+        let explained = self.explained();
+        render_error(explained)
+    }
+}
+
+fn render_error(explained: Explained) -> HttpResponse {
+    let page = ErrorPage {
+        title: explained.title,
+        message: explained.message,
+        action: explained.action,
+    };
+    match page.render() {
+        Ok(html) => HttpResponse::build(explained.status)
+            .content_type(ContentType::html())
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .body(html),
+        Err(error) => {
+            tracing::error!(%error, "the error page itself failed to render");
+            HttpResponse::build(explained.status)
+                .content_type(ContentType::plaintext())
+                .body(explained.title)
+        }
+    }
+}
+
+/// The fallback for unknown routes.
+pub async fn not_found() -> Result<HttpResponse, AppError> {
+    Err(AppError::NotFound)
+}

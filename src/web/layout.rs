@@ -1,0 +1,65 @@
+//! The view model every page's base layout needs: who is signed in, the CSRF token for the
+//! sign-out form, the flash message, and which navigation item is current.
+
+use super::error::AppError;
+use super::session::{AppSession, Flash, FlashKind};
+use super::state::AppState;
+use crate::store::creators::Creator;
+
+pub struct Layout {
+    pub creator: Option<NavCreator>,
+    pub is_admin: bool,
+    pub csrf_token: String,
+    pub flash: Option<Flash>,
+    pub current: Nav,
+}
+
+pub struct NavCreator {
+    pub name: String,
+    pub avatar_url: Option<String>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Nav {
+    None,
+    Home,
+}
+
+impl Layout {
+    pub fn signed_out(session: &AppSession) -> Result<Self, AppError> {
+        Ok(Self {
+            creator: None,
+            is_admin: false,
+            csrf_token: session.csrf_token()?,
+            flash: session.take_flash(),
+            current: Nav::None,
+        })
+    }
+
+    pub fn signed_in(
+        session: &AppSession,
+        creator: &Creator,
+        state: &AppState,
+        current: Nav,
+    ) -> Result<Self, AppError> {
+        Ok(Self {
+            creator: Some(NavCreator {
+                name: creator.name.clone(),
+                avatar_url: creator.avatar_url.clone(),
+            }),
+            is_admin: state.is_admin(&creator.gumroad_user_id),
+            csrf_token: session.csrf_token()?,
+            flash: session.take_flash(),
+            current,
+        })
+    }
+}
+
+impl Flash {
+    pub fn css_class(&self) -> &'static str {
+        match self.kind {
+            FlashKind::Success => "flash flash-success",
+            FlashKind::Info => "flash flash-info",
+        }
+    }
+}

@@ -1,0 +1,46 @@
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::middleware::{DefaultHeaders, Next};
+use actix_web::{Error, HttpMessage as _};
+use tracing_actix_web::RequestId;
+use url::Url;
+
+/// Scripts, styles and forms only from us; avatars may come from Gumroad (or the configured stand-in).
+pub fn content_security_policy(gumroad_origins: &[&Url]) -> String {
+    let image_origins: Vec<String> = gumroad_origins
+        .iter()
+        .map(|url| url.origin().ascii_serialization())
+        .collect();
+    format!(
+        "default-src 'self'; img-src 'self' https: {}; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'",
+        image_origins.join(" ")
+    )
+}
+
+/// Strict browser policies on every response.
+pub fn security_headers(csp: &str) -> DefaultHeaders {
+    DefaultHeaders::new()
+        .add(("Content-Security-Policy", csp.to_owned()))
+        .add(("X-Content-Type-Options", "nosniff"))
+        .add(("X-Frame-Options", "DENY"))
+        // Never leak URLs (OAuth codes, state) to other sites through Referer.
+        .add(("Referrer-Policy", "same-origin"))
+}
+
+/// Echoes the request id `tracing-actix-web` put on every log line, so a user's report can be matched.
+pub async fn request_id_header(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let mut response = next.call(req).await?;
+    let id = response.request().extensions().get::<RequestId>().copied();
+    if let Some(id) = id
+        && let Ok(value) = HeaderValue::from_str(&id.to_string())
+    {
+        response
+            .headers_mut()
+            .insert(HeaderName::from_static("x-request-id"), value);
+    }
+    Ok(response)
+}

@@ -1,0 +1,34 @@
+//! The HTTP side: one module per resource, plus the shared extractors, session, CSRF and error pages.
+//! Handlers parse input, call `store`/`vault`/`gumroad` through [`AppState`], and render a template
+//! or redirect (POST-redirect-GET). They never build SQL or HTTP requests themselves.
+
+mod assets;
+mod auth;
+mod csrf;
+mod current_creator;
+mod error;
+mod health;
+mod home;
+mod layout;
+mod middleware;
+mod session;
+mod state;
+
+pub use current_creator::CurrentCreator;
+pub use error::{AppError, SignInFailure};
+pub use middleware::{content_security_policy, request_id_header, security_headers};
+pub use session::AppSession;
+pub use state::AppState;
+
+use actix_web::web;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(health::healthz)
+        .service(assets::stylesheet)
+        .service(home::landing)
+        .service(home::dashboard)
+        .service(auth::start)
+        .service(auth::callback)
+        .service(auth::sign_out)
+        .default_service(web::to(error::not_found));
+}

@@ -1,0 +1,125 @@
+//! Everything we keep in a session, behind typed methods: the signed-in creator, the pending OAuth
+//! `state`, the CSRF token and one flash message. Sessions live in PostgreSQL (`store::sessions`).
+
+use actix_session::{Session, SessionExt as _};
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpRequest};
+use rand::distr::{Alphanumeric, SampleString as _};
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+use std::future::{Ready, ready};
+
+use crate::domain::TenantId;
+use crate::store::sessions::CREATOR_ID_KEY;
+
+use super::error::AppError;
+
+const OAUTH_PENDING_KEY: &str = "oauth_pending";
+const CSRF_KEY: &str = "csrf_token";
+const FLASH_KEY: &str = "flash";
+
+pub struct AppSession(Session);
+
+/// What the sign-in start leaves for the callback to check.
+#[derive(Serialize, Deserialize)]
+struct PendingOAuth {
+    state: String,
+    pkce_verifier: String,
+}
+
+pub struct PendingSignIn {
+    pub state: SecretString,
+    pub pkce_verifier: SecretString,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub enum FlashKind {
+    Success,
+    Info,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Flash {
+    pub kind: FlashKind,
+    pub message: String,
+}
+
+impl AppSession {
+    pub fn creator_id(&self) -> Result<Option<TenantId>, AppError> {
+        Ok(self.0.get::<i64>(CREATOR_ID_KEY)?.map(TenantId::from_db))
+    }
+
+    /// A new session id at sign-in (no fixation), and a new CSRF token with it.
+    pub fn sign_in(&self, tenant: TenantId) -> Result<(), AppError> {
+        self.0.renew();
+        self.0.remove(CSRF_KEY);
+        self.0.insert(CREATOR_ID_KEY, tenant.get())?;
+        Ok(())
+    }
+
+    pub fn sign_out(&self) {
+        self.0.purge();
+    }
+
+    pub fn begin_sign_in(&self, pending: PendingSignIn) -> Result<(), AppError> {
+        self.0.insert(
+            OAUTH_PENDING_KEY,
+            PendingOAuth {
+                state: pending.state.expose_secret().to_owned(),
+                pkce_verifier: pending.pkce_verifier.expose_secret().to_owned(),
+            },
+        )?;
+        Ok(())
+    }
+
+    /// The pending sign-in, removed so that a `state` works once.
+    pub fn take_pending_sign_in(&self) -> Result<Option<PendingSignIn>, AppError> {
+        let pending = self.0.remove_as::<PendingOAuth>(OAUTH_PENDING_KEY);
+        Ok(match pending {
+            Some(Ok(p)) => Some(PendingSignIn {
+                state: SecretString::from(p.state),
+                pkce_verifier: SecretString::from(p.pkce_verifier),
+            }),
+            _ => None,
+        })
+    }
+
+    /// The session's CSRF token, made on first use.
+    pub fn csrf_token(&self) -> Result<String, AppError> {
+        if let Some(token) = self.0.get::<String>(CSRF_KEY)? {
+            return Ok(token);
+        }
+        let token = Alphanumeric.sample_string(&mut rand::rng(), 43);
+        self.0.insert(CSRF_KEY, &token)?;
+        Ok(token)
+    }
+
+    pub(super) fn stored_csrf_token(&self) -> Result<Option<String>, AppError> {
+        Ok(self.0.get::<String>(CSRF_KEY)?)
+    }
+
+    pub fn flash(&self, kind: FlashKind, message: impl Into<String>) -> Result<(), AppError> {
+        self.0.insert(
+            FLASH_KEY,
+            Flash {
+                kind,
+                message: message.into(),
+            },
+        )?;
+        Ok(())
+    }
+
+    /// The flash message, shown once.
+    pub fn take_flash(&self) -> Option<Flash> {
+        self.0.remove_as::<Flash>(FLASH_KEY).and_then(Result::ok)
+    }
+}
+
+impl FromRequest for AppSession {
+    type Error = actix_web::Error;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(Ok(Self(req.get_session())))
+    }
+}

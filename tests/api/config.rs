@@ -1,0 +1,121 @@
+use std::collections::HashMap;
+
+use gumdash::config::Settings;
+use gumdash::vault::KeyRing;
+
+fn valid_env() -> HashMap<&'static str, String> {
+    HashMap::from([
+        (
+            "DATABASE_URL",
+            "postgres://postgres@127.0.0.1:5432/gumdash".to_owned(),
+        ),
+        ("GUMDASH_PUBLIC_URL", "https://dash.example.com".to_owned()),
+        ("GUMROAD_CLIENT_ID", "client-id".to_owned()),
+        ("GUMROAD_CLIENT_SECRET", "client-secret".to_owned()),
+        ("GUMDASH_TOKEN_KEYS", KeyRing::generate("k1").1),
+        (
+            "GUMDASH_SESSION_KEY",
+            gumdash::config::generate_session_key(),
+        ),
+    ])
+}
+
+fn load(env: &HashMap<&'static str, String>) -> Result<Settings, gumdash::config::ConfigError> {
+    Settings::from_lookup(&|name| env.get(name).cloned())
+}
+
+#[test]
+fn a_complete_environment_gives_settings_with_gumroads_real_urls_by_default() {
+    let settings = load(&valid_env()).unwrap();
+    assert_eq!(
+        settings.gumroad.oauth_url.as_str(),
+        "https://gumroad.com/oauth/"
+    );
+    assert_eq!(
+        settings.gumroad.api_url.as_str(),
+        "https://api.gumroad.com/v2/"
+    );
+    assert_eq!(
+        settings.redirect_uri().as_str(),
+        "https://dash.example.com/auth/gumroad/callback"
+    );
+    assert!(
+        settings.secure_cookies(),
+        "https public URL means Secure cookies"
+    );
+    assert_eq!(settings.listen_addr.to_string(), "127.0.0.1:8080");
+}
+
+#[test]
+fn every_missing_variable_is_named_at_once() {
+    let error = load(&HashMap::new()).unwrap_err();
+    for variable in [
+        "DATABASE_URL",
+        "GUMDASH_PUBLIC_URL",
+        "GUMROAD_CLIENT_ID",
+        "GUMROAD_CLIENT_SECRET",
+        "GUMDASH_TOKEN_KEYS",
+        "GUMDASH_SESSION_KEY",
+    ] {
+        assert!(error.mentions(variable), "{variable} not reported");
+        assert!(
+            error
+                .to_string()
+                .contains(&format!("{variable}: is missing"))
+        );
+    }
+}
+
+#[test]
+fn a_session_key_that_is_too_short_is_refused_with_the_reason() {
+    let mut env = valid_env();
+    env.insert("GUMDASH_SESSION_KEY", "c2hvcnQ=".to_owned());
+    let error = load(&env).unwrap_err();
+    assert_eq!(error.0.len(), 1);
+    assert!(error.mentions("GUMDASH_SESSION_KEY"));
+    assert!(error.to_string().contains("at least 64"), "{error}");
+}
+
+#[test]
+fn a_token_key_of_the_wrong_length_is_refused_with_the_reason() {
+    let mut env = valid_env();
+    env.insert("GUMDASH_TOKEN_KEYS", "k1:c2hvcnQ=".to_owned());
+    let error = load(&env).unwrap_err().to_string();
+    assert!(error.contains("GUMDASH_TOKEN_KEYS"), "{error}");
+    assert!(error.contains("exactly 32 bytes"), "{error}");
+}
+
+#[test]
+fn malformed_urls_addresses_and_ids_are_named() {
+    let mut env = valid_env();
+    env.insert("GUMDASH_PUBLIC_URL", "not a url".to_owned());
+    env.insert("GUMROAD_API_URL", "ftp://api.example.com".to_owned());
+    env.insert("GUMDASH_LISTEN_ADDR", "everywhere".to_owned());
+    env.insert("GUMDASH_ADMIN_GUMROAD_IDS", "123, bob".to_owned());
+    env.insert("DATABASE_URL", "mysql://nope".to_owned());
+    let error = load(&env).unwrap_err();
+    for variable in [
+        "GUMDASH_PUBLIC_URL",
+        "GUMROAD_API_URL",
+        "GUMDASH_LISTEN_ADDR",
+        "GUMDASH_ADMIN_GUMROAD_IDS",
+        "DATABASE_URL",
+    ] {
+        assert!(error.mentions(variable), "{variable} not reported: {error}");
+    }
+}
+
+#[test]
+fn secrets_never_appear_in_debug_output() {
+    let env = valid_env();
+    let settings = load(&env).unwrap();
+    let debug = format!("{settings:?}");
+    assert!(!debug.contains("client-secret"));
+    assert!(!debug.contains(&env["GUMDASH_SESSION_KEY"]));
+    let token_key = env["GUMDASH_TOKEN_KEYS"]
+        .split_once(':')
+        .unwrap()
+        .1
+        .to_owned();
+    assert!(!debug.contains(&token_key));
+}

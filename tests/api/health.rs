@@ -1,0 +1,41 @@
+use reqwest::StatusCode;
+
+use crate::helpers::spawn_app;
+
+#[tokio::test]
+async fn healthz_reports_a_reachable_database() {
+    let app = spawn_app().await;
+    let response = app.browser.get("/healthz").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["database"], "ok");
+}
+
+#[tokio::test]
+async fn healthz_says_503_when_the_database_is_gone() {
+    let app = spawn_app().await;
+    app.pool.close().await;
+    let response = app.browser.get("/healthz").await;
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+}
+
+#[tokio::test]
+async fn every_response_has_a_request_id_and_strict_security_headers() {
+    let app = spawn_app().await;
+    let response = app.browser.get("/").await;
+    let headers = response.headers();
+    assert!(headers.get("x-request-id").is_some_and(|v| !v.is_empty()));
+    let csp = headers["content-security-policy"].to_str().unwrap();
+    assert!(csp.contains("default-src 'self'"));
+    assert!(csp.contains("frame-ancestors 'none'"));
+    assert_eq!(headers["x-content-type-options"], "nosniff");
+    assert_eq!(headers["referrer-policy"], "same-origin");
+}
+
+#[tokio::test]
+async fn unknown_pages_get_a_friendly_404() {
+    let app = spawn_app().await;
+    let (status, html) = app.browser.get_html("/no/such/page").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(html.contains("Page not found"));
+}

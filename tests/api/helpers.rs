@@ -1,0 +1,494 @@
+//! `spawn_app()` and the helpers tests use to act like a creator in a browser.
+
+use std::io::Write;
+use std::net::TcpListener;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use gumdash::config::{self, GumroadSettings, LogFormat, SessionKey, Settings};
+use gumdash::devdb::{self, DatabaseServer};
+use gumdash::sim::{self, SeededCreator, SimHandle};
+use gumdash::startup::Application;
+use gumdash::store;
+use gumdash::vault::KeyRing;
+use reqwest::StatusCode;
+use reqwest::header::LOCATION;
+use scraper::{Html, Selector};
+use secrecy::SecretString;
+use sqlx::PgPool;
+use tokio::sync::OnceCell;
+
+const TEST_DB_PREFIX: &str = "gumdash_test_";
+/// Test databases from runs older than this are dropped when a new run starts.
+const STALE_AFTER_SECS: u64 = 2 * 3600;
+
+static DB_SERVER: OnceCell<DatabaseServer> = OnceCell::const_new();
+
+/// Every log line any test app writes, so a test can prove a secret never reached the logs.
+pub fn captured_logs() -> String {
+    String::from_utf8_lossy(&log_buffer().lock().unwrap()).into_owned()
+}
+
+fn log_buffer() -> &'static Arc<Mutex<Vec<u8>>> {
+    static BUFFER: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
+    BUFFER.get_or_init(|| Arc::new(Mutex::new(Vec::new())))
+}
+
+#[derive(Clone)]
+struct LogWriter(Arc<Mutex<Vec<u8>>>);
+
+impl Write for LogWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        if std::env::var_os("TEST_LOG").is_some() {
+            std::io::stderr().write_all(buf)?;
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn init_logging() {
+    static ONCE: OnceLock<()> = OnceLock::new();
+    ONCE.get_or_init(|| {
+        let buffer = log_buffer().clone();
+        gumdash::telemetry::init(LogFormat::Json, move || LogWriter(buffer.clone()));
+    });
+}
+
+async fn database_server() -> &'static DatabaseServer {
+    DB_SERVER
+        .get_or_init(|| async {
+            let state_dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("gumdash-pg");
+            let server = devdb::find_or_start(&state_dir)
+                .await
+                .expect("the tests need PostgreSQL");
+            drop_stale_test_databases(&server).await;
+            server
+        })
+        .await
+}
+
+async fn drop_stale_test_databases(server: &DatabaseServer) {
+    let now = unix_now();
+    for name in server
+        .list_databases(TEST_DB_PREFIX)
+        .await
+        .unwrap_or_default()
+    {
+        let created = name
+            .trim_start_matches(TEST_DB_PREFIX)
+            .split('_')
+            .next()
+            .and_then(|secs| secs.parse::<u64>().ok());
+        if created.is_some_and(|secs| now.saturating_sub(secs) > STALE_AFTER_SECS) {
+            let _ = server.drop_database(&name).await;
+        }
+    }
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+/// A fresh, migrated database of its own.
+pub async fn fresh_database() -> (PgPool, sqlx::postgres::PgConnectOptions) {
+    let server = database_server().await;
+    let name = format!("{TEST_DB_PREFIX}{}_{}", unix_now(), uuid_like_suffix());
+    server
+        .create_database(&name)
+        .await
+        .expect("create test database");
+    let options = server.options_for(&name);
+    let pool = store::pool(options.clone());
+    store::migrate(&pool).await.expect("migrate test database");
+    (pool, options)
+}
+
+fn uuid_like_suffix() -> String {
+    use rand::distr::{Alphanumeric, SampleString as _};
+    Alphanumeric
+        .sample_string(&mut rand::rng(), 12)
+        .to_ascii_lowercase()
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub pool: PgPool,
+    pub sim: SimHandle,
+    pub settings: Settings,
+    /// `GUMDASH_TOKEN_KEYS` as text, so a test can build a rotated ring around it.
+    pub token_keys_spec: String,
+    /// The first browser; `new_browser()` makes more, each with its own cookies.
+    pub browser: Browser,
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Starts the simulator and the dashboard wired together; `customize` may change settings first.
+pub async fn spawn_app_with(customize: impl FnOnce(&mut Settings)) -> TestApp {
+    init_logging();
+    let (pool, database) = fresh_database().await;
+    let dashboard_listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = format!(
+        "http://127.0.0.1:{}",
+        dashboard_listener.local_addr().unwrap().port()
+    );
+    let sim_listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let sim_app =
+        sim::SimApp::with_redirect_uris(7, vec![format!("{address}/auth/gumroad/callback")]);
+    let (sim_server, sim) = sim::start(
+        sim::SimConfig {
+            seed: 7,
+            apps: vec![sim_app.clone()],
+            ..sim::SimConfig::default()
+        },
+        sim_listener,
+    )
+    .expect("start the simulator");
+    tokio::spawn(sim_server);
+
+    let (token_keys, token_keys_spec) = KeyRing::generate("test1");
+    let mut settings = test_settings(&address, sim.base_url(), &sim_app, database);
+    settings.token_keys = token_keys;
+    customize(&mut settings);
+    let app = Application::serve_on(dashboard_listener, settings.clone(), pool.clone())
+        .await
+        .expect("start the dashboard");
+    tokio::spawn(app.run_until_stopped());
+
+    let browser = Browser::new(&address, sim.base_url());
+    TestApp {
+        address,
+        pool,
+        sim,
+        settings,
+        token_keys_spec,
+        browser,
+    }
+}
+
+pub fn test_settings(
+    address: &str,
+    sim_url: &str,
+    sim_app: &sim::SimApp,
+    database: sqlx::postgres::PgConnectOptions,
+) -> Settings {
+    let url = |u: &str| config::parse_base_url(u).unwrap();
+    Settings {
+        listen_addr: "127.0.0.1:0".parse().unwrap(),
+        public_url: url(address),
+        database,
+        gumroad: GumroadSettings {
+            client_id: sim_app.client_id.clone(),
+            client_secret: SecretString::from(sim_app.client_secret.clone()),
+            oauth_url: url(&format!("{sim_url}/oauth")),
+            api_url: url(&format!("{sim_url}/v2")),
+            scopes: config::DEFAULT_SCOPES
+                .split(' ')
+                .map(str::to_owned)
+                .collect(),
+            timeout: Duration::from_secs(2),
+            retry_base_delay: Duration::from_millis(10),
+            max_read_attempts: 3,
+        },
+        token_keys: KeyRing::generate("test1").0,
+        session_key: SessionKey(actix_web::cookie::Key::generate()),
+        admin_gumroad_ids: Vec::new(),
+        log_format: LogFormat::Json,
+    }
+}
+
+impl TestApp {
+    pub fn new_browser(&self) -> Browser {
+        Browser::new(&self.address, self.sim.base_url())
+    }
+
+    pub fn creator(&self, index: usize) -> SeededCreator {
+        self.sim.creators()[index].clone()
+    }
+
+    pub async fn creator_count(&self) -> i64 {
+        sqlx::query_scalar("SELECT count(*) FROM creators")
+            .fetch_one(&self.pool)
+            .await
+            .unwrap()
+    }
+
+    /// Makes the simulator fail the next `times` calls to `path` (see `/_sim/faults`).
+    pub async fn inject_fault(&self, fault: serde_json::Value) {
+        let response = reqwest::Client::new()
+            .post(format!("{}/_sim/faults", self.sim.base_url()))
+            .json(&fault)
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            response.status().is_success(),
+            "fault not accepted: {fault}"
+        );
+    }
+}
+
+/// A browser: its own cookie jar, no automatic redirects (tests follow them step by step).
+pub struct Browser {
+    pub client: reqwest::Client,
+    address: String,
+    sim_url: String,
+}
+
+/// Where the simulator sent the browser back to the dashboard.
+pub struct Callback(pub String);
+
+impl Browser {
+    fn new(address: &str, sim_url: &str) -> Self {
+        let client = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(Duration::from_secs(30))
+            .build()
+            .unwrap();
+        Self {
+            client,
+            address: address.to_owned(),
+            sim_url: sim_url.to_owned(),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        if path.starts_with("http") {
+            path.to_owned()
+        } else {
+            format!("{}{path}", self.address)
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.unwrap()
+    }
+
+    pub async fn get_html(&self, path: &str) -> (StatusCode, String) {
+        let response = self.get(path).await;
+        let status = response.status();
+        (status, response.text().await.unwrap())
+    }
+
+    pub async fn post_form(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .form(form)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Clicks "Sign in with Gumroad": the dashboard's redirect to Gumroad's consent page.
+    pub async fn start_sign_in(&self) -> String {
+        let response = self.get("/auth/gumroad").await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER);
+        location(&response)
+    }
+
+    /// On the simulator: signs in as `creator` if asked, then clicks Authorize (or Deny).
+    pub async fn consent(
+        &self,
+        authorize_url: &str,
+        creator: &SeededCreator,
+        approve: bool,
+    ) -> Callback {
+        let mut response = self.client.get(authorize_url).send().await.unwrap();
+        if response.status().is_redirection() {
+            let login_url = self.sim_absolute(&location(&response));
+            let login_page = self
+                .client
+                .get(&login_url)
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            let fields = login_form_fields(&login_page, &creator.id);
+            let pairs: Vec<(&str, &str)> = fields
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
+            let logged_in = self
+                .client
+                .post(format!("{}/oauth/login", self.sim_url))
+                .form(&pairs)
+                .send()
+                .await
+                .unwrap();
+            assert!(
+                logged_in.status().is_redirection(),
+                "simulator login failed"
+            );
+            let back = self.sim_absolute(&location(&logged_in));
+            response = self.client.get(&back).send().await.unwrap();
+        }
+        assert_eq!(response.status(), StatusCode::OK, "consent page expected");
+        let consent_page = response.text().await.unwrap();
+        let form_id = if approve {
+            "form#authorize"
+        } else {
+            "form#deny"
+        };
+        let fields = hidden_fields(&consent_page, form_id);
+        let pairs: Vec<(&str, &str)> = fields
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let decided = self
+            .client
+            .post(format!("{}/oauth/authorize", self.sim_url))
+            .form(&pairs)
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            decided.status().is_redirection(),
+            "consent decision should redirect"
+        );
+        Callback(location(&decided))
+    }
+
+    /// Follows the simulator's redirect back to the dashboard.
+    pub async fn finish_sign_in(&self, callback: &Callback) -> reqwest::Response {
+        self.get(&callback.0).await
+    }
+
+    /// The whole happy path; returns the dashboard's answer to the callback.
+    pub async fn sign_in_as(&self, creator: &SeededCreator) -> reqwest::Response {
+        let authorize = self.start_sign_in().await;
+        let callback = self.consent(&authorize, creator, true).await;
+        let response = self.finish_sign_in(&callback).await;
+        assert_eq!(
+            response.status(),
+            StatusCode::SEE_OTHER,
+            "sign-in should redirect"
+        );
+        assert_eq!(location(&response), "/dashboard");
+        response
+    }
+
+    /// The CSRF token from the sign-out form of a signed-in page.
+    pub async fn csrf_token(&self) -> String {
+        let (_, html) = self.get_html("/dashboard").await;
+        hidden_fields(&html, "form[action='/auth/sign-out']")
+            .into_iter()
+            .find(|(name, _)| name == "csrf_token")
+            .map(|(_, value)| value)
+            .expect("a csrf_token field")
+    }
+
+    fn sim_absolute(&self, location: &str) -> String {
+        if location.starts_with("http") {
+            location.to_owned()
+        } else {
+            format!("{}{location}", self.sim_url)
+        }
+    }
+}
+
+pub fn location(response: &reqwest::Response) -> String {
+    response
+        .headers()
+        .get(LOCATION)
+        .expect("a Location header")
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// Every named input inside the form matching `form_selector`.
+pub fn hidden_fields(html: &str, form_selector: &str) -> Vec<(String, String)> {
+    let document = Html::parse_document(html);
+    let form = Selector::parse(form_selector).unwrap();
+    let input = Selector::parse("input[name]").unwrap();
+    let form = document
+        .select(&form)
+        .next()
+        .unwrap_or_else(|| panic!("no {form_selector} in page"));
+    form.select(&input)
+        .map(|i| {
+            let attrs = i.value();
+            (
+                attrs.attr("name").unwrap().to_owned(),
+                attrs.attr("value").unwrap_or_default().to_owned(),
+            )
+        })
+        .collect()
+}
+
+fn login_form_fields(html: &str, creator_id: &str) -> Vec<(String, String)> {
+    let document = Html::parse_document(html);
+    let forms = Selector::parse("form.sign-in-as").unwrap();
+    let input = Selector::parse("input[name]").unwrap();
+    for form in document.select(&forms) {
+        let fields: Vec<(String, String)> = form
+            .select(&input)
+            .map(|i| {
+                (
+                    i.value().attr("name").unwrap().to_owned(),
+                    i.value().attr("value").unwrap_or_default().to_owned(),
+                )
+            })
+            .collect();
+        if fields
+            .iter()
+            .any(|(k, v)| k == "user_id" && v == creator_id)
+        {
+            return fields;
+        }
+    }
+    panic!("no sign-in form for creator {creator_id}");
+}
+
+/// The visible text of a page, whitespace folded: what a person reads.
+pub fn page_text(html: &str) -> String {
+    let document = Html::parse_document(html);
+    let body = Selector::parse("body").unwrap();
+    document
+        .select(&body)
+        .flat_map(|b| b.text())
+        .collect::<Vec<_>>()
+        .join(" ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+impl TestApp {
+    /// Starts a second dashboard on the same database and simulator, with changed settings (e.g. a
+    /// rotated key ring). Browsers keep their sessions: cookies for 127.0.0.1 ignore the port.
+    pub async fn start_another_dashboard(
+        &self,
+        customize: impl FnOnce(&mut Settings),
+    ) -> Result<String, gumdash::startup::StartupError> {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let address = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+        let mut settings = self.settings.clone();
+        customize(&mut settings);
+        let app = Application::serve_on(listener, settings, self.pool.clone()).await?;
+        tokio::spawn(app.run_until_stopped());
+        Ok(address)
+    }
+
+    pub async fn tenant_id_of(&self, creator: &SeededCreator) -> gumdash::domain::TenantId {
+        let id: i64 = sqlx::query_scalar("SELECT id FROM creators WHERE gumroad_user_id = $1")
+            .bind(&creator.id)
+            .fetch_one(&self.pool)
+            .await
+            .unwrap();
+        gumdash::domain::TenantId::from_db(id)
+    }
+}

@@ -1,0 +1,12 @@
+//! One integration-test binary (one link step) for the whole dashboard: real PostgreSQL (a fresh
+//! database per test), the real simulator over real HTTP, and a headless Chromium for the browser test.
+
+mod browser;
+mod config;
+mod gumroad_failures;
+mod health;
+mod helpers;
+mod sign_in;
+mod sign_out;
+mod tenants;
+mod vault;
