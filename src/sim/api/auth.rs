@@ -1,0 +1,86 @@
+//! Doorkeeper's resource-server checks (api-facts §3.5): find the token, refuse unknown or revoked ones
+//! with an empty 401, and tokens without a needed scope with an empty 403.
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse};
+
+use crate::sim::params::Params;
+use crate::sim::scopes;
+use crate::sim::store::Shared;
+use crate::sim::tokens::{AccessToken, TokenStatus};
+
+/// Why a request was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum AuthFailure {
+    /// Missing or unknown token.
+    Invalid,
+    Revoked,
+    /// A live token holding none of the scopes the action lists.
+    InsufficientScope,
+}
+
+/// The scopes an action accepts; holding any one of them is enough.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Needs {
+    /// Any public scope or `view_public`: any normal token.
+    Read,
+}
+
+/// The live token of the request, or why it is refused (see `failure_response`).
+pub(crate) fn authorize(
+    shared: &Shared,
+    req: &HttpRequest,
+    params: &Params,
+    needs: Needs,
+) -> Result<AccessToken, AuthFailure> {
+    let token = token_of(req, params).ok_or(AuthFailure::Invalid)?;
+    let token = match shared.lock().tokens.status(&token) {
+        TokenStatus::Unknown => return Err(AuthFailure::Invalid),
+        TokenStatus::Revoked => return Err(AuthFailure::Revoked),
+        TokenStatus::Active(token) => token,
+    };
+    let allowed = match needs {
+        Needs::Read => scopes::holds_read(&token.scopes),
+    };
+    if allowed {
+        Ok(token)
+    } else {
+        Err(AuthFailure::InsufficientScope)
+    }
+}
+
+/// Doorkeeper's order: `Authorization: Bearer …` (scheme case-insensitive), then the `access_token`
+/// parameter, then `bearer_token`. A blank value counts as absent and the next place is tried.
+fn token_of(req: &HttpRequest, params: &Params) -> Option<String> {
+    let from_header = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.get(..7)
+                .filter(|scheme| scheme.eq_ignore_ascii_case("bearer "))
+                .map(|_| &v[7..])
+        })
+        .map(str::trim)
+        .filter(|t| !t.is_empty());
+    from_header
+        .or_else(|| params.present("access_token"))
+        .or_else(|| params.present("bearer_token"))
+        .map(str::to_owned)
+}
+
+/// Doorkeeper's `head :unauthorized` / `head :forbidden`: empty bodies; only the 401 says why, in
+/// `WWW-Authenticate`.
+pub(crate) fn failure_response(failure: AuthFailure) -> HttpResponse {
+    let description = match failure {
+        AuthFailure::Invalid => "The access token is invalid",
+        AuthFailure::Revoked => "The access token was revoked",
+        AuthFailure::InsufficientScope => return HttpResponse::Forbidden().finish(),
+    };
+    let challenge = format!(
+        r#"Bearer realm="Doorkeeper", error="invalid_token", error_description="{description}""#
+    );
+    HttpResponse::Unauthorized()
+        .insert_header((header::WWW_AUTHENTICATE, challenge))
+        .finish()
+}

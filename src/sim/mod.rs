@@ -1,0 +1,189 @@
+//! The Gumroad simulator: an in-memory stand-in for gumroad.com that demos and tests talk to over real HTTP.
+//!
+//! Behaviour, quirks and error texts follow `api-facts.md` (the 2026 surface). It shares no code with the
+//! dashboard's Gumroad client on purpose: the two must be able to disagree, or tests against the simulator
+//! would prove nothing.
+//!
+//! Served:
+//! - `GET /oauth/login`, `POST /oauth/login`: pick a seeded creator (stand-in for Gumroad's sign-in).
+//! - `GET`, `POST`, `DELETE /oauth/authorize`, `POST /oauth/token`, `POST /oauth/revoke` (Doorkeeper).
+//! - `GET /v2/user` (also `/api/v2/...` and a `.json` suffix); `GET /avatars/<id>.svg` (its `profile_url`).
+//! - Anything else: Rails' 404 (HTML, or JSON for `.json`).
+//!
+//! Controls, only with `SimConfig::controls_enabled` (JSON in and out):
+//! - `GET /_sim/creators`: array of `SeededCreator`. `GET /_sim/apps`: the registered apps, secrets included.
+//! - `POST /_sim/tokens {client_id, user_id, scopes?: "a b" | ["a", "b"]}` → `{access_token, refresh_token,
+//!   scope}`; `user_id` may be either id; scopes default to the app's.
+//! - `POST /_sim/tokens/revoke {user_id} | {token}` → `{revoked: n}`.
+//! - `POST /_sim/faults {method?, path, kind, status?, latency_ms?, times?, duration_ms?}` → 201 with the
+//!   fault; `kind` is `status`, `hang`, `malformed_json`, `html_404` or `latency`; `path` is matched after
+//!   normalisation (`/v2/user` also catches `/api/v2/user.json`), a trailing `*` matches a prefix.
+//!   `GET /_sim/faults` lists them, `DELETE /_sim/faults` clears them.
+//! - `POST /_sim/reset`: back to the seeded state. `POST /_sim/clock {seconds}`: move the clock forward.
+mod api;
+mod avatar;
+mod controls;
+mod faults;
+mod ids;
+mod oauth;
+mod params;
+mod rails;
+mod rate_limit;
+mod redirect_uri;
+mod scopes;
+mod seed;
+mod store;
+mod tokens;
+
+#[cfg(test)]
+mod tests;
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener};
+use std::sync::Arc;
+
+use actix_web::middleware::from_fn;
+use actix_web::{App, HttpServer, web};
+
+pub use seed::SeededCreator;
+use store::Shared;
+
+/// How to build the simulator. Everything seeded derives from `seed`.
+#[derive(Clone, Debug)]
+pub struct SimConfig {
+    pub seed: u64,
+    /// Seeded creators.
+    pub creator_count: usize,
+    /// Registered OAuth apps.
+    pub apps: Vec<SimApp>,
+    /// Serve the `/_sim/...` controls.
+    pub controls_enabled: bool,
+}
+
+impl Default for SimConfig {
+    fn default() -> SimConfig {
+        SimConfig {
+            seed: 42,
+            creator_count: 3,
+            apps: Vec::new(),
+            controls_enabled: true,
+        }
+    }
+}
+
+/// A registered OAuth application (Doorkeeper's `oauth_applications` row).
+#[derive(Clone, Debug)]
+pub struct SimApp {
+    pub name: String,
+    /// Doorkeeper's `uid`.
+    pub client_id: String,
+    pub client_secret: String,
+    pub redirect_uris: Vec<String>,
+    /// The scopes the app stores; requested scopes must be a subset.
+    pub scopes: Vec<String>,
+}
+
+impl SimApp {
+    /// An app with the 2026 public scope list (api-facts §3.6) and the given redirect URIs; client id and
+    /// secret are 43 URL-safe characters derived deterministically from `seed` so the demo prints stable
+    /// credentials.
+    pub fn with_redirect_uris(seed: u64, redirect_uris: Vec<String>) -> SimApp {
+        let mut rng = seed::rng_for(seed, seed::APPS_STREAM);
+        SimApp {
+            name: "gumdash".to_owned(),
+            client_id: ids::token_from(&mut rng),
+            client_secret: ids::token_from(&mut rng),
+            redirect_uris,
+            scopes: scopes::PUBLIC_SCOPES
+                .iter()
+                .map(|s| (*s).to_owned())
+                .collect(),
+        }
+    }
+}
+
+/// A handle on a running simulator, for tests and the demo.
+#[derive(Clone)]
+pub struct SimHandle {
+    shared: Arc<Shared>,
+}
+
+impl SimHandle {
+    /// `http://127.0.0.1:PORT`, without a trailing slash.
+    pub fn base_url(&self) -> &str {
+        &self.shared.base_url
+    }
+
+    pub fn creators(&self) -> Vec<SeededCreator> {
+        self.shared.lock().creators.clone()
+    }
+
+    /// Like `POST /_sim/tokens`: an access token as if the creator (numeric or Base64 id) had approved the
+    /// app for `scopes`. Nothing is checked, so a test can hold a token for an unknown creator or client.
+    pub fn issue_token(&self, client_id: &str, creator_id: &str, scopes: &[&str]) -> String {
+        let mut state = self.shared.lock();
+        let creator_id = state
+            .creator_by_either_id(creator_id)
+            .map_or_else(|| creator_id.to_owned(), |c| c.id.clone());
+        let scopes = scopes.iter().map(|s| (*s).to_owned()).collect();
+        state
+            .issue_direct_token(client_id, &creator_id, scopes)
+            .token
+    }
+
+    /// As if the creator removed every app in their Gumroad settings: all their tokens answer 401 "revoked".
+    pub fn revoke_tokens_of(&self, creator_id: &str) {
+        let mut state = self.shared.lock();
+        let creator_id = state
+            .creator_by_either_id(creator_id)
+            .map_or_else(|| creator_id.to_owned(), |c| c.id.clone());
+        let now = state.now();
+        state.tokens.revoke_creator(&creator_id, now);
+    }
+}
+
+/// Serves the simulator on `listener` (it binds nothing itself). Returns the server, which must be spawned
+/// or awaited, and a handle.
+pub fn start(
+    config: SimConfig,
+    listener: TcpListener,
+) -> anyhow::Result<(actix_web::dev::Server, SimHandle)> {
+    let base_url = base_url_for(listener.local_addr()?);
+    let controls_enabled = config.controls_enabled;
+    let shared = Arc::new(Shared::new(config, base_url));
+    let data = web::Data::from(Arc::clone(&shared));
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(data.clone())
+            .configure(|cfg| routes(cfg, controls_enabled))
+            .default_service(web::to(rails::not_found))
+            .wrap(from_fn(faults::inject))
+            .wrap(from_fn(rails::normalize_path))
+    })
+    .workers(1)
+    // A `hang` fault holds requests for a minute; shutting down should not wait for them.
+    .shutdown_timeout(1)
+    .listen(listener)?
+    .run();
+    Ok((server, SimHandle { shared }))
+}
+
+fn routes(cfg: &mut web::ServiceConfig, controls_enabled: bool) {
+    cfg.route("/", web::get().to(oauth::home))
+        .route("/avatars/{file}", web::get().to(avatar::show))
+        .configure(oauth::routes)
+        .configure(api::routes);
+    if controls_enabled {
+        cfg.configure(controls::routes);
+    }
+}
+
+/// A URL a client on this machine can use: a wildcard bind address becomes loopback.
+fn base_url_for(addr: SocketAddr) -> String {
+    let ip = match addr.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+        ip => ip,
+    };
+    // `SocketAddr`'s Display brackets IPv6 addresses, as URLs need.
+    format!("http://{}", SocketAddr::new(ip, addr.port()))
+}

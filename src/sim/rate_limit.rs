@@ -1,0 +1,136 @@
+//! rack-attack throttles (api-facts §8): fixed windows aligned to the Unix epoch, counted per IP, with
+//! escalating levels. Unlike Gumroad, loopback is not exempt, so tests and demos can see a 429.
+
+use std::collections::HashMap;
+
+use actix_web::HttpResponse;
+use actix_web::http::header;
+
+/// `POST /oauth/token` in 2026: 3000 per 60 s, then level n = 2…5 allows 3000·n per 8ⁿ seconds.
+pub(crate) const OAUTH_TOKEN_TIERS: &[Tier] = &[
+    Tier {
+        limit: 3000,
+        period_secs: 60,
+    },
+    Tier {
+        limit: 6000,
+        period_secs: 64,
+    },
+    Tier {
+        limit: 9000,
+        period_secs: 512,
+    },
+    Tier {
+        limit: 12_000,
+        period_secs: 4096,
+    },
+    Tier {
+        limit: 15_000,
+        period_secs: 32_768,
+    },
+];
+
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Tier {
+    pub limit: u32,
+    pub period_secs: i64,
+}
+
+/// Beyond this many counters, windows that have ended are dropped.
+const PRUNE_ABOVE: usize = 10_000;
+
+#[derive(Default)]
+pub(crate) struct RateLimiter {
+    /// (rule, IP, tier index, window number) → requests seen.
+    counts: HashMap<(&'static str, String, usize, i64), u32>,
+}
+
+impl RateLimiter {
+    /// Counts one request and says whether it may proceed. rack-attack checks throttles in order and stops at
+    /// the first that trips, so later tiers are not counted for a throttled request.
+    pub fn allow(&mut self, rule: &'static str, tiers: &[Tier], ip: &str, now_secs: i64) -> bool {
+        self.prune(tiers, now_secs);
+        for (level, tier) in tiers.iter().enumerate() {
+            let window = now_secs.div_euclid(tier.period_secs);
+            let count = self
+                .counts
+                .entry((rule, ip.to_owned(), level, window))
+                .or_insert(0);
+            *count += 1;
+            if *count > tier.limit {
+                return false;
+            }
+        }
+        true
+    }
+
+    fn prune(&mut self, tiers: &[Tier], now_secs: i64) {
+        if self.counts.len() > PRUNE_ABOVE {
+            self.counts.retain(|(_, _, level, window), _| {
+                tiers
+                    .get(*level)
+                    .is_some_and(|t| *window >= now_secs.div_euclid(t.period_secs))
+            });
+        }
+    }
+}
+
+/// rack-attack's throttled response: `text/plain`, `Retry later` and a newline, no `Retry-After`.
+pub(crate) fn throttled_response() -> HttpResponse {
+    HttpResponse::TooManyRequests()
+        .insert_header((header::CONTENT_TYPE, "text/plain"))
+        .body("Retry later\n")
+}
+
+#[cfg(test)]
+mod unit {
+    use super::*;
+
+    #[test]
+    fn base_tier_trips_after_its_limit_and_resets_next_window() {
+        let tiers = [
+            Tier {
+                limit: 2,
+                period_secs: 60,
+            },
+            Tier {
+                limit: 100,
+                period_secs: 64,
+            },
+        ];
+        let mut limiter = RateLimiter::default();
+        assert!(limiter.allow("t", &tiers, "1.2.3.4", 120));
+        assert!(limiter.allow("t", &tiers, "1.2.3.4", 130));
+        assert!(!limiter.allow("t", &tiers, "1.2.3.4", 179));
+        assert!(
+            limiter.allow("t", &tiers, "5.6.7.8", 179),
+            "other IPs are counted apart"
+        );
+        assert!(
+            limiter.allow("t", &tiers, "1.2.3.4", 180),
+            "a new 60 s window starts at 180"
+        );
+    }
+
+    #[test]
+    fn escalating_tier_trips_across_base_windows() {
+        let tiers = [
+            Tier {
+                limit: 2,
+                period_secs: 1,
+            },
+            Tier {
+                limit: 3,
+                period_secs: 64,
+            },
+        ];
+        let mut limiter = RateLimiter::default();
+        assert!(limiter.allow("t", &tiers, "ip", 0));
+        assert!(limiter.allow("t", &tiers, "ip", 1));
+        assert!(limiter.allow("t", &tiers, "ip", 2));
+        assert!(
+            !limiter.allow("t", &tiers, "ip", 3),
+            "fourth request in the 64 s window"
+        );
+    }
+}

@@ -1,0 +1,129 @@
+//! The simulator's whole state, in memory behind one mutex. Handlers lock it briefly and never across an
+//! `.await`. Products, sales and webhooks will get their own fields here.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, MutexGuard};
+
+use chrono::{DateTime, Duration, Utc};
+
+use super::faults::FaultList;
+use super::rate_limit::RateLimiter;
+use super::seed::{self, SeededCreator};
+use super::tokens::{AccessToken, GrantStore, NewToken, TokenStore};
+use super::{SimApp, SimConfig};
+
+/// Immutable settings plus the locked state; shared by every worker and by `SimHandle`.
+pub(crate) struct Shared {
+    pub base_url: String,
+    state: Mutex<SimState>,
+}
+
+impl Shared {
+    pub fn new(config: SimConfig, base_url: String) -> Shared {
+        Shared {
+            base_url,
+            state: Mutex::new(SimState::new(config)),
+        }
+    }
+
+    /// Locks the state. A panic in another handler must not take the simulator down with it, so a poisoned
+    /// lock is recovered: every mutation leaves the state consistent at each step.
+    pub fn lock(&self) -> MutexGuard<'_, SimState> {
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+pub(crate) struct SimState {
+    seed: u64,
+    creator_count: usize,
+    configured_apps: Vec<SimApp>,
+    pub creators: Vec<SeededCreator>,
+    pub apps: Vec<SimApp>,
+    /// Login cookie value → the creator's numeric id.
+    pub sessions: HashMap<String, String>,
+    pub grants: GrantStore,
+    pub tokens: TokenStore,
+    pub faults: FaultList,
+    pub rate_limiter: RateLimiter,
+    /// Added to the wall clock, so tests can let codes expire without waiting (`/_sim/clock`).
+    clock_offset: Duration,
+}
+
+impl SimState {
+    fn new(config: SimConfig) -> SimState {
+        let mut state = SimState {
+            seed: config.seed,
+            creator_count: config.creator_count,
+            configured_apps: config.apps,
+            creators: Vec::new(),
+            apps: Vec::new(),
+            sessions: HashMap::new(),
+            grants: GrantStore::default(),
+            tokens: TokenStore::default(),
+            faults: FaultList::default(),
+            rate_limiter: RateLimiter::default(),
+            clock_offset: Duration::zero(),
+        };
+        state.reset();
+        state
+    }
+
+    /// Back to the seeded state: same creators and apps, no tokens, codes, sessions, faults or counters.
+    pub fn reset(&mut self) {
+        self.creators = seed::creators(self.seed, self.creator_count);
+        self.apps = self.configured_apps.clone();
+        self.sessions.clear();
+        self.grants = GrantStore::default();
+        self.tokens = TokenStore::default();
+        self.faults = FaultList::default();
+        self.rate_limiter = RateLimiter::default();
+        self.clock_offset = Duration::zero();
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        Utc::now() + self.clock_offset
+    }
+
+    pub fn advance_clock(&mut self, by: Duration) -> Duration {
+        self.clock_offset += by;
+        self.clock_offset
+    }
+
+    pub fn creator(&self, id: &str) -> Option<&SeededCreator> {
+        self.creators.iter().find(|c| c.id == id)
+    }
+
+    /// Controls accept either of a creator's ids.
+    pub fn creator_by_either_id(&self, id: &str) -> Option<&SeededCreator> {
+        self.creators.iter().find(|c| c.id == id || c.user_id == id)
+    }
+
+    pub fn app(&self, client_id: &str) -> Option<&SimApp> {
+        self.apps.iter().find(|a| a.client_id == client_id)
+    }
+
+    /// A token with a refresh token, as if the creator had approved the app (controls and `SimHandle`).
+    pub fn issue_direct_token(
+        &mut self,
+        client_id: &str,
+        creator_id: &str,
+        scopes: Vec<String>,
+    ) -> AccessToken {
+        let now = self.now();
+        self.tokens.issue(NewToken {
+            client_id,
+            creator_id: Some(creator_id),
+            scopes,
+            with_refresh_token: true,
+            now,
+        })
+    }
+
+    pub fn session_creator(&self, session_id: &str) -> Option<&SeededCreator> {
+        self.sessions
+            .get(session_id)
+            .and_then(|id| self.creator(id))
+    }
+}
