@@ -22,6 +22,8 @@ where
             .json()
             .flatten_event(true)
             .with_current_span(true)
+            // Every enclosing span, so the request id of the root span is on each line.
+            .with_span_list(true)
             .try_init(),
         LogFormat::Pretty => builder.compact().try_init(),
     };

@@ -42,24 +42,41 @@ impl ApiClient {
 
     /// `GET /user`: the creator's profile.
     pub async fn user(&self, token: &SecretString) -> Result<User, GumroadError> {
-        self.read(token, &["user"], "user").await
+        self.fetch(token, Call::get(&["user"]), "user").await
     }
 
-    /// A read, repeated on 429, 5xx, timeouts and connection failures (bounded, with back-off).
-    #[tracing::instrument(name = "gumroad.read", skip_all, fields(path = %segments.join("/")))]
-    async fn read<T: DeserializeOwned>(
+    /// Runs `call` and deserializes the value under `key` of the success envelope.
+    pub(super) async fn fetch<T: DeserializeOwned>(
         &self,
         token: &SecretString,
-        segments: &[&str],
+        call: Call<'_>,
         key: &str,
     ) -> Result<T, GumroadError> {
+        let mut envelope = self.call(token, &call).await?;
+        take(&mut envelope, key)
+    }
+
+    /// Runs `call` and returns the whole success envelope (for pagination keys, delete messages).
+    /// Reads are repeated on 429, 5xx, timeouts and connection failures; writes only on 429, which
+    /// Gumroad answers before running the request. Bounded, with jittered exponential back-off.
+    #[tracing::instrument(name = "gumroad.call", skip_all, fields(method = %call.method, path = %call.segments.join("/")))]
+    pub(super) async fn call(
+        &self,
+        token: &SecretString,
+        call: &Call<'_>,
+    ) -> Result<serde_json::Value, GumroadError> {
+        let safe_to_repeat = call.method == Method::GET;
         let mut attempt = 1;
         loop {
-            match self.send_once(Method::GET, token, segments).await {
-                Ok(body) => return unwrap_envelope(body, key),
-                Err(error) if error.is_transient() && attempt < self.retry.max_attempts => {
+            match self.send_once(token, call).await {
+                Ok(body) => return check_success(body),
+                Err(error)
+                    if attempt < self.retry.max_attempts
+                        && (error.was_not_processed()
+                            || (safe_to_repeat && error.is_transient())) =>
+                {
                     let pause = self.retry.delay_before(attempt);
-                    tracing::warn!(%error, attempt, ?pause, "Gumroad read failed; retrying");
+                    tracing::warn!(%error, attempt, ?pause, "Gumroad call failed; retrying");
                     tokio::time::sleep(pause).await;
                     attempt += 1;
                 }
@@ -83,20 +100,77 @@ impl ApiClient {
 
     async fn send_once(
         &self,
-        method: Method,
         token: &SecretString,
-        segments: &[&str],
+        call: &Call<'_>,
     ) -> Result<serde_json::Value, GumroadError> {
-        let response = self
+        let mut request = self
             .http
-            .request(method, self.endpoint(segments))
+            .request(call.method.clone(), self.endpoint(&call.segments))
             .bearer_auth(token.expose_secret())
-            .header(reqwest::header::ACCEPT, "application/json")
-            .send()
-            .await?;
+            .header(reqwest::header::ACCEPT, "application/json");
+        if !call.query.is_empty() {
+            request = request.query(&call.query);
+        }
+        if !call.form.is_empty() {
+            request = request.form(&call.form);
+        }
+        let response = request.send().await?;
         let status = response.status();
         let body = response.bytes().await?;
         classify(status, &body)
+    }
+}
+
+/// One API request: method, path segments (escaped one by one), query and form-encoded body
+/// (Gumroad documents form bodies; every value is a string).
+pub(super) struct Call<'a> {
+    method: Method,
+    segments: Vec<&'a str>,
+    query: Vec<(&'static str, String)>,
+    form: Vec<(String, String)>,
+}
+
+impl<'a> Call<'a> {
+    fn new(method: Method, segments: &[&'a str]) -> Self {
+        Self {
+            method,
+            segments: segments.to_vec(),
+            query: Vec::new(),
+            form: Vec::new(),
+        }
+    }
+
+    pub(super) fn get(segments: &[&'a str]) -> Self {
+        Self::new(Method::GET, segments)
+    }
+
+    pub(super) fn post(segments: &[&'a str]) -> Self {
+        Self::new(Method::POST, segments)
+    }
+
+    pub(super) fn put(segments: &[&'a str]) -> Self {
+        Self::new(Method::PUT, segments)
+    }
+
+    pub(super) fn delete(segments: &[&'a str]) -> Self {
+        Self::new(Method::DELETE, segments)
+    }
+
+    pub(super) fn query(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.query.push((name, value.into()));
+        self
+    }
+
+    pub(super) fn field(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.form.push((name.into(), value.into()));
+        self
+    }
+
+    pub(super) fn optional_field(self, name: &str, value: Option<impl Into<String>>) -> Self {
+        match value {
+            Some(value) => self.field(name, value),
+            None => self,
+        }
     }
 }
 
@@ -109,11 +183,13 @@ fn classify(status: StatusCode, body: &[u8]) -> Result<serde_json::Value, Gumroa
         }),
         401 => Err(GumroadError::Unauthorized),
         403 => Err(GumroadError::MissingScope),
-        404 => Err(GumroadError::NotFound {
-            message: json
-                .as_ref()
-                .and_then(message_of)
-                .unwrap_or_else(|| "Not found".into()),
+        // License errors are 404 with a `success:false` message; a Rails 404 (unknown route, or
+        // product create/update on older Gumroad) is HTML or `{"status":404,"error":"Not Found"}`.
+        404 => Err(match json.as_ref().filter(|j| j.get("success").is_some()) {
+            Some(json) => GumroadError::NotFound {
+                message: message_of(json).unwrap_or_else(|| "Not found".into()),
+            },
+            None => GumroadError::RouteNotFound,
         }),
         429 => Err(GumroadError::RateLimited),
         400..=499 => Err(GumroadError::Rejected {
@@ -138,25 +214,30 @@ fn message_of(json: &serde_json::Value) -> Option<String> {
         .find_map(|key| json.get(key)?.as_str().map(str::to_owned))
 }
 
-/// `{"success": true, "<key>": …}` → the value under key; `{"success": false, "message": …}` → an error.
-fn unwrap_envelope<T: DeserializeOwned>(
-    mut body: serde_json::Value,
-    key: &str,
-) -> Result<T, GumroadError> {
+/// `{"success": false, "message": …}` (with HTTP 200) → an error carrying Gumroad's message.
+fn check_success(body: serde_json::Value) -> Result<serde_json::Value, GumroadError> {
     let success = match body.get("success") {
         Some(serde_json::Value::Bool(b)) => *b,
         Some(serde_json::Value::String(s)) => s == "true",
         _ => false,
     };
-    if !success {
-        let message =
-            message_of(&body).unwrap_or_else(|| "Gumroad did not say what went wrong.".into());
-        return Err(if message.to_ascii_lowercase().contains("not found") {
-            GumroadError::NotFound { message }
-        } else {
-            GumroadError::Rejected { message }
-        });
+    if success {
+        return Ok(body);
     }
+    let message =
+        message_of(&body).unwrap_or_else(|| "Gumroad did not say what went wrong.".into());
+    Err(if message.to_ascii_lowercase().contains("not found") {
+        GumroadError::NotFound { message }
+    } else {
+        GumroadError::Rejected { message }
+    })
+}
+
+/// The value under `key` of a success envelope, deserialized tolerantly.
+pub(super) fn take<T: DeserializeOwned>(
+    body: &mut serde_json::Value,
+    key: &str,
+) -> Result<T, GumroadError> {
     let value = body
         .get_mut(key)
         .map(serde_json::Value::take)
@@ -166,6 +247,15 @@ fn unwrap_envelope<T: DeserializeOwned>(
     serde_json::from_value(value).map_err(|e| GumroadError::Malformed {
         detail: format!("`{key}` did not have the expected shape: {e}"),
     })
+}
+
+/// `{"success": true, "<key>": …}` → the value under key; `{"success": false, "message": …}` → an error.
+#[cfg(test)]
+fn unwrap_envelope<T: DeserializeOwned>(
+    body: serde_json::Value,
+    key: &str,
+) -> Result<T, GumroadError> {
+    take(&mut check_success(body)?, key)
 }
 
 #[cfg(test)]

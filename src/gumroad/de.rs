@@ -33,7 +33,6 @@ pub fn opt_opaque_id<'de, D: Deserializer<'de>>(
     )
 }
 
-#[cfg_attr(not(test), allow(dead_code))]
 #[derive(Deserialize)]
 #[serde(untagged)]
 enum BoolLike {
@@ -43,7 +42,6 @@ enum BoolLike {
 }
 
 /// `true`, `"true"`, `1` → true; `false`, `"false"`, `0`, `""` → false; `null`/absent → `None`.
-#[cfg_attr(not(test), allow(dead_code))] // used by the catalog models (next issue)
 pub fn opt_bool<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<bool>, D::Error> {
     match Option::<BoolLike>::deserialize(deserializer)? {
         None => Ok(None),
@@ -60,7 +58,6 @@ pub fn opt_bool<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<boo
 }
 
 /// `12`, `"12"` → 12; `null`/absent → `None`.
-#[cfg_attr(not(test), allow(dead_code))] // used by the catalog models (next issue)
 pub fn opt_i64<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<i64>, D::Error> {
     match Option::<StringOrNumber>::deserialize(deserializer)? {
         None => Ok(None),
@@ -76,6 +73,21 @@ pub fn opt_i64<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<i64>
             .map(Some)
             .map_err(|_| serde::de::Error::custom(format!("expected a number, got {s:?}"))),
     }
+}
+
+/// Like [`opt_bool`], with absent or null meaning false.
+pub fn bool_or_false<'de, D: Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
+    opt_bool(deserializer).map(Option::unwrap_or_default)
+}
+
+/// Like [`opt_i64`], with absent or null meaning 0.
+pub fn i64_or_zero<'de, D: Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
+    opt_i64(deserializer).map(Option::unwrap_or_default)
+}
+
+/// A string that may be null: null becomes empty.
+pub fn string_or_empty<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    Ok(Option::<String>::deserialize(deserializer)?.unwrap_or_default())
 }
 
 #[cfg(test)]

@@ -10,6 +10,10 @@ pub enum GumroadError {
     /// `success:false` "… was not found." (HTTP 200), or an HTTP 404 from the API.
     #[error("not found: {message}")]
     NotFound { message: String },
+    /// An HTTP 404 from Rails' router: the route does not exist on this Gumroad (for example product
+    /// create/update before 2026).
+    #[error("this Gumroad does not offer that API endpoint")]
+    RouteNotFound,
     /// `success:false` for any other reason: Gumroad's own message, fit to show the creator.
     #[error("Gumroad refused: {message}")]
     Rejected { message: String },

@@ -5,15 +5,23 @@
 //! text/plain 429, numbers and booleans sent as strings, fields absent when null.
 
 mod api;
+mod custom_fields;
 mod de;
 mod error;
 mod oauth;
+mod offer_codes;
+mod products;
 mod user;
+mod variants;
 
 pub use api::{ApiClient, RetryPolicy};
+pub use custom_fields::CustomField;
 pub use error::GumroadError;
 pub use oauth::{AuthorizeRequest, GrantedToken, OAuthClient, TokenError};
+pub use offer_codes::{NewOfferCode, OfferCode, OfferDiscount};
+pub use products::{Product, ProductFields};
 pub use user::User;
+pub use variants::{Variant, VariantCategory, VariantFields};
 
 /// One HTTP client for every call to Gumroad: bounded timeouts, and no redirects (an OAuth token
 /// endpoint must not be followed somewhere else, and the API never redirects).

@@ -1,6 +1,5 @@
 //! Sign in with Gumroad (OAuth 2 authorization code), and sign out.
 
-use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use secrecy::ExposeSecret;
 use serde::Deserialize;
@@ -8,19 +7,13 @@ use subtle::ConstantTimeEq as _;
 
 use super::csrf::{CsrfForm, CsrfOnly};
 use super::error::{AppError, SignInFailure};
+use super::forms::see_other;
 use super::session::{AppSession, FlashKind, PendingSignIn};
 use super::state::AppState;
 use crate::domain::TenantId;
 use crate::gumroad::User;
 use crate::store::{self, audit, creators::Profile};
 use crate::vault::Purpose;
-
-fn see_other(location: &str) -> HttpResponse {
-    HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, location))
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .finish()
-}
 
 /// Starts the flow: a fresh random `state` (and PKCE verifier) in the server-side session, then off
 /// to Gumroad's consent page.

@@ -247,7 +247,7 @@ fn explain_gumroad(error: &GumroadError, retry: Action) -> Explained {
             "Your Gumroad connection does not include the permission this page needs. Reconnect and approve all requested permissions.",
             RECONNECT,
         ),
-        GumroadError::NotFound { .. } => explain(
+        GumroadError::NotFound { .. } | GumroadError::RouteNotFound => explain(
             S::NOT_FOUND,
             "Not found on Gumroad",
             "Gumroad could not find this. It may have been deleted.",

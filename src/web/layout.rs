@@ -23,6 +23,7 @@ pub struct NavCreator {
 pub enum Nav {
     None,
     Home,
+    Products,
 }
 
 impl Layout {
@@ -60,6 +61,7 @@ impl Flash {
         match self.kind {
             FlashKind::Success => "flash flash-success",
             FlashKind::Info => "flash flash-info",
+            FlashKind::Error => "flash flash-error",
         }
     }
 }

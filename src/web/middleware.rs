@@ -28,12 +28,19 @@ pub fn security_headers(csp: &str) -> DefaultHeaders {
         .add(("Referrer-Policy", "same-origin"))
 }
 
-/// Echoes the request id `tracing-actix-web` put on every log line, so a user's report can be matched.
+/// Echoes the request id `tracing-actix-web` put on every log line, so a user's report can be
+/// matched, and logs one line per request (inside the request's span, so with its id).
 pub async fn request_id_header(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let started = std::time::Instant::now();
     let mut response = next.call(req).await?;
+    tracing::info!(
+        status = response.status().as_u16(),
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "request finished"
+    );
     let id = response.request().extensions().get::<RequestId>().copied();
     if let Some(id) = id
         && let Ok(value) = HeaderValue::from_str(&id.to_string())

@@ -4,15 +4,22 @@
 
 mod assets;
 mod auth;
+mod confirm;
 mod csrf;
 mod current_creator;
+mod custom_fields;
 mod error;
+mod forms;
 mod health;
 mod home;
 mod layout;
 mod middleware;
+mod offer_codes;
+mod products;
 mod session;
 mod state;
+mod variants;
+mod views;
 
 pub use current_creator::CurrentCreator;
 pub use error::{AppError, SignInFailure};
@@ -30,5 +37,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(auth::start)
         .service(auth::callback)
         .service(auth::sign_out)
+        .configure(products::routes)
+        .configure(variants::routes)
+        .configure(offer_codes::routes)
+        .configure(custom_fields::routes)
         .default_service(web::to(error::not_found));
 }

@@ -36,6 +36,8 @@ pub struct PendingSignIn {
 pub enum FlashKind {
     Success,
     Info,
+    /// Something the creator asked for did not happen (e.g. Gumroad refused to publish).
+    Error,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]

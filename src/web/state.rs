@@ -3,6 +3,29 @@ use sqlx::PgPool;
 
 use crate::domain::{CreatorState, TenantId};
 use crate::gumroad::{ApiClient, GumroadError, OAuthClient};
+
+/// A signed-in creator's Gumroad access for one request: the token is decrypted once, and every
+/// failure is booked (a 401 asks the creator to reconnect) before the caller decides what to show.
+pub struct Gumroad<'a> {
+    state: &'a AppState,
+    tenant: TenantId,
+    token: SecretString,
+}
+
+impl Gumroad<'_> {
+    pub async fn call<T>(
+        &self,
+        request: impl AsyncFnOnce(&ApiClient, &SecretString) -> Result<T, GumroadError>,
+    ) -> Result<T, GumroadError> {
+        match request(&self.state.api, &self.token).await {
+            Ok(value) => Ok(value),
+            Err(error) => {
+                self.state.book_failure(self.tenant, &error).await;
+                Err(error)
+            }
+        }
+    }
+}
 use crate::store;
 use crate::vault::{KeyRing, Purpose};
 
@@ -38,10 +61,31 @@ impl AppState {
             })
     }
 
-    /// Bookkeeping after a failed Gumroad call: a 401 means the creator revoked us, so they are asked
-    /// to reconnect from now on; anything else is remembered for the operator.
+    /// The creator's Gumroad access for this request.
+    pub async fn gumroad(&self, tenant: TenantId) -> Result<Gumroad<'_>, AppError> {
+        Ok(Gumroad {
+            state: self,
+            tenant,
+            token: self.creator_token(tenant).await?,
+        })
+    }
+
+    /// Bookkeeping after a failed Gumroad call, then the error page to show.
     pub async fn gumroad_failed(&self, tenant: TenantId, error: GumroadError) -> AppError {
-        let recorded = if error == GumroadError::Unauthorized {
+        self.book_failure(tenant, &error).await;
+        AppError::from(error)
+    }
+
+    /// A 401 means the creator revoked us, so they are asked to reconnect from now on; other
+    /// failures are remembered for the operator. Refusals of bad input are the creator's business.
+    async fn book_failure(&self, tenant: TenantId, error: &GumroadError) {
+        if matches!(
+            error,
+            GumroadError::Rejected { .. } | GumroadError::NotFound { .. }
+        ) {
+            return;
+        }
+        let recorded = if *error == GumroadError::Unauthorized {
             store::creators::set_state(&self.pool, tenant, CreatorState::NeedsReconnect).await
         } else {
             store::connections::record_error(&self.pool, tenant, &error.summary()).await
@@ -49,7 +93,6 @@ impl AppState {
         if let Err(db_error) = recorded {
             tracing::error!(%tenant, %db_error, "could not record a Gumroad failure");
         }
-        AppError::from(error)
     }
 
     pub async fn gumroad_succeeded(&self, tenant: TenantId) {

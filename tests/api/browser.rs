@@ -109,6 +109,57 @@ async fn body_text(client: &Client) -> String {
         .unwrap()
 }
 
+async fn click(c: &Client, locator: Locator<'_>) {
+    c.wait()
+        .for_element(locator)
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
+
+async fn fill(c: &Client, field: &str, value: &str) {
+    let input = c
+        .find(Locator::Css(&format!("[name='{field}']")))
+        .await
+        .unwrap();
+    input.clear().await.unwrap();
+    input.send_keys(value).await.unwrap();
+}
+
+async fn submit(c: &Client, form: &str) {
+    click(c, Locator::Css(&format!("{form} button[type='submit']"))).await;
+}
+
+/// Through the dashboard's button, the simulator's "who are you" page and its consent page.
+async fn sign_in(c: &Client, address: &str, creator: &gumdash::sim::SeededCreator) {
+    c.goto(address).await.unwrap();
+    click(c, Locator::LinkText("Sign in with Gumroad")).await;
+    click(
+        c,
+        Locator::XPath(&format!(
+            "//form[contains(@class,'sign-in-as')][.//input[@name='user_id' and @value='{}']]//button",
+            creator.id
+        )),
+    )
+    .await;
+    click(c, Locator::Css("form#authorize button")).await;
+    // The simulator's pages have headings too; only the dashboard has the account menu.
+    c.wait()
+        .for_element(Locator::Css("header .account"))
+        .await
+        .unwrap();
+}
+
+/// Optional screenshots for people reviewing the look: GUMDASH_SCREENSHOTS=<dir>.
+async fn screenshot(c: &Client, name: &str) {
+    if let Some(dir) = std::env::var_os("GUMDASH_SCREENSHOTS") {
+        let png = c.screenshot().await.unwrap();
+        std::fs::write(std::path::Path::new(&dir).join(format!("{name}.png")), png).unwrap();
+    }
+}
+
 #[tokio::test]
 async fn a_creator_signs_in_with_gumroad_in_a_real_browser() {
     let Some(mut driver) = start_browser().await else {
@@ -118,32 +169,7 @@ async fn a_creator_signs_in_with_gumroad_in_a_real_browser() {
     let creator = app.creator(1);
     let c = &driver.client;
 
-    c.goto(&app.address).await.unwrap();
-    c.find(Locator::LinkText("Sign in with Gumroad"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    // The simulator's "which creator are you" page, then its consent page.
-    c.wait()
-        .for_element(Locator::XPath(&format!(
-            "//form[contains(@class,'sign-in-as')][.//input[@name='user_id' and @value='{}']]//button",
-            creator.id
-        )))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    c.wait()
-        .for_element(Locator::Css("form#authorize button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    c.wait().for_element(Locator::Css("h1")).await.unwrap();
+    sign_in(c, &app.address, &creator).await;
 
     let text = body_text(c).await;
     let current = c.current_url().await.unwrap();
@@ -152,16 +178,95 @@ async fn a_creator_signs_in_with_gumroad_in_a_real_browser() {
         text.contains(&format!("Welcome, {}", creator.name)),
         "{text}"
     );
-    assert!(text.contains("Sign out"));
+    screenshot(c, "dashboard").await;
 
-    c.find(Locator::Css("form[action='/auth/sign-out'] button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(c, Locator::Css("form[action='/auth/sign-out'] button")).await;
     c.wait().for_element(Locator::Css(".hero")).await.unwrap();
     assert!(body_text(c).await.contains("You have been signed out."));
+
+    driver.client.clone().close().await.unwrap();
+    let _ = driver.process.kill().await;
+}
+
+#[tokio::test]
+async fn a_creator_builds_and_tears_down_a_product_in_a_real_browser() {
+    let Some(mut driver) = start_browser().await else {
+        return;
+    };
+    let app = spawn_app().await;
+    let c = &driver.client;
+    sign_in(c, &app.address, &app.creator(2)).await;
+
+    click(c, Locator::LinkText("Products")).await;
+    click(c, Locator::LinkText("New product")).await;
+    fill(c, "name", "Watercolour Brushes").await;
+    fill(c, "price", "12.50").await;
+    submit(c, "form.stacked").await;
+    c.wait().for_element(Locator::Id("variants")).await.unwrap();
+    assert!(
+        body_text(c)
+            .await
+            .contains("Created “Watercolour Brushes”.")
+    );
+
+    click(c, Locator::LinkText("Add variant category")).await;
+    fill(c, "title", "Size").await;
+    submit(c, "form.stacked").await;
+    click(c, Locator::LinkText("Add variant")).await;
+    fill(c, "name", "Large").await;
+    fill(c, "price_difference", "3").await;
+    submit(c, "form.stacked").await;
+    c.wait().for_element(Locator::Id("variants")).await.unwrap();
+    let text = body_text(c).await;
+    assert!(text.contains("Large") && text.contains("+$3.00"), "{text}");
+
+    click(c, Locator::LinkText("New offer code")).await;
+    fill(c, "name", "LAUNCH").await;
+    fill(c, "amount", "20").await;
+    submit(c, "form.stacked").await;
+    c.wait()
+        .for_element(Locator::Id("offer-codes"))
+        .await
+        .unwrap();
+    let text = body_text(c).await;
+    assert!(
+        text.contains("LAUNCH") && text.contains("20% off"),
+        "{text}"
+    );
+    screenshot(c, "product").await;
+    c.set_window_size(390, 844).await.unwrap();
+    screenshot(c, "product-phone").await;
+    c.set_window_size(1200, 900).await.unwrap();
+
+    click(c, Locator::LinkText("Edit")).await;
+    fill(c, "name", "Watercolour Brushes (set of 6)").await;
+    submit(c, "form.stacked").await;
+    c.wait().for_element(Locator::Id("variants")).await.unwrap();
+    assert!(
+        body_text(c)
+            .await
+            .contains("Saved “Watercolour Brushes (set of 6)”.")
+    );
+
+    click(c, Locator::Css("#offer-codes a.danger-link")).await;
+    submit(c, "form.actions").await;
+    c.wait()
+        .for_element(Locator::Id("offer-codes"))
+        .await
+        .unwrap();
+    let text = body_text(c).await;
+    assert!(
+        text.contains("Offer code deleted.") && !text.contains("LAUNCH"),
+        "{text}"
+    );
+
+    click(c, Locator::Css("a.button-danger-outline")).await;
+    submit(c, "form.actions").await;
+    c.wait()
+        .for_element(Locator::Css(".empty-state"))
+        .await
+        .unwrap();
+    assert!(body_text(c).await.contains("Product deleted."));
 
     driver.client.clone().close().await.unwrap();
     let _ = driver.process.kill().await;

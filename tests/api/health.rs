@@ -39,3 +39,19 @@ async fn unknown_pages_get_a_friendly_404() {
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert!(html.contains("Page not found"));
 }
+
+#[tokio::test]
+async fn log_lines_are_json_and_carry_the_request_id_the_response_shows() {
+    let app = spawn_app().await;
+    let response = app.browser.get("/healthz").await;
+    let request_id = response.headers()["x-request-id"].to_str().unwrap().to_owned();
+
+    let logs = crate::helpers::captured_logs();
+    let line = logs
+        .lines()
+        .find(|line| line.contains(&request_id))
+        .expect("a log line with the request id");
+    let json: serde_json::Value = serde_json::from_str(line).expect("JSON log line");
+    assert_eq!(json["message"], "request finished");
+    assert_eq!(json["status"], 200);
+}

@@ -212,6 +212,28 @@ impl TestApp {
         Browser::new(&self.address, self.sim.base_url())
     }
 
+    /// A new browser, signed in as the seeded creator `index`, with the welcome message read away.
+    pub async fn signed_in(&self, index: usize) -> Browser {
+        let browser = self.new_browser();
+        browser.sign_in_as(&self.creator(index)).await;
+        browser.get("/products/new").await;
+        browser
+    }
+
+    /// Switches the simulator to another compatibility profile (see `/_sim/profile`).
+    pub async fn sim_profile(&self, profile: serde_json::Value) {
+        let response = reqwest::Client::new()
+            .post(format!("{}/_sim/profile", self.sim.base_url()))
+            .json(&profile)
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            response.status().is_success(),
+            "profile not accepted: {profile}"
+        );
+    }
+
     pub fn creator(&self, index: usize) -> SeededCreator {
         self.sim.creators()[index].clone()
     }
@@ -380,14 +402,56 @@ impl Browser {
         response
     }
 
-    /// The CSRF token from the sign-out form of a signed-in page.
+    /// The session's CSRF token, from the sign-out form of a signed-in page that calls no Gumroad API.
     pub async fn csrf_token(&self) -> String {
-        let (_, html) = self.get_html("/dashboard").await;
+        let (_, html) = self.get_html("/products/new").await;
         hidden_fields(&html, "form[action='/auth/sign-out']")
             .into_iter()
             .find(|(name, _)| name == "csrf_token")
             .map(|(_, value)| value)
             .expect("a csrf_token field")
+    }
+
+    /// Submits a form as the page would: with the session's CSRF token added.
+    pub async fn submit(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        let token = self.csrf_token().await;
+        let mut form: Vec<(&str, &str)> = vec![("csrf_token", token.as_str())];
+        form.extend_from_slice(fields);
+        self.post_form(path, &form).await
+    }
+
+    /// Submits a form, follows the redirect, and returns the page a person then sees.
+    pub async fn submit_and_follow(
+        &self,
+        path: &str,
+        fields: &[(&str, &str)],
+    ) -> (StatusCode, String) {
+        let response = self.submit(path, fields).await;
+        assert_eq!(
+            response.status(),
+            StatusCode::SEE_OTHER,
+            "expected a redirect after submitting {path}: {}",
+            page_text(&response.text().await.unwrap())
+        );
+        let (status, html) = self.get_html(&location(&response)).await;
+        (status, page_text(&html))
+    }
+
+    /// The `href`s of the links matching `selector` on the page at `path`.
+    pub async fn links(&self, path: &str, selector: &str) -> Vec<String> {
+        let (status, html) = self.get_html(path).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+        let document = Html::parse_document(&html);
+        let selector = Selector::parse(selector).unwrap();
+        document
+            .select(&selector)
+            .filter_map(|a| a.value().attr("href").map(str::to_owned))
+            .collect()
+    }
+
+    /// Links to the products on a list page.
+    pub async fn product_links(&self, path: &str) -> Vec<String> {
+        self.links(path, "table.list td[data-label='Name'] a").await
     }
 
     fn sim_absolute(&self, location: &str) -> String {

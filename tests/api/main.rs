@@ -2,10 +2,14 @@
 //! database per test), the real simulator over real HTTP, and a headless Chromium for the browser test.
 
 mod browser;
+mod catalog;
+mod catalog_failures;
 mod config;
 mod gumroad_failures;
 mod health;
 mod helpers;
+mod isolation;
+mod products;
 mod sign_in;
 mod sign_out;
 mod tenants;

@@ -1,0 +1,106 @@
+//! What every form page shares: errors shown next to their fields, and the mapping of Gumroad's
+//! own refusal messages to the field they are about.
+
+use actix_web::HttpResponse;
+use actix_web::http::{StatusCode, header};
+
+/// Errors of one submitted form, by field name, plus one not tied to any field.
+#[derive(Debug, Default)]
+pub struct FormErrors {
+    fields: Vec<(&'static str, String)>,
+    pub general: Option<String>,
+}
+
+impl FormErrors {
+    pub fn add(&mut self, field: &'static str, message: impl Into<String>) {
+        self.fields.push((field, message.into()));
+    }
+
+    pub fn get(&self, field: &str) -> Option<&str> {
+        self.fields
+            .iter()
+            .find(|(name, _)| *name == field)
+            .map(|(_, message)| message.as_str())
+    }
+
+    pub fn has(&self, field: &str) -> bool {
+        self.get(field).is_some()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.fields.is_empty() && self.general.is_none()
+    }
+
+    /// Records the error of a parse and keeps going, so one submission reports every bad field.
+    pub fn check<T, E: std::fmt::Display>(
+        &mut self,
+        field: &'static str,
+        parsed: Result<T, E>,
+    ) -> Option<T> {
+        match parsed {
+            Ok(value) => Some(value),
+            Err(error) => {
+                self.add(field, error.to_string());
+                None
+            }
+        }
+    }
+
+    /// Puts Gumroad's refusal beside the field it names (by keywords, first match wins), else on
+    /// top of the form. Gumroad joins several messages into one sentence; it is shown whole.
+    pub fn from_gumroad(message: &str, keywords: &[(&str, &'static str)]) -> Self {
+        let lower = message.to_ascii_lowercase();
+        let mut errors = Self::default();
+        match keywords.iter().find(|(word, _)| lower.contains(word)) {
+            Some((_, field)) => errors.add(field, message),
+            None => errors.general = Some(message.to_owned()),
+        }
+        errors
+    }
+}
+
+/// A page re-rendered because of bad input: 422, never cached.
+pub fn unprocessable(html: String) -> HttpResponse {
+    HttpResponse::build(StatusCode::UNPROCESSABLE_ENTITY)
+        .content_type(header::ContentType::html())
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(html)
+}
+
+/// POST-redirect-GET: after a successful change, the browser fetches the result page.
+pub fn see_other(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, location))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gumroads_message_lands_beside_the_field_it_names() {
+        let keywords = [
+            ("discount code", "name"),
+            ("quantity", "max_purchase_count"),
+        ];
+        let errors = FormErrors::from_gumroad("Discount code must be unique.", &keywords);
+        assert_eq!(errors.get("name"), Some("Discount code must be unique."));
+        let errors = FormErrors::from_gumroad("Refunds are temporarily disabled.", &keywords);
+        assert_eq!(
+            errors.general.as_deref(),
+            Some("Refunds are temporarily disabled.")
+        );
+        assert!(errors.get("name").is_none());
+    }
+
+    #[test]
+    fn check_collects_every_bad_field() {
+        let mut errors = FormErrors::default();
+        let a: Option<i32> = errors.check("a", "x".parse::<i32>());
+        let b: Option<i32> = errors.check("b", "2".parse::<i32>());
+        assert_eq!((a, b), (None, Some(2)));
+        assert!(errors.has("a") && !errors.has("b"));
+    }
+}

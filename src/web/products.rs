@@ -1,0 +1,488 @@
+//! Products: the list (search, pages), the detail page with everything hanging off a product,
+//! create and edit forms, publish/unpublish and delete with a confirmation step.
+
+use actix_web::{HttpResponse, Responder, get, post, web};
+use askama::Template;
+use askama_web::WebTemplate;
+use futures_util::future::try_join_all;
+use serde::Deserialize;
+
+use super::confirm::{ConfirmDelete, confirm_page};
+use super::csrf::{CsrfForm, CsrfOnly, CsrfProtected};
+use super::current_creator::CurrentCreator;
+use super::error::AppError;
+use super::forms::{FormErrors, see_other, unprocessable};
+use super::layout::{Layout, Nav};
+use super::session::FlashKind;
+use super::state::AppState;
+use super::views::{CustomFieldView, OfferCodeView, ProductView, VariantCategoryView};
+use crate::domain::{Currency, ProductName, ProductPrice};
+use crate::gumroad::{GumroadError, ProductFields};
+
+const PAGE_SIZE: usize = 20;
+
+#[derive(Deserialize)]
+pub struct ListQuery {
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    page: Option<usize>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "products/index.html")]
+struct IndexPage {
+    layout: Layout,
+    products: Vec<ProductView>,
+    query: String,
+    total: usize,
+    page: usize,
+    pages: usize,
+    show_sales: bool,
+}
+
+impl IndexPage {
+    fn page_link(&self, page: usize) -> String {
+        let mut url = format!("/products?page={page}");
+        if !self.query.is_empty() {
+            url.push_str("&q=");
+            url.push_str(
+                &url::form_urlencoded::byte_serialize(self.query.as_bytes()).collect::<String>(),
+            );
+        }
+        url
+    }
+}
+
+/// Gumroad has no name search, so the list is fetched whole (following its pages) and filtered here.
+#[get("/products")]
+pub async fn index(
+    current: CurrentCreator,
+    state: web::Data<AppState>,
+    query: web::Query<ListQuery>,
+) -> Result<impl Responder, AppError> {
+    let gumroad = state.gumroad(current.tenant()).await?;
+    let products = gumroad
+        .call(async |api, token| api.products(token).await)
+        .await?;
+    let needle = query.q.trim().to_lowercase();
+    let matching: Vec<ProductView> = products
+        .iter()
+        .filter(|p| needle.is_empty() || p.name.to_lowercase().contains(&needle))
+        .map(ProductView::from)
+        .collect();
+    let total = matching.len();
+    let pages = total.div_ceil(PAGE_SIZE).max(1);
+    let page = query.page.unwrap_or(1).clamp(1, pages);
+    let show_sales = matching.iter().any(|p| p.sales_count.is_some());
+    Ok(IndexPage {
+        layout: Layout::signed_in(&current.session, &current.creator, &state, Nav::Products)?,
+        products: matching
+            .into_iter()
+            .skip((page - 1) * PAGE_SIZE)
+            .take(PAGE_SIZE)
+            .collect(),
+        query: query.q.trim().to_owned(),
+        total,
+        page,
+        pages,
+        show_sales,
+    })
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "products/show.html")]
+struct ShowPage {
+    layout: Layout,
+    product: ProductView,
+    categories: Vec<VariantCategoryView>,
+    offer_codes: Vec<OfferCodeView>,
+    custom_fields: Vec<CustomFieldView>,
+}
+
+/// One page, several Gumroad calls: made concurrently, so it costs about two round trips
+/// (the variants need their categories' ids first).
+#[get("/products/{id}")]
+pub async fn show(
+    current: CurrentCreator,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<impl Responder, AppError> {
+    let id = id.as_str();
+    let gumroad = state.gumroad(current.tenant()).await?;
+    let (product, categories, offer_codes, custom_fields) = tokio::try_join!(
+        gumroad.call(async |api, token| api.product(token, id).await),
+        gumroad.call(async |api, token| api.variant_categories(token, id).await),
+        gumroad.call(async |api, token| api.offer_codes(token, id).await),
+        gumroad.call(async |api, token| api.custom_fields(token, id).await),
+    )?;
+    if product.deleted {
+        return Err(AppError::NotFound);
+    }
+    let variants = try_join_all(categories.iter().map(|category| {
+        gumroad.call(async |api, token| api.variants(token, id, &category.id).await)
+    }))
+    .await?;
+    let product = ProductView::from(&product);
+    let (href, currency) = (product.href.as_str(), product.currency);
+    Ok(ShowPage {
+        layout: Layout::signed_in(&current.session, &current.creator, &state, Nav::Products)?,
+        categories: categories
+            .iter()
+            .zip(&variants)
+            .map(|(category, variants)| {
+                VariantCategoryView::new(category, href, variants, currency)
+            })
+            .collect(),
+        offer_codes: offer_codes
+            .iter()
+            .map(|code| OfferCodeView::new(code, href, currency))
+            .collect(),
+        custom_fields: custom_fields
+            .iter()
+            .map(|field| CustomFieldView::new(field, href))
+            .collect(),
+        product,
+    })
+}
+
+/// The create and edit form's fields, as typed (kept on error).
+#[derive(Deserialize, Default, Clone)]
+pub struct ProductForm {
+    #[serde(default)]
+    csrf_token: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    price: String,
+    #[serde(default)]
+    currency: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    tags: String,
+}
+
+impl CsrfProtected for ProductForm {
+    fn csrf_token(&self) -> &str {
+        &self.csrf_token
+    }
+}
+
+impl ProductForm {
+    /// Parses every field, reporting each bad one.
+    fn parse(&self) -> Result<ProductFields, FormErrors> {
+        let mut errors = FormErrors::default();
+        let name = errors.check("name", ProductName::parse(&self.name));
+        let currency = errors.check("currency", Currency::parse(&self.currency));
+        let price =
+            currency.and_then(|c| errors.check("price", ProductPrice::parse(&self.price, c)));
+        match (name, currency, price) {
+            (Some(name), Some(currency), Some(price)) if errors.is_empty() => Ok(ProductFields {
+                name: name.as_str().to_owned(),
+                price: price.money().amount,
+                currency: currency.code().to_owned(),
+                description: Some(self.description.trim().to_owned()).filter(|d| !d.is_empty()),
+                tags: self
+                    .tags
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|t| !t.is_empty())
+                    .map(str::to_owned)
+                    .collect(),
+            }),
+            _ => Err(errors),
+        }
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "products/form.html")]
+struct FormPage {
+    layout: Layout,
+    /// `None` when creating.
+    product_id: Option<String>,
+    form: ProductForm,
+    errors: FormErrors,
+    currencies: &'static [Currency],
+}
+
+impl FormPage {
+    fn title(&self) -> &'static str {
+        if self.product_id.is_some() {
+            "Edit product"
+        } else {
+            "New product"
+        }
+    }
+
+    fn action(&self) -> String {
+        self.cancel()
+    }
+
+    /// The product's page (or the list when creating): where the form posts and where Cancel goes.
+    fn cancel(&self) -> String {
+        match &self.product_id {
+            Some(id) => format!("/products/{}", super::views::path_segment(id)),
+            None => "/products".to_owned(),
+        }
+    }
+}
+
+fn form_page(
+    current: &CurrentCreator,
+    state: &AppState,
+    product_id: Option<String>,
+    form: ProductForm,
+    errors: FormErrors,
+) -> Result<FormPage, AppError> {
+    Ok(FormPage {
+        layout: Layout::signed_in(&current.session, &current.creator, state, Nav::Products)?,
+        product_id,
+        form,
+        errors,
+        currencies: Currency::all(),
+    })
+}
+
+#[get("/products/new")]
+pub async fn new(
+    current: CurrentCreator,
+    state: web::Data<AppState>,
+) -> Result<impl Responder, AppError> {
+    let form = ProductForm {
+        currency: "usd".into(),
+        ..ProductForm::default()
+    };
+    form_page(&current, &state, None, form, FormErrors::default())
+}
+
+#[get("/products/{id}/edit")]
+pub async fn edit(
+    current: CurrentCreator,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<impl Responder, AppError> {
+    let gumroad = state.gumroad(current.tenant()).await?;
+    let product = gumroad
+        .call(async |api, token| api.product(token, &id).await)
+        .await?;
+    if product.deleted {
+        return Err(AppError::NotFound);
+    }
+    let view = ProductView::from(&product);
+    let form = ProductForm {
+        csrf_token: String::new(),
+        name: product.name.clone(),
+        price: view.price_input.clone(),
+        currency: product.currency.clone(),
+        description: product.description.clone().unwrap_or_default(),
+        tags: product.tags.join(", "),
+    };
+    form_page(
+        &current,
+        &state,
+        Some(product.id),
+        form,
+        FormErrors::default(),
+    )
+}
+
+/// Where Gumroad's product messages belong.
+const PRODUCT_FIELDS: &[(&str, &str)] = &[
+    ("name", "name"),
+    ("currency", "currency"),
+    ("price", "price"),
+    ("tags", "tags"),
+];
+
+#[post("/products")]
+pub async fn create(
+    current: CurrentCreator,
+    state: web::Data<AppState>,
+    form: CsrfForm<ProductForm>,
+) -> Result<HttpResponse, AppError> {
+    save(current, state, None, form.0).await
+}
+
+#[post("/products/{id}")]
+pub async fn update(
+    current: CurrentCreator,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    form: CsrfForm<ProductForm>,
+) -> Result<HttpResponse, AppError> {
+    save(current, state, Some(id.into_inner()), form.0).await
+}
+
+/// Create and update differ only in the call and the words; validation, Gumroad's refusals and
+/// the redirect are the same.
+async fn save(
+    current: CurrentCreator,
+    state: web::Data<AppState>,
+    id: Option<String>,
+    form: ProductForm,
+) -> Result<HttpResponse, AppError> {
+    let rerender = |errors: FormErrors,
+                    form: ProductForm,
+                    id: Option<String>|
+     -> Result<HttpResponse, AppError> {
+        let page = form_page(&current, &state, id, form, errors)?;
+        Ok(unprocessable(page.render().map_err(anyhow::Error::from)?))
+    };
+    let fields = match form.parse() {
+        Ok(fields) => fields,
+        Err(errors) => return rerender(errors, form, id),
+    };
+    let gumroad = state.gumroad(current.tenant()).await?;
+    let saved = match &id {
+        Some(id) => {
+            gumroad
+                .call(async |api, token| api.update_product(token, id, &fields).await)
+                .await
+        }
+        None => {
+            gumroad
+                .call(async |api, token| api.create_product(token, &fields).await)
+                .await
+        }
+    };
+    match saved {
+        Ok(product) => {
+            let verb = if id.is_some() { "Saved" } else { "Created" };
+            current
+                .session
+                .flash(FlashKind::Success, format!("{verb} “{}”.", product.name))?;
+            Ok(see_other(&format!(
+                "/products/{}",
+                super::views::path_segment(&product.id)
+            )))
+        }
+        Err(GumroadError::Rejected { message }) => {
+            rerender(FormErrors::from_gumroad(&message, PRODUCT_FIELDS), form, id)
+        }
+        // Gumroad before 2026 has no product create/update route at all.
+        Err(GumroadError::RouteNotFound) => {
+            let mut errors = FormErrors::default();
+            errors.general = Some(
+                "Creating and editing products is not supported by your Gumroad account's API. \
+                 Make this change on gumroad.com instead."
+                    .into(),
+            );
+            rerender(errors, form, id)
+        }
+        Err(error) => Err(error.into()),
+    }
+}
+
+#[post("/products/{id}/publish")]
+pub async fn publish(
+    current: CurrentCreator,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    _form: CsrfForm<CsrfOnly>,
+) -> Result<HttpResponse, AppError> {
+    set_published(current, state, id.into_inner(), true).await
+}
+
+#[post("/products/{id}/unpublish")]
+pub async fn unpublish(
+    current: CurrentCreator,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    _form: CsrfForm<CsrfOnly>,
+) -> Result<HttpResponse, AppError> {
+    set_published(current, state, id.into_inner(), false).await
+}
+
+async fn set_published(
+    current: CurrentCreator,
+    state: web::Data<AppState>,
+    id: String,
+    published: bool,
+) -> Result<HttpResponse, AppError> {
+    let gumroad = state.gumroad(current.tenant()).await?;
+    let result = gumroad
+        .call(async |api, token| api.set_product_published(token, &id, published).await)
+        .await;
+    let back = format!("/products/{}", super::views::path_segment(&id));
+    match result {
+        Ok(product) => {
+            let done = if published {
+                "Published"
+            } else {
+                "Unpublished"
+            };
+            current
+                .session
+                .flash(FlashKind::Success, format!("{done} “{}”.", product.name))?;
+        }
+        // E.g. "You must connect connect at least one payment method…": the creator can act on it.
+        Err(GumroadError::Rejected { message }) => {
+            current.session.flash(
+                FlashKind::Error,
+                format!("Gumroad did not publish it: {message}"),
+            )?;
+        }
+        Err(error) => return Err(error.into()),
+    }
+    Ok(see_other(&back))
+}
+
+#[get("/products/{id}/delete")]
+pub async fn confirm_delete(
+    current: CurrentCreator,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<impl Responder, AppError> {
+    let gumroad = state.gumroad(current.tenant()).await?;
+    let product = gumroad
+        .call(async |api, token| api.product(token, &id).await)
+        .await?;
+    if product.deleted {
+        return Err(AppError::NotFound);
+    }
+    let back = format!("/products/{}", super::views::path_segment(&product.id));
+    confirm_page(
+        &current,
+        &state,
+        ConfirmDelete {
+            what: "product",
+            name: product.name.clone(),
+            consequence: "It disappears from your store and from gumdash. Its sales stay in your Gumroad account.",
+            action: format!("{back}/delete"),
+            cancel: back,
+        },
+    )
+}
+
+#[post("/products/{id}/delete")]
+pub async fn delete(
+    current: CurrentCreator,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    _form: CsrfForm<CsrfOnly>,
+) -> Result<HttpResponse, AppError> {
+    let gumroad = state.gumroad(current.tenant()).await?;
+    gumroad
+        .call(async |api, token| api.delete_product(token, &id).await)
+        .await?;
+    current
+        .session
+        .flash(FlashKind::Success, "Product deleted.")?;
+    Ok(see_other("/products"))
+}
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    // `new` before `show`, or "/products/new" would be taken for a product id.
+    cfg.service(index)
+        .service(new)
+        .service(create)
+        .service(show)
+        .service(edit)
+        .service(update)
+        .service(publish)
+        .service(unpublish)
+        .service(confirm_delete)
+        .service(delete);
+}

@@ -1,0 +1,333 @@
+use reqwest::StatusCode;
+use scraper::{Html, Selector};
+
+use crate::helpers::{page_text, spawn_app};
+
+/// The seeded creator with three pages of products at Gumroad (23), one with none, one who has
+/// not connected a payment method.
+const MANY_PRODUCTS: usize = 0;
+const NO_PAYMENT_METHOD: usize = 1;
+const NO_PRODUCTS: usize = 2;
+
+fn names_on(html: &str) -> Vec<String> {
+    let document = Html::parse_document(html);
+    let selector = Selector::parse("table.list td[data-label='Name'] a").unwrap();
+    document
+        .select(&selector)
+        .map(|a| a.text().collect())
+        .collect()
+}
+
+fn input_value(html: &str, name: &str) -> String {
+    let document = Html::parse_document(html);
+    let selector = Selector::parse(&format!("[name='{name}']")).unwrap();
+    let element = document.select(&selector).next().expect("the field");
+    match element.value().attr("value") {
+        Some(value) => value.to_owned(),
+        None => element.text().collect(),
+    }
+}
+
+#[tokio::test]
+async fn the_product_list_follows_gumroads_pages_and_paginates_twenty_at_a_time() {
+    let app = spawn_app().await;
+    let browser = app.signed_in(MANY_PRODUCTS).await;
+
+    let (status, first) = browser.get_html("/products").await;
+    let (_, second) = browser.get_html("/products?page=2").await;
+
+    assert_eq!(status, StatusCode::OK);
+    let text = page_text(&first);
+    assert!(text.contains("23 products"), "{text}");
+    assert!(text.contains("Page 1 of 2"));
+    assert_eq!(names_on(&first).len(), 20);
+    assert_eq!(names_on(&second).len(), 3);
+    let mut all = names_on(&first);
+    all.extend(names_on(&second));
+    let mut unique = all.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), 23, "no product twice, none missing");
+    assert!(
+        text.contains("Sales") && text.contains("Revenue"),
+        "view_sales shows sales"
+    );
+}
+
+#[tokio::test]
+async fn searching_by_name_keeps_only_matching_products() {
+    let app = spawn_app().await;
+    let browser = app.signed_in(MANY_PRODUCTS).await;
+    let (_, html) = browser.get_html("/products").await;
+    let target = names_on(&html)[3].clone();
+    let word = target
+        .split_whitespace()
+        .max_by_key(|w| w.len())
+        .unwrap()
+        .to_lowercase();
+
+    let (status, html) = browser.get_html(&format!("/products?q={word}")).await;
+
+    assert_eq!(status, StatusCode::OK);
+    let found = names_on(&html);
+    assert!(found.contains(&target), "{word} should find {target}");
+    assert!(found.iter().all(|n| n.to_lowercase().contains(&word)));
+    let (_, none) = browser.get_html("/products?q=zzzz-no-such-product").await;
+    assert!(page_text(&none).contains("No products match “zzzz-no-such-product”"));
+}
+
+#[tokio::test]
+async fn a_creator_without_products_sees_an_empty_state_with_a_way_forward() {
+    let app = spawn_app().await;
+    let browser = app.signed_in(NO_PRODUCTS).await;
+    let (status, html) = browser.get_html("/products").await;
+    assert_eq!(status, StatusCode::OK);
+    let text = page_text(&html);
+    assert!(text.contains("No products yet"), "{text}");
+    assert!(text.contains("New product"));
+}
+
+#[tokio::test]
+async fn creating_then_editing_a_product_shows_the_new_state_at_once() {
+    let app = spawn_app().await;
+    let browser = app.signed_in(NO_PRODUCTS).await;
+
+    let (status, text) = browser
+        .submit_and_follow(
+            "/products",
+            &[
+                ("name", "Field Notes Vol. 1"),
+                ("price", "12.50"),
+                ("currency", "usd"),
+                ("description", "Notes"),
+                ("tags", "notes, field"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(text.contains("Created “Field Notes Vol. 1”."), "{text}");
+    assert!(text.contains("$12.50"));
+    assert!(text.contains("Unpublished"), "new products are drafts");
+    assert!(text.contains("notes, field"));
+
+    let links = browser.product_links("/products").await;
+    assert_eq!(links.len(), 1);
+    let (_, edit_html) = browser.get_html(&format!("{}/edit", links[0])).await;
+    assert_eq!(input_value(&edit_html, "name"), "Field Notes Vol. 1");
+    assert_eq!(input_value(&edit_html, "price"), "12.50");
+    let (_, text) = browser
+        .submit_and_follow(
+            &links[0],
+            &[
+                ("name", "Field Notes Vol. 2"),
+                ("price", "15"),
+                ("currency", "usd"),
+            ],
+        )
+        .await;
+    assert!(text.contains("Saved “Field Notes Vol. 2”."), "{text}");
+    assert!(text.contains("$15.00"));
+}
+
+#[tokio::test]
+async fn a_product_in_yen_is_priced_without_decimals() {
+    let app = spawn_app().await;
+    let browser = app.signed_in(NO_PRODUCTS).await;
+    let (_, text) = browser
+        .submit_and_follow(
+            "/products",
+            &[
+                ("name", "Tokyo Presets"),
+                ("price", "1500"),
+                ("currency", "jpy"),
+            ],
+        )
+        .await;
+    assert!(text.contains("¥1,500"), "{text}");
+
+    let response = browser
+        .submit(
+            "/products",
+            &[
+                ("name", "Tokyo Presets"),
+                ("price", "15.50"),
+                ("currency", "jpy"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page_text(&response.text().await.unwrap()).contains("Yen amounts have no decimals."));
+}
+
+#[tokio::test]
+async fn bad_input_is_explained_beside_each_field_and_kept_and_nothing_is_created() {
+    let app = spawn_app().await;
+    let browser = app.signed_in(NO_PRODUCTS).await;
+
+    let response = browser
+        .submit(
+            "/products",
+            &[
+                ("name", "  "),
+                ("price", "abc"),
+                ("currency", "usd"),
+                ("description", "keep me"),
+            ],
+        )
+        .await;
+
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = response.text().await.unwrap();
+    let document = Html::parse_document(&html);
+    let error_of = |field: &str| {
+        let selector = Selector::parse(&format!("#{field}-error")).unwrap();
+        document
+            .select(&selector)
+            .next()
+            .map(|e| e.text().collect::<String>())
+    };
+    assert_eq!(error_of("name").as_deref(), Some("Enter a name."));
+    assert!(error_of("price").unwrap().starts_with("Enter a number"));
+    assert_eq!(input_value(&html, "price"), "abc", "input kept");
+    assert_eq!(input_value(&html, "description"), "keep me");
+    assert!(html.contains(r#"aria-describedby="name-error""#));
+    let (_, list) = browser.get_html("/products").await;
+    assert!(page_text(&list).contains("No products yet"));
+}
+
+#[tokio::test]
+async fn a_price_below_the_currency_minimum_is_refused_before_calling_gumroad() {
+    let app = spawn_app().await;
+    let browser = app.signed_in(NO_PRODUCTS).await;
+    let response = browser
+        .submit(
+            "/products",
+            &[("name", "Cheap"), ("price", "0.50"), ("currency", "usd")],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page_text(&response.text().await.unwrap()).contains("$0.99"));
+}
+
+#[tokio::test]
+async fn publishing_and_unpublishing_flip_the_status() {
+    let app = spawn_app().await;
+    let browser = app.signed_in(NO_PRODUCTS).await;
+    browser
+        .submit_and_follow(
+            "/products",
+            &[("name", "Draft"), ("price", "5"), ("currency", "usd")],
+        )
+        .await;
+    let product = browser.product_links("/products").await.remove(0);
+
+    let (_, text) = browser
+        .submit_and_follow(&format!("{product}/publish"), &[])
+        .await;
+    assert!(text.contains("Published “Draft”."), "{text}");
+    assert!(text.contains("Unpublish"));
+
+    let (_, text) = browser
+        .submit_and_follow(&format!("{product}/unpublish"), &[])
+        .await;
+    assert!(text.contains("Unpublished “Draft”."), "{text}");
+}
+
+#[tokio::test]
+async fn gumroads_refusal_to_publish_is_shown_to_the_creator() {
+    let app = spawn_app().await;
+    let browser = app.signed_in(NO_PAYMENT_METHOD).await;
+    let (_, html) = browser.get_html("/products").await;
+    let unpublished = Html::parse_document(&html);
+    let row = Selector::parse("table.list tbody tr").unwrap();
+    let link = Selector::parse("td[data-label='Name'] a").unwrap();
+    let product = unpublished
+        .select(&row)
+        .find(|r| r.text().collect::<String>().contains("Unpublished"))
+        .and_then(|r| r.select(&link).next())
+        .and_then(|a| a.value().attr("href"))
+        .expect("creator 1 has an unpublished product")
+        .to_owned();
+
+    let (_, text) = browser
+        .submit_and_follow(&format!("{product}/publish"), &[])
+        .await;
+
+    assert!(text.contains("Gumroad did not publish it"), "{text}");
+    assert!(text.contains("payment method"));
+}
+
+#[tokio::test]
+async fn deleting_asks_for_confirmation_first_and_needs_the_csrf_token() {
+    let app = spawn_app().await;
+    let browser = app.signed_in(NO_PRODUCTS).await;
+    browser
+        .submit_and_follow(
+            "/products",
+            &[("name", "Short-lived"), ("price", "0"), ("currency", "usd")],
+        )
+        .await;
+    let product = browser.product_links("/products").await.remove(0);
+
+    let (status, confirm) = browser.get_html(&format!("{product}/delete")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page_text(&confirm).contains("Delete the product “Short-lived”?"));
+    let forged = browser.post_form(&format!("{product}/delete"), &[]).await;
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        browser.product_links("/products").await.len(),
+        1,
+        "still there"
+    );
+
+    let (_, text) = browser
+        .submit_and_follow(&format!("{product}/delete"), &[])
+        .await;
+
+    assert!(text.contains("Product deleted."), "{text}");
+    assert!(text.contains("No products yet"));
+    let (status, _) = browser.get_html(&product).await;
+    assert_eq!(
+        status,
+        StatusCode::NOT_FOUND,
+        "a deleted product's page is gone"
+    );
+}
+
+#[tokio::test]
+async fn the_2025_api_lists_every_product_at_once_and_cannot_create() {
+    let app = spawn_app().await;
+    app.sim_profile(serde_json::json!({"profile": "2025-04"}))
+        .await;
+    let browser = app.signed_in(MANY_PRODUCTS).await;
+
+    let (_, html) = browser.get_html("/products").await;
+    assert!(page_text(&html).contains("23 products"));
+
+    let response = browser
+        .submit(
+            "/products",
+            &[("name", "New"), ("price", "5"), ("currency", "usd")],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let text = page_text(&response.text().await.unwrap());
+    assert!(
+        text.contains("not supported by your Gumroad account's API"),
+        "{text}"
+    );
+    assert!(text.contains("New"), "input kept");
+}
+
+#[tokio::test]
+async fn docs_style_string_values_render_the_same() {
+    let app = spawn_app().await;
+    app.sim_profile(serde_json::json!({"profile": "2026", "string_values": true}))
+        .await;
+    let browser = app.signed_in(MANY_PRODUCTS).await;
+    let (status, html) = browser.get_html("/products").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page_text(&html).contains("23 products"));
+    let product = browser.product_links("/products").await.remove(0);
+    assert_eq!(browser.get(&product).await.status(), StatusCode::OK);
+}
