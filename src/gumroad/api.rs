@@ -302,10 +302,24 @@ mod tests {
             ),
             Err(GumroadError::Server { status: 500 })
         );
-        assert!(matches!(
+        assert_eq!(
             classify(
                 StatusCode::NOT_FOUND,
                 b"<html>The page you were looking for doesn't exist</html>"
+            ),
+            Err(GumroadError::RouteNotFound)
+        );
+        assert_eq!(
+            classify(
+                StatusCode::NOT_FOUND,
+                br#"{"status":404,"error":"Not Found"}"#
+            ),
+            Err(GumroadError::RouteNotFound)
+        );
+        assert!(matches!(
+            classify(
+                StatusCode::NOT_FOUND,
+                br#"{"success":false,"message":"That license does not exist for the provided product."}"#
             ),
             Err(GumroadError::NotFound { .. })
         ));

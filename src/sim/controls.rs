@@ -7,9 +7,10 @@ use chrono::Duration;
 use serde::Deserialize;
 
 use super::faults::FaultSpec;
+use super::profile::Era;
 use super::rails;
 use super::scopes;
-use super::store::Shared;
+use super::store::{Shared, SimState};
 
 pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/_sim/creators", web::get().to(creators))
@@ -19,6 +20,10 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
         .route("/_sim/faults", web::get().to(list_faults))
         .route("/_sim/faults", web::post().to(add_fault))
         .route("/_sim/faults", web::delete().to(clear_faults))
+        .route("/_sim/profile", web::get().to(show_profile))
+        .route("/_sim/profile", web::post().to(set_profile))
+        .route("/_sim/catalog/{creator}", web::get().to(show_catalog))
+        .route("/_sim/catalog/{creator}", web::post().to(update_catalog))
         .route("/_sim/reset", web::post().to(reset))
         .route("/_sim/clock", web::post().to(advance_clock));
 }
@@ -174,6 +179,157 @@ async fn advance_clock(body: web::Bytes, shared: web::Data<Shared>) -> HttpRespo
         StatusCode::OK,
         &serde_json::json!({ "offset_seconds": offset.num_seconds() }),
     )
+}
+
+#[derive(Deserialize)]
+struct SetProfile {
+    profile: Option<Era>,
+    string_values: Option<bool>,
+}
+
+async fn show_profile(shared: web::Data<Shared>) -> HttpResponse {
+    let profile = shared.lock().profile;
+    rails::json(StatusCode::OK, &profile)
+}
+
+/// `POST /_sim/profile {"profile"?: "2025-04" | "2026", "string_values"?: bool}` → the whole profile. Omitted
+/// members keep their value; `/_sim/reset` restores `{"profile": "2026", "string_values": false}`.
+async fn set_profile(body: web::Bytes, shared: web::Data<Shared>) -> HttpResponse {
+    let request: SetProfile = match serde_json::from_slice(&body) {
+        Ok(request) => request,
+        Err(err) => return bad_json(&err),
+    };
+    let mut state = shared.lock();
+    if let Some(era) = request.profile {
+        state.profile.profile = era;
+    }
+    if let Some(string_values) = request.string_values {
+        state.profile.string_values = string_values;
+    }
+    rails::json(StatusCode::OK, &state.profile)
+}
+
+/// `GET /_sim/catalog/<either creator id>`: everything the creator owns, deleted objects included, with
+/// their ids (see `catalog_json`).
+async fn show_catalog(path: web::Path<String>, shared: web::Data<Shared>) -> HttpResponse {
+    let state = shared.lock();
+    match catalog_json(&state, &path) {
+        Some(catalog) => rails::json(StatusCode::OK, &catalog),
+        None => unprocessable("unknown creator"),
+    }
+}
+
+#[derive(Deserialize)]
+struct UpdateCatalog {
+    has_payment_method: Option<bool>,
+}
+
+/// `POST /_sim/catalog/<either creator id> {"has_payment_method": bool}` → the catalogue, as `GET`.
+async fn update_catalog(
+    path: web::Path<String>,
+    body: web::Bytes,
+    shared: web::Data<Shared>,
+) -> HttpResponse {
+    let request: UpdateCatalog = match serde_json::from_slice(&body) {
+        Ok(request) => request,
+        Err(err) => return bad_json(&err),
+    };
+    let mut state = shared.lock();
+    let Some(creator_id) = state.creator_by_either_id(&path).map(|c| c.id.clone()) else {
+        return unprocessable("unknown creator");
+    };
+    if let Some(has) = request.has_payment_method {
+        state
+            .catalog
+            .payment_methods
+            .insert(creator_id.clone(), has);
+    }
+    match catalog_json(&state, &creator_id) {
+        Some(catalog) => rails::json(StatusCode::OK, &catalog),
+        None => unprocessable("unknown creator"),
+    }
+}
+
+/// A creator's catalogue for tests: `{creator_id, user_id, username, has_payment_method, products: [{id,
+/// numeric_id, unique_permalink, custom_permalink, short_url, name, currency, price, published, deleted,
+/// created_at, sales_count, sales_usd_cents, variant_categories: [{id, numeric_id, title, deleted, variants:
+/// [{id, name, deleted}]}]}], offer_codes: [{id, name, product_id, universal, amount_cents, percent_off,
+/// currency, max_purchase_count, minimum_amount_cents, times_used, deleted}], custom_fields: [{id, numeric_id,
+/// type, name, required, global, products, deleted}]}`. Products newest first, deleted ones included; `created_at` keeps
+/// microseconds.
+pub(crate) fn catalog_json(state: &SimState, creator: &str) -> Option<serde_json::Value> {
+    let creator = state.creator_by_either_id(creator)?;
+    let catalog = &state.catalog;
+    let mut products: Vec<_> = catalog
+        .products
+        .iter()
+        .filter(|p| p.creator_id == creator.id)
+        .collect();
+    products.sort_by_key(|p| std::cmp::Reverse((p.created_at, p.id)));
+    let products: Vec<serde_json::Value> = products
+        .into_iter()
+        .map(|p| {
+            let categories: Vec<serde_json::Value> = p
+                .variant_categories
+                .iter()
+                .map(|c| {
+                    let variants: Vec<serde_json::Value> = c
+                        .variants
+                        .iter()
+                        .map(|v| serde_json::json!({"id": v.external_id, "name": v.name, "deleted": v.deleted}))
+                        .collect();
+                    serde_json::json!({"id": c.external_id, "numeric_id": c.id, "title": c.title, "deleted": c.deleted, "variants": variants})
+                })
+                .collect();
+            let permalink = p.custom_permalink.as_deref().unwrap_or(&p.unique_permalink);
+            serde_json::json!({
+                "id": p.external_id, "numeric_id": p.id, "unique_permalink": p.unique_permalink,
+                "custom_permalink": p.custom_permalink,
+                "short_url": format!("https://{}.gumroad.com/l/{permalink}", creator.username),
+                "name": p.name, "currency": p.currency, "price": p.price, "published": p.published,
+                "deleted": p.deleted,
+                "created_at": p.created_at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+                "sales_count": p.sales_count, "sales_usd_cents": p.sales_usd_cents,
+                "variant_categories": categories,
+            })
+        })
+        .collect();
+    let offer_codes: Vec<serde_json::Value> = catalog
+        .offer_codes
+        .iter()
+        .filter(|c| c.creator_id == creator.id)
+        .map(|c| {
+            serde_json::json!({
+                "id": c.external_id, "name": c.name,
+                "product_id": c.product_id.and_then(|id| catalog.product_external_id(id)),
+                "universal": c.universal, "amount_cents": c.amount_cents, "percent_off": c.percent_off,
+                "currency": c.currency, "max_purchase_count": c.max_purchase_count,
+                "minimum_amount_cents": c.minimum_amount_cents, "times_used": c.times_used,
+                "deleted": c.deleted,
+            })
+        })
+        .collect();
+    let custom_fields: Vec<serde_json::Value> = catalog
+        .custom_fields
+        .iter()
+        .filter(|f| f.creator_id == creator.id)
+        .map(|f| {
+            let products: Vec<&str> = f
+                .product_ids
+                .iter()
+                .filter_map(|id| catalog.product_external_id(*id))
+                .collect();
+            serde_json::json!({
+                "id": f.external_id, "numeric_id": f.id, "type": f.field_type, "name": f.name, "required": f.required,
+                "global": f.global, "products": products, "deleted": f.deleted,
+            })
+        })
+        .collect();
+    Some(serde_json::json!({
+        "creator_id": creator.id, "user_id": creator.user_id, "username": creator.username,
+        "has_payment_method": catalog.has_payment_method(&creator.id),
+        "products": products, "offer_codes": offer_codes, "custom_fields": custom_fields,
+    }))
 }
 
 /// The control's body is not the JSON it expects.

@@ -34,6 +34,22 @@ pub(crate) fn numeric_user_id_from(rng: &mut impl Rng) -> String {
         .to_string()
 }
 
+/// Gumroad's `ObfuscateIds` for numeric ids (`order_id`, the id part of `page_key`): the id's low 30 bits XOR a
+/// secret, then bit-reversed. Reversible, and always below 2^30.
+const OBFUSCATION_SECRET: u32 = 0x1A2B_3C4D & MASK_30;
+const MASK_30: u32 = (1 << 30) - 1;
+
+pub(crate) fn obfuscate_id(id: u64) -> u64 {
+    let bits = (id as u32 & MASK_30) ^ OBFUSCATION_SECRET;
+    u64::from(bits.reverse_bits() >> 2)
+}
+
+/// The inverse of `obfuscate_id`; `None` for numbers that no id maps to.
+pub(crate) fn deobfuscate_id(obfuscated: u64) -> Option<u64> {
+    let bits = u32::try_from(obfuscated).ok().filter(|b| *b <= MASK_30)?;
+    Some(u64::from((bits << 2).reverse_bits() ^ OBFUSCATION_SECRET))
+}
+
 #[cfg(test)]
 mod unit {
     use super::*;
@@ -56,5 +72,15 @@ mod unit {
         let numeric = numeric_user_id_from(&mut rng);
         assert_eq!(numeric.len(), 13);
         assert!(numeric.parse::<u64>().is_ok_and(|n| n < 10_000_000_000_000));
+    }
+
+    #[test]
+    fn obfuscated_ids_round_trip_below_two_to_the_thirty() {
+        for id in [0u64, 1, 2, 1000, 123_456, (1 << 30) - 1] {
+            let obfuscated = obfuscate_id(id);
+            assert!(obfuscated < 1 << 30);
+            assert_eq!(deobfuscate_id(obfuscated), Some(id));
+        }
+        assert_eq!(deobfuscate_id(1 << 30), None);
     }
 }

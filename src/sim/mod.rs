@@ -8,6 +8,11 @@
 //! - `GET /oauth/login`, `POST /oauth/login`: pick a seeded creator (stand-in for Gumroad's sign-in).
 //! - `GET`, `POST`, `DELETE /oauth/authorize`, `POST /oauth/token`, `POST /oauth/revoke` (Doorkeeper).
 //! - `GET /v2/user` (also `/api/v2/...` and a `.json` suffix); `GET /avatars/<id>.svg` (its `profile_url`).
+//! - The catalogue (api-facts §5, §6.1–6.5, §7), same aliases: `/v2/products` (GET index, paginated 10 per page
+//!   with `page_key`; POST create), `/v2/products/:id` (GET, PUT/PATCH, DELETE), `…/enable`, `…/disable` (PUT),
+//!   `…/custom_fields[/:name]`, `…/offer_codes[/:id]`, `…/variant_categories[/:id][/variants[/:id]]`,
+//!   `…/skus`. `:id` is the external id or the unique permalink; everything is scoped to the token's owner.
+//!   Product create and PUT/PATCH are rate-limited per IP (§8).
 //! - Anything else: Rails' 404 (HTML, or JSON for `.json`).
 //!
 //! Controls, only with `SimConfig::controls_enabled` (JSON in and out):
@@ -19,14 +24,26 @@
 //!   fault; `kind` is `status`, `hang`, `malformed_json`, `html_404` or `latency`; `path` is matched after
 //!   normalisation (`/v2/user` also catches `/api/v2/user.json`), a trailing `*` matches a prefix.
 //!   `GET /_sim/faults` lists them, `DELETE /_sim/faults` clears them.
-//! - `POST /_sim/reset`: back to the seeded state. `POST /_sim/clock {seconds}`: move the clock forward.
+//! - `POST /_sim/reset`: back to the seeded state (and the 2026 profile). `POST /_sim/clock {seconds}`: move the
+//!   clock forward.
+//! - `GET /_sim/profile`, `POST /_sim/profile {profile?: "2025-04" | "2026", string_values?: bool}` → `{profile,
+//!   string_values}`. 2025-04: unpaginated product index, product create/update are Rails 404s, offer-code
+//!   update ignores `minimum_amount_cents`. `string_values`: numbers and booleans in catalogue objects as
+//!   strings, like Gumroad's docs.
+//! - `GET /_sim/catalog/<creator id>`: that creator's products (deleted too), codes and fields with their ids;
+//!   `POST /_sim/catalog/<creator id> {has_payment_method}` changes the flag and returns the same.
+//!
+//! Seeded catalogue (see `catalog::seed`): creator 0 has 23 live products (and one deleted), creator 1 has 4
+//! drafts and no payment method, creator 2 has none.
 mod api;
 mod avatar;
+mod catalog;
 mod controls;
 mod faults;
 mod ids;
 mod oauth;
 mod params;
+mod profile;
 mod rails;
 mod rate_limit;
 mod redirect_uri;
@@ -128,6 +145,12 @@ impl SimHandle {
         state
             .issue_direct_token(client_id, &creator_id, scopes)
             .token
+    }
+
+    /// The creator's catalogue (either id) as `GET /_sim/catalog/<id>` shows it: products with their external
+    /// ids, permalinks and numeric ids, offer codes and custom fields, deleted ones included.
+    pub fn catalog(&self, creator_id: &str) -> Option<serde_json::Value> {
+        controls::catalog_json(&self.shared.lock(), creator_id)
     }
 
     /// As if the creator removed every app in their Gumroad settings: all their tokens answer 401 "revoked".

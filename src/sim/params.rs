@@ -9,6 +9,11 @@ use actix_web::http::header;
 #[derive(Debug, Default, Clone)]
 pub(crate) struct Params {
     pairs: Vec<(String, String)>,
+    /// Keys whose (last) value was a JSON number or boolean rather than a string: Rails keeps those typed, so
+    /// `params[:universal] == "true"` is false for JSON `true`.
+    typed: Vec<String>,
+    /// JSON arrays, element by element (`None` for an element that is not a string).
+    arrays: Vec<(String, Vec<Option<String>>)>,
 }
 
 /// The body could not be parsed (Rails answers 400 Bad Request).
@@ -17,15 +22,85 @@ pub(crate) struct UnparseableParams;
 
 impl Params {
     pub fn from_request(req: &HttpRequest, body: &[u8]) -> Result<Params, UnparseableParams> {
-        let mut pairs = parse_form(req.query_string().as_bytes())?;
+        let mut params = Params {
+            pairs: parse_form(req.query_string().as_bytes())?,
+            ..Params::default()
+        };
         if !body.is_empty() {
             match body_kind(req) {
-                BodyKind::Form => pairs.extend(parse_form(body)?),
-                BodyKind::Json => pairs.extend(parse_json(body)?),
+                BodyKind::Form => params.pairs.extend(parse_form(body)?),
+                BodyKind::Json => params.add_json(body)?,
                 BodyKind::Other => {}
             }
         }
-        Ok(Params { pairs })
+        Ok(params)
+    }
+
+    /// Only the query string's pairs, in order (what Rails' `request.query_parameters` holds).
+    pub fn query_only(req: &HttpRequest) -> Vec<(String, String)> {
+        parse_form(req.query_string().as_bytes()).unwrap_or_default()
+    }
+
+    /// Whether the value is exactly the string `"true"` (not JSON `true`): Gumroad's `params[:x] == "true"`.
+    pub fn is_string_true(&self, key: &str) -> bool {
+        self.get(key) == Some("true") && !self.typed.iter().any(|k| k == key)
+    }
+
+    /// `params[key]` as an array: `Some(Ok(items))` for a JSON array of strings or form `key[]=…` pairs,
+    /// `Some(Err(()))` for anything else that was sent (a scalar, an object, non-string items), `None` when
+    /// absent.
+    pub fn array(&self, key: &str) -> Option<Result<Vec<String>, ()>> {
+        if let Some((_, items)) = self.arrays.iter().rev().find(|(k, _)| k == key) {
+            return Some(items.iter().cloned().collect::<Option<Vec<_>>>().ok_or(()));
+        }
+        let bracketed = format!("{key}[]");
+        let items: Vec<String> = self
+            .pairs
+            .iter()
+            .filter(|(k, _)| *k == bracketed)
+            .map(|(_, v)| v.clone())
+            .collect();
+        if !items.is_empty() {
+            return Some(Ok(items));
+        }
+        self.get(key).map(|_| Err(()))
+    }
+
+    /// Whether `key` was sent at all (even blank).
+    pub fn has(&self, key: &str) -> bool {
+        self.get(key).is_some() || self.arrays.iter().any(|(k, _)| k == key)
+    }
+
+    fn add_json(&mut self, bytes: &[u8]) -> Result<(), UnparseableParams> {
+        let value: serde_json::Value =
+            serde_json::from_slice(bytes).map_err(|_| UnparseableParams)?;
+        let serde_json::Value::Object(object) = value else {
+            return Ok(());
+        };
+        for (key, value) in object {
+            let text = match value {
+                serde_json::Value::String(s) => s,
+                serde_json::Value::Null => String::new(),
+                serde_json::Value::Array(items) => {
+                    let items = items
+                        .into_iter()
+                        .map(|item| match item {
+                            serde_json::Value::String(s) => Some(s),
+                            _ => None,
+                        })
+                        .collect();
+                    self.arrays.push((key, items));
+                    continue;
+                }
+                other @ (serde_json::Value::Bool(_) | serde_json::Value::Number(_)) => {
+                    self.typed.push(key.clone());
+                    other.to_string()
+                }
+                other => other.to_string(),
+            };
+            self.pairs.push((key, text));
+        }
+        Ok(())
     }
 
     /// The last value sent for `key`, as Rack keeps the last of repeated keys.
@@ -70,26 +145,6 @@ fn parse_form(bytes: &[u8]) -> Result<Vec<(String, String)>, UnparseableParams> 
     serde_urlencoded::from_bytes(bytes).map_err(|_| UnparseableParams)
 }
 
-/// A JSON object's scalar members as strings, the way Rails would see them in `params`. Nested values are
-/// kept as their JSON text; no route of the simulator reads them yet.
-fn parse_json(bytes: &[u8]) -> Result<Vec<(String, String)>, UnparseableParams> {
-    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|_| UnparseableParams)?;
-    let serde_json::Value::Object(object) = value else {
-        return Ok(Vec::new());
-    };
-    Ok(object
-        .into_iter()
-        .map(|(key, value)| {
-            let text = match value {
-                serde_json::Value::String(s) => s,
-                serde_json::Value::Null => String::new(),
-                other => other.to_string(),
-            };
-            (key, text)
-        })
-        .collect())
-}
-
 #[cfg(test)]
 mod unit {
     use super::*;
@@ -108,6 +163,30 @@ mod unit {
         assert_eq!(params.get("n"), Some("5"));
         assert_eq!(params.get("t"), Some("true"));
         assert_eq!(params.present("z"), None);
+        assert!(
+            !params.is_string_true("t"),
+            "JSON true is not the string \"true\""
+        );
+    }
+
+    #[test]
+    fn arrays_from_json_and_form() {
+        let json = TestRequest::post()
+            .insert_header((header::CONTENT_TYPE, "application/json"))
+            .to_http_request();
+        let params =
+            Params::from_request(&json, br#"{"tags": ["a", "b"], "bad": ["a", 1], "s": "x"}"#)
+                .unwrap();
+        assert_eq!(params.array("tags"), Some(Ok(vec!["a".into(), "b".into()])));
+        assert_eq!(params.array("bad"), Some(Err(())));
+        assert_eq!(params.array("s"), Some(Err(())));
+        assert_eq!(params.array("none"), None);
+        let form = TestRequest::post()
+            .insert_header((header::CONTENT_TYPE, "application/x-www-form-urlencoded"))
+            .to_http_request();
+        let params = Params::from_request(&form, b"tags[]=a&tags[]=b&universal=true").unwrap();
+        assert_eq!(params.array("tags"), Some(Ok(vec!["a".into(), "b".into()])));
+        assert!(params.is_string_true("universal"));
     }
 
     #[test]

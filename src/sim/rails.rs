@@ -18,6 +18,16 @@ pub(crate) fn wants_json(req: &HttpRequest) -> bool {
     req.extensions().get::<JsonFormat>().is_some()
 }
 
+/// The path as the client sent it, before `normalize_path` rewrote it (for `next_page_url`).
+#[derive(Clone, Debug)]
+struct OriginalPath(String);
+
+pub(crate) fn original_path(req: &HttpRequest) -> String {
+    req.extensions()
+        .get::<OriginalPath>()
+        .map_or_else(|| req.path().to_owned(), |p| p.0.clone())
+}
+
 /// Rewrites `/api/v2/…` to `/v2/…` and strips a `.json` suffix (remembering it), so each route is declared
 /// once. `/_sim` controls are left alone: they are not Gumroad's.
 pub(crate) async fn normalize_path(
@@ -25,6 +35,8 @@ pub(crate) async fn normalize_path(
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
     let (path, json) = normalized(req.path());
+    let original = OriginalPath(req.path().to_owned());
+    req.extensions_mut().insert(original);
     if json {
         req.extensions_mut().insert(JsonFormat);
     }

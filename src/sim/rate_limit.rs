@@ -3,8 +3,8 @@
 
 use std::collections::HashMap;
 
-use actix_web::HttpResponse;
 use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse};
 
 /// `POST /oauth/token` in 2026: 3000 per 60 s, then level n = 2…5 allows 3000·n per 8ⁿ seconds.
 pub(crate) const OAUTH_TOKEN_TIERS: &[Tier] = &[
@@ -29,6 +29,50 @@ pub(crate) const OAUTH_TOKEN_TIERS: &[Tier] = &[
         period_secs: 32_768,
     },
 ];
+
+/// `POST /v2/products` (2026): 10 per 60 s, then level n = 2…5 allows 10·n per 8ⁿ seconds.
+pub(crate) const PRODUCT_CREATE_TIERS: &[Tier] = &escalating(10);
+
+/// `PUT` and `PATCH /v2/products/:id` (2026), each counted apart: 30 per 60 s, escalating.
+pub(crate) const PRODUCT_UPDATE_TIERS: &[Tier] = &escalating(30);
+
+/// rack-attack's escalating levels for a per-minute base limit: L per 60 s, then L·n per 8ⁿ s for n = 2…5.
+const fn escalating(per_minute: u32) -> [Tier; 5] {
+    [
+        Tier {
+            limit: per_minute,
+            period_secs: 60,
+        },
+        Tier {
+            limit: per_minute * 2,
+            period_secs: 64,
+        },
+        Tier {
+            limit: per_minute * 3,
+            period_secs: 512,
+        },
+        Tier {
+            limit: per_minute * 4,
+            period_secs: 4096,
+        },
+        Tier {
+            limit: per_minute * 5,
+            period_secs: 32_768,
+        },
+    ]
+}
+
+/// The IP rack-attack counts: `CF-Connecting-IP`, else the peer address.
+pub(crate) fn client_ip(req: &HttpRequest) -> String {
+    req.headers()
+        .get("cf-connecting-ip")
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_owned)
+        .or_else(|| req.peer_addr().map(|addr| addr.ip().to_string()))
+        .unwrap_or_default()
+}
 
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Tier {

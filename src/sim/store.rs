@@ -1,12 +1,14 @@
 //! The simulator's whole state, in memory behind one mutex. Handlers lock it briefly and never across an
-//! `.await`. Products, sales and webhooks will get their own fields here.
+//! `.await`. Sales and webhooks will get their own fields here.
 
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
 
 use chrono::{DateTime, Duration, Utc};
 
+use super::catalog::{self, Catalog};
 use super::faults::FaultList;
+use super::profile::Profile;
 use super::rate_limit::RateLimiter;
 use super::seed::{self, SeededCreator};
 use super::tokens::{AccessToken, GrantStore, NewToken, TokenStore};
@@ -47,6 +49,8 @@ pub(crate) struct SimState {
     pub tokens: TokenStore,
     pub faults: FaultList,
     pub rate_limiter: RateLimiter,
+    pub catalog: Catalog,
+    pub profile: Profile,
     /// Added to the wall clock, so tests can let codes expire without waiting (`/_sim/clock`).
     clock_offset: Duration,
 }
@@ -64,15 +68,20 @@ impl SimState {
             tokens: TokenStore::default(),
             faults: FaultList::default(),
             rate_limiter: RateLimiter::default(),
+            catalog: Catalog::default(),
+            profile: Profile::default(),
             clock_offset: Duration::zero(),
         };
         state.reset();
         state
     }
 
-    /// Back to the seeded state: same creators and apps, no tokens, codes, sessions, faults or counters.
+    /// Back to the seeded state: same creators, apps and catalogues, no tokens, codes, sessions, faults or
+    /// counters, and the default (2026) profile.
     pub fn reset(&mut self) {
         self.creators = seed::creators(self.seed, self.creator_count);
+        self.catalog = catalog::seed::catalog(self.seed, &self.creators);
+        self.profile = Profile::default();
         self.apps = self.configured_apps.clone();
         self.sessions.clear();
         self.grants = GrantStore::default();

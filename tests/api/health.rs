@@ -44,7 +44,10 @@ async fn unknown_pages_get_a_friendly_404() {
 async fn log_lines_are_json_and_carry_the_request_id_the_response_shows() {
     let app = spawn_app().await;
     let response = app.browser.get("/healthz").await;
-    let request_id = response.headers()["x-request-id"].to_str().unwrap().to_owned();
+    let request_id = response.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
 
     let logs = crate::helpers::captured_logs();
     let line = logs

@@ -24,6 +24,8 @@ pub(crate) enum AuthFailure {
 pub(crate) enum Needs {
     /// Any public scope or `view_public`: any normal token.
     Read,
+    /// Catalogue writes.
+    EditProducts,
 }
 
 /// The live token of the request, or why it is refused (see `failure_response`).
@@ -41,6 +43,7 @@ pub(crate) fn authorize(
     };
     let allowed = match needs {
         Needs::Read => scopes::holds_read(&token.scopes),
+        Needs::EditProducts => scopes::holds_any(&token.scopes, &["edit_products"]),
     };
     if allowed {
         Ok(token)

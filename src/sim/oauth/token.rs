@@ -13,9 +13,9 @@ use crate::sim::rails;
 use crate::sim::rate_limit::{self, OAUTH_TOKEN_TIERS};
 use crate::sim::redirect_uri;
 use crate::sim::scopes;
-use sha2::{Digest as _, Sha256};
 use crate::sim::store::{Shared, SimState};
 use crate::sim::tokens::{AccessToken, Grant, NewToken, PkceMethod};
+use sha2::{Digest as _, Sha256};
 
 /// Doorkeeper's token endpoint errors.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -104,15 +104,7 @@ pub(super) async fn create(
 
 /// rack-attack's `POST /oauth/token` throttle, keyed by `CF-Connecting-IP` or else the peer address.
 fn within_rate_limit(req: &HttpRequest, shared: &Shared) -> bool {
-    let ip = req
-        .headers()
-        .get("cf-connecting-ip")
-        .and_then(|v| v.to_str().ok())
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
-        .map(str::to_owned)
-        .or_else(|| req.peer_addr().map(|addr| addr.ip().to_string()))
-        .unwrap_or_default();
+    let ip = rate_limit::client_ip(req);
     let mut state = shared.lock();
     let now = state.now().timestamp();
     state
