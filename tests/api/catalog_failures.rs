@@ -104,3 +104,22 @@ async fn malformed_json_on_a_read_is_explained() {
     assert_eq!(status, StatusCode::BAD_GATEWAY);
     assert!(page_text(&html).contains("Unexpected answer from Gumroad"));
 }
+
+#[tokio::test]
+async fn a_token_revoked_before_a_write_asks_to_reconnect_and_changes_nothing() {
+    let app = spawn_app().await;
+    let browser = app.signed_in(2).await;
+    app.sim.revoke_tokens_of(&app.creator(2).id);
+
+    let response = browser
+        .submit(
+            "/products",
+            &[("name", "Lost"), ("price", "3"), ("currency", "usd")],
+        )
+        .await;
+
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    assert!(page_text(&response.text().await.unwrap()).contains("Reconnect with Gumroad"));
+    browser.sign_in_as(&app.creator(2)).await;
+    assert!(page_text(&browser.get_html("/products").await.1).contains("No products yet"));
+}

@@ -119,3 +119,42 @@ fn secrets_never_appear_in_debug_output() {
         .to_owned();
     assert!(!debug.contains(&token_key));
 }
+
+#[test]
+fn serve_refuses_to_start_and_names_what_is_wrong() {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_gumdash"))
+        .arg("serve")
+        .env_clear()
+        .env("GUMDASH_SESSION_KEY", "dG9vIHNob3J0")
+        .output()
+        .expect("run gumdash");
+
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("DATABASE_URL: is missing"), "{stderr}");
+    assert!(
+        stderr.contains("GUMDASH_SESSION_KEY: is 9 bytes long"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("gumdash keygen"), "{stderr}");
+}
+
+#[test]
+fn keygen_prints_keys_that_the_configuration_accepts() {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_gumdash"))
+        .arg("keygen")
+        .output()
+        .expect("run gumdash keygen");
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let mut env = valid_env();
+    for line in stdout.lines() {
+        let (name, value) = line.split_once('=').unwrap();
+        let name: &'static str = match name {
+            "GUMDASH_TOKEN_KEYS" => "GUMDASH_TOKEN_KEYS",
+            "GUMDASH_SESSION_KEY" => "GUMDASH_SESSION_KEY",
+            other => panic!("unexpected line {other}"),
+        };
+        env.insert(name, value.to_owned());
+    }
+    assert!(load(&env).is_ok());
+}
