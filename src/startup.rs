@@ -6,7 +6,7 @@ use actix_session::SessionMiddleware;
 use actix_session::config::PersistentSession;
 use actix_web::cookie::{SameSite, time::Duration as CookieDuration};
 use actix_web::dev::Server;
-use actix_web::middleware::{Compress, from_fn};
+use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer};
 use sqlx::PgPool;
 use tracing_actix_web::TracingLogger;
@@ -71,6 +71,7 @@ impl Application {
                 source,
             })?
             .port();
+        tokio::spawn(expire_sessions(pool.clone()));
         let server = run(listener, pool, settings).map_err(|source| StartupError::Bind {
             addr: std::net::SocketAddr::from(([0, 0, 0, 0], port)),
             source,
@@ -84,6 +85,20 @@ impl Application {
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
+    }
+}
+
+/// Expired sessions are never loaded, but their rows would pile up: sweep them hourly. Several
+/// instances sweeping the same table is harmless.
+async fn expire_sessions(pool: PgPool) {
+    let mut hourly = tokio::time::interval(std::time::Duration::from_secs(3600));
+    loop {
+        hourly.tick().await;
+        match store::sessions::delete_expired(&pool).await {
+            Ok(0) => {}
+            Ok(removed) => tracing::info!(removed, "expired sessions removed"),
+            Err(error) => tracing::warn!(%error, "could not remove expired sessions"),
+        }
     }
 }
 
@@ -151,12 +166,14 @@ fn run(listener: TcpListener, pool: PgPool, settings: Settings) -> std::io::Resu
             )
             .build();
         App::new()
+            // No response compression: pages echo input beside the CSRF token (BREACH).
             .wrap(sessions)
-            .wrap(web::security_headers(&csp))
-            .wrap(Compress::default())
+            .wrap(web::security_headers(&csp, secure))
             .wrap(from_fn(web::request_id_header))
-            .wrap(TracingLogger::default())
+            .wrap(TracingLogger::<web::RootSpanWithoutQuery>::new())
             .app_data(state.clone())
+            .app_data(web::form_config())
+            .app_data(web::query_config())
             .configure(web::routes)
     })
     .listen(listener)?

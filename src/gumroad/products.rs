@@ -67,7 +67,8 @@ pub struct ProductFields {
     pub name: String,
     pub price: i64,
     pub currency: String,
-    pub description: Option<String>,
+    /// Always sent, so that emptying the field clears the description.
+    pub description: String,
     pub tags: Vec<String>,
 }
 
@@ -77,7 +78,7 @@ impl ProductFields {
             .field("name", &self.name)
             .field("price", self.price.to_string())
             .field("price_currency_type", &self.currency)
-            .optional_field("description", self.description.as_deref());
+            .field("description", &self.description);
         for tag in &self.tags {
             call = call.field("tags[]", tag);
         }

@@ -99,7 +99,10 @@ impl SessionStore for PgSessionStore {
         if updated.rows_affected() == 1 {
             Ok(session_key)
         } else {
-            // Revoked or expired meanwhile: start a fresh session rather than resurrecting the old key.
+            // Revoked or expired meanwhile (signed out everywhere during this request): start a
+            // fresh, signed-out session rather than resurrecting the old key or its sign-in.
+            let mut session_state = session_state;
+            session_state.remove(CREATOR_ID_KEY);
             self.save(session_state, ttl).await.map_err(|e| match e {
                 SaveError::Serialization(e) => UpdateError::Serialization(e),
                 SaveError::Other(e) => UpdateError::Other(e),

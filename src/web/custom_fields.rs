@@ -10,11 +10,10 @@ use super::confirm::{ConfirmDelete, confirm_page};
 use super::csrf::{CsrfForm, CsrfOnly, CsrfProtected};
 use super::current_creator::CurrentCreator;
 use super::error::AppError;
-use super::forms::{FormErrors, see_other, unprocessable};
+use super::forms::{FormErrors, done, unprocessable};
 use super::layout::{Layout, Nav};
-use super::session::FlashKind;
 use super::state::AppState;
-use super::views::{ProductView, path_segment};
+use super::views::{ProductView, path_segment, product_href};
 use crate::domain::{CustomFieldKind, parse_custom_field};
 use crate::gumroad::{CustomField, GumroadError};
 
@@ -25,7 +24,7 @@ pub struct FieldPath {
 }
 
 fn fields_anchor(id: &str) -> String {
-    format!("/products/{}#custom-fields", path_segment(id))
+    format!("{}#custom-fields", product_href(id))
 }
 
 #[derive(Deserialize, Default)]
@@ -64,12 +63,7 @@ async fn new_field_page(
     errors: FormErrors,
 ) -> Result<NewFieldPage, AppError> {
     let gumroad = state.gumroad(current.tenant()).await?;
-    let product = gumroad
-        .call(async |api, token| api.product(token, id).await)
-        .await?;
-    if product.deleted {
-        return Err(AppError::NotFound);
-    }
+    let product = gumroad.live_product(id).await?;
     Ok(NewFieldPage {
         layout: Layout::signed_in(&current.session, &current.creator, state, Nav::Products)?,
         product: ProductView::from(&product),
@@ -103,20 +97,14 @@ pub async fn create(
     form: CsrfForm<CustomFieldForm>,
 ) -> Result<HttpResponse, AppError> {
     let form = form.0;
-    let parsed = parse_custom_field(&form.kind, &form.name);
-    let (kind, name) = match parsed {
-        Ok(parsed) => parsed,
-        Err(error) => {
-            let field = if error.to_string().contains("type") {
-                "kind"
-            } else {
-                "name"
-            };
-            let mut errors = FormErrors::default();
-            errors.add(field, error.to_string());
-            let page = new_field_page(&current, &state, &id, form, errors).await?;
-            return Ok(unprocessable(page.render().map_err(anyhow::Error::from)?));
-        }
+    // The type first: what counts as a valid name depends on it (terms need a URL).
+    let mut errors = FormErrors::default();
+    let parsed = errors
+        .check("kind", CustomFieldKind::parse(&form.kind))
+        .and_then(|kind| errors.check("name", parse_custom_field(kind.as_str(), &form.name)));
+    let Some((kind, name)) = parsed else {
+        let page = new_field_page(&current, &state, &id, form, errors).await?;
+        return unprocessable(&page);
     };
     let required = form.required.is_some();
     let gumroad = state.gumroad(current.tenant()).await?;
@@ -127,13 +115,11 @@ pub async fn create(
         })
         .await;
     match created {
-        Ok(field) => {
-            current.session.flash(
-                FlashKind::Success,
-                format!("Added the field “{}”.", field.name),
-            )?;
-            Ok(see_other(&fields_anchor(&id)))
-        }
+        Ok(field) => done(
+            &current.session,
+            format!("Added the field “{}”.", field.name),
+            &fields_anchor(&id),
+        ),
         // Gumroad says only "The custom_field was unable to be created." for any problem.
         Err(GumroadError::Rejected { message }) => {
             let mut errors = FormErrors::default();
@@ -141,9 +127,9 @@ pub async fn create(
                 "Gumroad said: {message} Check the name is not already used."
             ));
             let page = new_field_page(&current, &state, &id, form, errors).await?;
-            Ok(unprocessable(page.render().map_err(anyhow::Error::from)?))
+            unprocessable(&page)
         }
-        Err(error) => Err(error.into()),
+        Err(error) => Err(AppError::write_failed(error, &fields_anchor(&id))),
     }
 }
 
@@ -176,17 +162,18 @@ pub async fn set_required(
             api.set_custom_field_required(token, &path.id, &path.name, required)
                 .await
         })
-        .await?;
+        .await
+        .map_err(|error| AppError::write_failed(error, &fields_anchor(&path.id)))?;
     let now = if field.required {
         "required"
     } else {
         "optional"
     };
-    current.session.flash(
-        FlashKind::Success,
+    done(
+        &current.session,
         format!("“{}” is now {now}.", field.name),
-    )?;
-    Ok(see_other(&fields_anchor(&path.id)))
+        &fields_anchor(&path.id),
+    )
 }
 
 async fn find_field(
@@ -218,8 +205,8 @@ pub async fn confirm_delete(
         ConfirmDelete {
             what: "custom field",
             action: format!(
-                "/products/{}/custom-fields/{}/delete",
-                path_segment(&path.id),
+                "{}/custom-fields/{}/delete",
+                product_href(&path.id),
                 path_segment(&field.name)
             ),
             name: field.name,
@@ -239,11 +226,13 @@ pub async fn delete(
     let gumroad = state.gumroad(current.tenant()).await?;
     gumroad
         .call(async |api, token| api.delete_custom_field(token, &path.id, &path.name).await)
-        .await?;
-    current
-        .session
-        .flash(FlashKind::Success, "Custom field deleted.")?;
-    Ok(see_other(&fields_anchor(&path.id)))
+        .await
+        .map_err(|error| AppError::write_failed(error, &fields_anchor(&path.id)))?;
+    done(
+        &current.session,
+        "Custom field deleted.",
+        &fields_anchor(&path.id),
+    )
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {

@@ -1,6 +1,8 @@
 //! One error type for every handler, mapped to a status and a clear page. Details go to the log
 //! (once, by the tracing middleware), never to the page: no raw error dumps, no secrets.
 
+use std::borrow::Cow;
+
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, ContentType};
 use actix_web::{HttpResponse, ResponseError};
@@ -16,6 +18,10 @@ pub enum AppError {
     NotFound,
     #[error("the CSRF token was missing or wrong")]
     CsrfRejected,
+    #[error("the request could not be read")]
+    BadRequest,
+    #[error("the form was too large")]
+    TooLarge,
     #[error("the creator's account is disabled")]
     Disabled,
     #[error("the creator must reconnect Gumroad")]
@@ -24,6 +30,9 @@ pub enum AppError {
     SignIn(#[from] SignInFailure),
     #[error("Gumroad call failed: {0}")]
     Gumroad(#[from] GumroadError),
+    /// A change sent to Gumroad that did not come back confirmed; `back` is where to check it.
+    #[error("a change sent to Gumroad was not confirmed: {error}")]
+    WriteUnconfirmed { error: GumroadError, back: String },
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
     #[error(transparent)]
@@ -58,28 +67,28 @@ impl From<actix_session::SessionInsertError> for AppError {
     }
 }
 
-/// A link the error page offers: try again, sign in again, go home.
+/// A link the error page offers: try again, sign in again, go home, check the product.
 struct Action {
     label: &'static str,
-    href: &'static str,
+    href: Cow<'static, str>,
 }
 
 // An empty href is the current URL: "try again" repeats the same GET.
 const RETRY: Action = Action {
     label: "Try again",
-    href: "",
+    href: Cow::Borrowed(""),
 };
 const SIGN_IN_AGAIN: Action = Action {
     label: "Sign in with Gumroad again",
-    href: "/auth/gumroad",
+    href: Cow::Borrowed("/auth/gumroad"),
 };
 const RECONNECT: Action = Action {
     label: "Reconnect with Gumroad",
-    href: "/auth/gumroad",
+    href: Cow::Borrowed("/auth/gumroad"),
 };
 const HOME: Action = Action {
     label: "Go to the start page",
-    href: "/",
+    href: Cow::Borrowed("/"),
 };
 
 #[derive(Template)]
@@ -112,6 +121,19 @@ fn explain(
 }
 
 impl AppError {
+    /// After a write: a failure that may have happened after Gumroad made the change is not one
+    /// to retry blindly; the page says to check first. Other failures read as usual.
+    pub fn write_failed(error: GumroadError, back: &str) -> Self {
+        if error.is_transient() || matches!(error, GumroadError::Malformed { .. }) {
+            Self::WriteUnconfirmed {
+                error,
+                back: back.to_owned(),
+            }
+        } else {
+            Self::Gumroad(error)
+        }
+    }
+
     fn explained(&self) -> Explained {
         use StatusCode as S;
         match self {
@@ -133,6 +155,18 @@ impl AppError {
                 "For your safety the form was not sent. Go back, reload the page and try again.",
                 HOME,
             ),
+            Self::BadRequest => explain(
+                S::BAD_REQUEST,
+                "That request could not be read",
+                "Something in the address or the form was not in the expected shape. Go back and try again.",
+                HOME,
+            ),
+            Self::TooLarge => explain(
+                S::PAYLOAD_TOO_LARGE,
+                "That form is too large",
+                "gumdash accepts forms up to 256 KB. Shorten the text (a long description, perhaps) and send it again.",
+                HOME,
+            ),
             Self::Disabled => explain(
                 S::FORBIDDEN,
                 "Account disabled",
@@ -147,6 +181,7 @@ impl AppError {
             ),
             Self::SignIn(failure) => explain_sign_in(failure),
             Self::Gumroad(error) => explain_gumroad(error, RETRY),
+            Self::WriteUnconfirmed { error, back } => explain_unconfirmed_write(error, back),
             Self::Database(_) => explain(
                 S::SERVICE_UNAVAILABLE,
                 "Temporarily unavailable",
@@ -193,6 +228,45 @@ fn explain_sign_in(failure: &SignInFailure) -> Explained {
         SignInFailure::Token(error) => explain_token(error),
         SignInFailure::Profile(error) => explain_gumroad(error, SIGN_IN_AGAIN),
     }
+}
+
+fn explain_unconfirmed_write(error: &GumroadError, back: &str) -> Explained {
+    let back = Action {
+        label: "Back to check",
+        href: Cow::Owned(back.to_owned()),
+    };
+    if *error == GumroadError::RateLimited {
+        // A 429 comes before Gumroad does anything.
+        return explain(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Gumroad is busy",
+            "Gumroad is limiting requests right now, so nothing was changed. Wait a minute and try again.",
+            back,
+        );
+    }
+    let (status, reason) = match error {
+        GumroadError::Timeout => (
+            StatusCode::GATEWAY_TIMEOUT,
+            "Gumroad took too long to answer",
+        ),
+        GumroadError::Unreachable => (StatusCode::BAD_GATEWAY, "the connection to Gumroad failed"),
+        GumroadError::Malformed { .. } => (
+            StatusCode::BAD_GATEWAY,
+            "Gumroad's answer could not be read",
+        ),
+        _ => (
+            StatusCode::BAD_GATEWAY,
+            "Gumroad answered with a server error",
+        ),
+    };
+    explain(
+        status,
+        "Your change may not have been saved",
+        format!(
+            "{reason}, so gumdash cannot tell whether the change was made. Check before trying again, so that nothing is done twice."
+        ),
+        back,
+    )
 }
 
 fn explain_token(error: &TokenError) -> Explained {

@@ -1,8 +1,13 @@
 //! What every form page shares: errors shown next to their fields, and the mapping of Gumroad's
 //! own refusal messages to the field they are about.
 
-use actix_web::HttpResponse;
+use actix_web::error::UrlencodedError;
 use actix_web::http::{StatusCode, header};
+use actix_web::{HttpResponse, web};
+use askama::Template;
+
+use super::error::AppError;
+use super::session::{AppSession, FlashKind};
 
 /// Errors of one submitted form, by field name, plus one not tied to any field.
 #[derive(Debug, Default)]
@@ -59,12 +64,48 @@ impl FormErrors {
     }
 }
 
-/// A page re-rendered because of bad input: 422, never cached.
-pub fn unprocessable(html: String) -> HttpResponse {
-    HttpResponse::build(StatusCode::UNPROCESSABLE_ENTITY)
+/// Form bodies up to 256 KiB (product descriptions are HTML); a body we cannot read gets a clear
+/// page, not the "form expired" one, and not actix's plain-text error.
+pub fn form_config() -> web::FormConfig {
+    web::FormConfig::default()
+        .limit(256 * 1024)
+        .error_handler(|error, _| {
+            let too_large = matches!(error, UrlencodedError::Overflow { .. });
+            tracing::info!(%error, "unreadable form body");
+            if too_large {
+                AppError::TooLarge
+            } else {
+                AppError::BadRequest
+            }
+            .into()
+        })
+}
+
+/// A malformed query string (`?page=abc`) gets the clear 400 page.
+pub fn query_config() -> web::QueryConfig {
+    web::QueryConfig::default().error_handler(|error, _| {
+        tracing::info!(%error, "unreadable query string");
+        AppError::BadRequest.into()
+    })
+}
+
+/// A form page re-rendered because of bad input: 422, never cached.
+pub fn unprocessable(page: &impl Template) -> Result<HttpResponse, AppError> {
+    let html = page.render().map_err(anyhow::Error::from)?;
+    Ok(HttpResponse::build(StatusCode::UNPROCESSABLE_ENTITY)
         .content_type(header::ContentType::html())
         .insert_header((header::CACHE_CONTROL, "no-store"))
-        .body(html)
+        .body(html))
+}
+
+/// After a change that worked: say so on the next page, and send the browser there.
+pub fn done(
+    session: &AppSession,
+    message: impl Into<String>,
+    location: &str,
+) -> Result<HttpResponse, AppError> {
+    session.flash(FlashKind::Success, message)?;
+    Ok(see_other(location))
 }
 
 /// POST-redirect-GET: after a successful change, the browser fetches the result page.

@@ -3,7 +3,8 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::{DefaultHeaders, Next};
 use actix_web::{Error, HttpMessage as _};
-use tracing_actix_web::RequestId;
+use tracing::Span;
+use tracing_actix_web::{DefaultRootSpanBuilder, RequestId, RootSpanBuilder};
 use url::Url;
 
 /// Scripts, styles and forms only from us; avatars may come from Gumroad (or the configured stand-in).
@@ -18,14 +19,21 @@ pub fn content_security_policy(gumroad_origins: &[&Url]) -> String {
     )
 }
 
-/// Strict browser policies on every response.
-pub fn security_headers(csp: &str) -> DefaultHeaders {
-    DefaultHeaders::new()
+/// Strict browser policies on every response. Pages are per-creator and never cached (so the back
+/// button after signing out shows nothing); the stylesheet sets its own caching.
+pub fn security_headers(csp: &str, https: bool) -> DefaultHeaders {
+    let headers = DefaultHeaders::new()
+        .add(("Cache-Control", "no-store"))
         .add(("Content-Security-Policy", csp.to_owned()))
         .add(("X-Content-Type-Options", "nosniff"))
         .add(("X-Frame-Options", "DENY"))
         // Never leak URLs (OAuth codes, state) to other sites through Referer.
-        .add(("Referrer-Policy", "same-origin"))
+        .add(("Referrer-Policy", "same-origin"));
+    if https {
+        headers.add(("Strict-Transport-Security", "max-age=31536000"))
+    } else {
+        headers
+    }
 }
 
 /// Echoes the request id `tracing-actix-web` put on every log line, so a user's report can be
@@ -50,4 +58,36 @@ pub async fn request_id_header(
             .insert(HeaderName::from_static("x-request-id"), value);
     }
     Ok(response)
+}
+
+/// The root span of every request, like `tracing-actix-web`'s default but with the path only:
+/// query strings carry OAuth codes and `state`, which must never reach the logs.
+pub struct RootSpanWithoutQuery;
+
+impl RootSpanBuilder for RootSpanWithoutQuery {
+    fn on_request_start(request: &ServiceRequest) -> Span {
+        let request_id = request
+            .extensions()
+            .get::<RequestId>()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        let route = request
+            .match_pattern()
+            .unwrap_or_else(|| "default".to_owned());
+        tracing::info_span!(
+            "HTTP request",
+            http.method = %request.method(),
+            http.route = %route,
+            http.target = %request.path(),
+            request_id = %request_id,
+            http.status_code = tracing::field::Empty,
+            otel.status_code = tracing::field::Empty,
+            exception.message = tracing::field::Empty,
+            exception.details = tracing::field::Empty,
+        )
+    }
+
+    fn on_request_end<B: MessageBody>(span: Span, outcome: &Result<ServiceResponse<B>, Error>) {
+        DefaultRootSpanBuilder::on_request_end(span, outcome);
+    }
 }

@@ -23,7 +23,10 @@ mod views;
 
 pub use current_creator::CurrentCreator;
 pub use error::{AppError, SignInFailure};
-pub use middleware::{content_security_policy, request_id_header, security_headers};
+pub use forms::{form_config, query_config};
+pub use middleware::{
+    RootSpanWithoutQuery, content_security_policy, request_id_header, security_headers,
+};
 pub use session::AppSession;
 pub use state::AppState;
 

@@ -10,11 +10,10 @@ use super::confirm::{ConfirmDelete, confirm_page};
 use super::csrf::{CsrfForm, CsrfOnly, CsrfProtected};
 use super::current_creator::CurrentCreator;
 use super::error::AppError;
-use super::forms::{FormErrors, see_other, unprocessable};
+use super::forms::{FormErrors, done, unprocessable};
 use super::layout::{Layout, Nav};
-use super::session::FlashKind;
 use super::state::AppState;
-use super::views::{OfferCodeView, ProductView, path_segment};
+use super::views::{OfferCodeView, ProductView, product_href};
 use crate::domain::{Currency, Discount, OfferCodeName, parse_optional_limit};
 use crate::gumroad::{GumroadError, NewOfferCode, OfferCode, OfferDiscount};
 
@@ -22,10 +21,6 @@ use crate::gumroad::{GumroadError, NewOfferCode, OfferCode, OfferDiscount};
 pub struct CodePath {
     id: String,
     code: String,
-}
-
-fn product_href(id: &str) -> String {
-    format!("/products/{}", path_segment(id))
 }
 
 #[derive(Deserialize)]
@@ -109,7 +104,6 @@ const OFFER_CODE_FIELDS: &[(&str, &str)] = &[
     ("discount code must", "name"),
     ("quantity", "max_purchase_count"),
     ("discount", "amount"),
-    ("price after discount", "amount"),
 ];
 
 #[derive(Template, WebTemplate)]
@@ -127,12 +121,7 @@ async fn product_view(
     id: &str,
 ) -> Result<ProductView, AppError> {
     let gumroad = state.gumroad(current.tenant()).await?;
-    let product = gumroad
-        .call(async |api, token| api.product(token, id).await)
-        .await?;
-    if product.deleted {
-        return Err(AppError::NotFound);
-    }
+    let product = gumroad.live_product(id).await?;
     Ok(ProductView::from(&product))
 }
 
@@ -178,7 +167,7 @@ pub async fn create(
     let product = product_view(&current, &state, &id).await?;
     let rerender = |product, form, errors| -> Result<HttpResponse, AppError> {
         let page = new_code_page(&current, &state, product, form, errors)?;
-        Ok(unprocessable(page.render().map_err(anyhow::Error::from)?))
+        unprocessable(&page)
     };
     let Some(currency) = product.currency else {
         return Err(AppError::Internal(anyhow::anyhow!(
@@ -194,19 +183,17 @@ pub async fn create(
         .call(async |api, token| api.create_offer_code(token, &id, &code).await)
         .await
     {
-        Ok(created) => {
-            current.session.flash(
-                FlashKind::Success,
-                format!("Created the offer code {}.", created.name),
-            )?;
-            Ok(see_other(&format!("{}#offer-codes", product.href)))
-        }
+        Ok(created) => done(
+            &current.session,
+            format!("Created the offer code {}.", created.name),
+            &format!("{}#offer-codes", product.href),
+        ),
         Err(GumroadError::Rejected { message }) => rerender(
             product,
             form,
             FormErrors::from_gumroad(&message, OFFER_CODE_FIELDS),
         ),
-        Err(error) => Err(error.into()),
+        Err(error) => Err(AppError::write_failed(error, &product.href)),
     }
 }
 
@@ -243,10 +230,12 @@ async fn find_code(
     code: &str,
 ) -> Result<(ProductView, OfferCode), AppError> {
     let gumroad = state.gumroad(current.tenant()).await?;
-    let (product, codes) = tokio::try_join!(
-        gumroad.call(async |api, token| api.product(token, id).await),
-        gumroad.call(async |api, token| api.offer_codes(token, id).await),
-    )?;
+    let (product, codes) = tokio::try_join!(gumroad.live_product(id), async {
+        gumroad
+            .call(async |api, token| api.offer_codes(token, id).await)
+            .await
+            .map_err(AppError::from)
+    })?;
     let found = codes
         .into_iter()
         .find(|c| c.id == code)
@@ -311,7 +300,7 @@ pub async fn update_limit(
             form.max_purchase_count.clone(),
             errors,
         )?;
-        Ok(unprocessable(page.render().map_err(anyhow::Error::from)?))
+        unprocessable(&page)
     };
     let limit = match parse_optional_limit(&form.max_purchase_count) {
         Ok(limit) => limit,
@@ -329,18 +318,16 @@ pub async fn update_limit(
         })
         .await;
     match saved {
-        Ok(saved) => {
-            current.session.flash(
-                FlashKind::Success,
-                format!("Updated the limit of {}.", saved.name),
-            )?;
-            Ok(see_other(&format!("{}#offer-codes", product.href)))
-        }
+        Ok(saved) => done(
+            &current.session,
+            format!("Updated the limit of {}.", saved.name),
+            &format!("{}#offer-codes", product.href),
+        ),
         Err(GumroadError::Rejected { message }) => rerender(
             product,
             FormErrors::from_gumroad(&message, &[("", "max_purchase_count")]),
         ),
-        Err(error) => Err(error.into()),
+        Err(error) => Err(AppError::write_failed(error, &product.href)),
     }
 }
 
@@ -358,7 +345,11 @@ pub async fn confirm_delete(
         ConfirmDelete {
             what: "offer code",
             name: code.name,
-            consequence: "Buyers can no longer use it; past discounts are unaffected.",
+            consequence: if code.universal {
+                "It is a universal code: it stops working on all your products, not only this one. Past discounts are unaffected."
+            } else {
+                "Buyers can no longer use it; past discounts are unaffected."
+            },
             action: format!("{}/delete", view.href),
             cancel: format!("{}#offer-codes", product.href),
         },
@@ -375,14 +366,13 @@ pub async fn delete(
     let gumroad = state.gumroad(current.tenant()).await?;
     gumroad
         .call(async |api, token| api.delete_offer_code(token, &path.id, &path.code).await)
-        .await?;
-    current
-        .session
-        .flash(FlashKind::Success, "Offer code deleted.")?;
-    Ok(see_other(&format!(
-        "{}#offer-codes",
-        product_href(&path.id)
-    )))
+        .await
+        .map_err(|error| AppError::write_failed(error, &product_href(&path.id)))?;
+    done(
+        &current.session,
+        "Offer code deleted.",
+        &format!("{}#offer-codes", product_href(&path.id)),
+    )
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {

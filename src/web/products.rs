@@ -11,11 +11,13 @@ use super::confirm::{ConfirmDelete, confirm_page};
 use super::csrf::{CsrfForm, CsrfOnly, CsrfProtected};
 use super::current_creator::CurrentCreator;
 use super::error::AppError;
-use super::forms::{FormErrors, see_other, unprocessable};
+use super::forms::{FormErrors, done, see_other, unprocessable};
 use super::layout::{Layout, Nav};
 use super::session::FlashKind;
 use super::state::AppState;
-use super::views::{CustomFieldView, OfferCodeView, ProductView, VariantCategoryView};
+use super::views::{
+    CustomFieldView, OfferCodeView, ProductView, VariantCategoryView, product_href,
+};
 use crate::domain::{Currency, ProductName, ProductPrice};
 use crate::gumroad::{GumroadError, ProductFields};
 
@@ -25,8 +27,9 @@ const PAGE_SIZE: usize = 20;
 pub struct ListQuery {
     #[serde(default)]
     q: String,
+    /// Read leniently: `?page=abc` or `?page=` shows the first page.
     #[serde(default)]
-    page: Option<usize>,
+    page: String,
 }
 
 #[derive(Template, WebTemplate)]
@@ -73,7 +76,12 @@ pub async fn index(
         .collect();
     let total = matching.len();
     let pages = total.div_ceil(PAGE_SIZE).max(1);
-    let page = query.page.unwrap_or(1).clamp(1, pages);
+    let page = query
+        .page
+        .trim()
+        .parse::<usize>()
+        .unwrap_or(1)
+        .clamp(1, pages);
     let show_sales = matching.iter().any(|p| p.sales_count.is_some());
     Ok(IndexPage {
         layout: Layout::signed_in(&current.session, &current.creator, &state, Nav::Products)?,
@@ -182,7 +190,7 @@ impl ProductForm {
                 name: name.as_str().to_owned(),
                 price: price.money().amount,
                 currency: currency.code().to_owned(),
-                description: Some(self.description.trim().to_owned()).filter(|d| !d.is_empty()),
+                description: self.description.trim().to_owned(),
                 tags: self
                     .tags
                     .split(',')
@@ -223,7 +231,7 @@ impl FormPage {
     /// The product's page (or the list when creating): where the form posts and where Cancel goes.
     fn cancel(&self) -> String {
         match &self.product_id {
-            Some(id) => format!("/products/{}", super::views::path_segment(id)),
+            Some(id) => product_href(id),
             None => "/products".to_owned(),
         }
     }
@@ -264,12 +272,7 @@ pub async fn edit(
     id: web::Path<String>,
 ) -> Result<impl Responder, AppError> {
     let gumroad = state.gumroad(current.tenant()).await?;
-    let product = gumroad
-        .call(async |api, token| api.product(token, &id).await)
-        .await?;
-    if product.deleted {
-        return Err(AppError::NotFound);
-    }
+    let product = gumroad.live_product(&id).await?;
     let view = ProductView::from(&product);
     let form = ProductForm {
         csrf_token: String::new(),
@@ -328,7 +331,7 @@ async fn save(
                     id: Option<String>|
      -> Result<HttpResponse, AppError> {
         let page = form_page(&current, &state, id, form, errors)?;
-        Ok(unprocessable(page.render().map_err(anyhow::Error::from)?))
+        unprocessable(&page)
     };
     let fields = match form.parse() {
         Ok(fields) => fields,
@@ -350,13 +353,11 @@ async fn save(
     match saved {
         Ok(product) => {
             let verb = if id.is_some() { "Saved" } else { "Created" };
-            current
-                .session
-                .flash(FlashKind::Success, format!("{verb} “{}”.", product.name))?;
-            Ok(see_other(&format!(
-                "/products/{}",
-                super::views::path_segment(&product.id)
-            )))
+            done(
+                &current.session,
+                format!("{verb} “{}”.", product.name),
+                &product_href(&product.id),
+            )
         }
         Err(GumroadError::Rejected { message }) => {
             rerender(FormErrors::from_gumroad(&message, PRODUCT_FIELDS), form, id)
@@ -371,7 +372,10 @@ async fn save(
             );
             rerender(errors, form, id)
         }
-        Err(error) => Err(error.into()),
+        Err(error) => {
+            let back = id.as_deref().map_or("/products".to_owned(), product_href);
+            Err(AppError::write_failed(error, &back))
+        }
     }
 }
 
@@ -405,28 +409,29 @@ async fn set_published(
     let result = gumroad
         .call(async |api, token| api.set_product_published(token, &id, published).await)
         .await;
-    let back = format!("/products/{}", super::views::path_segment(&id));
+    let back = product_href(&id);
     match result {
         Ok(product) => {
-            let done = if published {
+            let verb = if published {
                 "Published"
             } else {
                 "Unpublished"
             };
-            current
-                .session
-                .flash(FlashKind::Success, format!("{done} “{}”.", product.name))?;
+            done(
+                &current.session,
+                format!("{verb} “{}”.", product.name),
+                &back,
+            )
         }
         // E.g. "You must connect connect at least one payment method…": the creator can act on it.
         Err(GumroadError::Rejected { message }) => {
-            current.session.flash(
-                FlashKind::Error,
-                format!("Gumroad did not publish it: {message}"),
-            )?;
+            let verb = if published { "publish" } else { "unpublish" };
+            let problem = format!("Gumroad did not {verb} it: {message}");
+            current.session.flash(FlashKind::Error, problem)?;
+            Ok(see_other(&back))
         }
-        Err(error) => return Err(error.into()),
+        Err(error) => Err(AppError::write_failed(error, &back)),
     }
-    Ok(see_other(&back))
 }
 
 #[get("/products/{id}/delete")]
@@ -436,13 +441,8 @@ pub async fn confirm_delete(
     id: web::Path<String>,
 ) -> Result<impl Responder, AppError> {
     let gumroad = state.gumroad(current.tenant()).await?;
-    let product = gumroad
-        .call(async |api, token| api.product(token, &id).await)
-        .await?;
-    if product.deleted {
-        return Err(AppError::NotFound);
-    }
-    let back = format!("/products/{}", super::views::path_segment(&product.id));
+    let product = gumroad.live_product(&id).await?;
+    let back = product_href(&product.id);
     confirm_page(
         &current,
         &state,
@@ -466,11 +466,9 @@ pub async fn delete(
     let gumroad = state.gumroad(current.tenant()).await?;
     gumroad
         .call(async |api, token| api.delete_product(token, &id).await)
-        .await?;
-    current
-        .session
-        .flash(FlashKind::Success, "Product deleted.")?;
-    Ok(see_other("/products"))
+        .await
+        .map_err(|error| AppError::write_failed(error, &product_href(&id)))?;
+    done(&current.session, "Product deleted.", "/products")
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {

@@ -2,7 +2,7 @@ use secrecy::SecretString;
 use sqlx::PgPool;
 
 use crate::domain::{CreatorState, TenantId};
-use crate::gumroad::{ApiClient, GumroadError, OAuthClient};
+use crate::gumroad::{ApiClient, GumroadError, OAuthClient, Product};
 
 /// A signed-in creator's Gumroad access for one request: the token is decrypted once, and every
 /// failure is booked (a 401 asks the creator to reconnect) before the caller decides what to show.
@@ -13,6 +13,18 @@ pub struct Gumroad<'a> {
 }
 
 impl Gumroad<'_> {
+    /// A product that exists and is not deleted (Gumroad's show finds deleted ones too); anything
+    /// else is our 404.
+    pub async fn live_product(&self, id: &str) -> Result<Product, AppError> {
+        let product = self
+            .call(async |api, token| api.product(token, id).await)
+            .await?;
+        if product.deleted {
+            return Err(AppError::NotFound);
+        }
+        Ok(product)
+    }
+
     pub async fn call<T>(
         &self,
         request: impl AsyncFnOnce(&ApiClient, &SecretString) -> Result<T, GumroadError>,
@@ -81,7 +93,9 @@ impl AppState {
     async fn book_failure(&self, tenant: TenantId, error: &GumroadError) {
         if matches!(
             error,
-            GumroadError::Rejected { .. } | GumroadError::NotFound { .. }
+            GumroadError::Rejected { .. }
+                | GumroadError::NotFound { .. }
+                | GumroadError::RouteNotFound
         ) {
             return;
         }

@@ -9,11 +9,10 @@ use super::confirm::{ConfirmDelete, confirm_page};
 use super::csrf::{CsrfForm, CsrfOnly, CsrfProtected};
 use super::current_creator::CurrentCreator;
 use super::error::AppError;
-use super::forms::{FormErrors, see_other, unprocessable};
+use super::forms::{FormErrors, done, unprocessable};
 use super::layout::{Layout, Nav};
-use super::session::FlashKind;
 use super::state::AppState;
-use super::views::{ProductView, path_segment};
+use super::views::{ProductView, path_segment, product_href};
 use crate::domain::{Currency, Money, PriceDifference, RequiredName, parse_optional_limit};
 use crate::gumroad::{GumroadError, VariantFields};
 
@@ -28,10 +27,6 @@ pub struct VariantPath {
     id: String,
     category: String,
     variant: String,
-}
-
-fn product_href(id: &str) -> String {
-    format!("/products/{}", path_segment(id))
 }
 
 fn category_href(id: &str, category: &str) -> String {
@@ -79,18 +74,16 @@ async fn category_form(
     errors: FormErrors,
 ) -> Result<CategoryFormPage, AppError> {
     let gumroad = state.gumroad(current.tenant()).await?;
-    let (product, existing) = tokio::try_join!(
-        gumroad.call(async |api, token| api.product(token, id).await),
-        async {
-            match category {
-                Some(category) => gumroad
-                    .call(async |api, token| api.variant_category(token, id, category).await)
-                    .await
-                    .map(Some),
-                None => Ok(None),
-            }
+    let (product, existing) = tokio::try_join!(gumroad.live_product(id), async {
+        match category {
+            Some(category) => gumroad
+                .call(async |api, token| api.variant_category(token, id, category).await)
+                .await
+                .map(Some)
+                .map_err(AppError::from),
+            None => Ok(None),
         }
-    )?;
+    })?;
     let product = ProductView::from(&product);
     Ok(CategoryFormPage {
         layout: Layout::signed_in(&current.session, &current.creator, state, Nav::Products)?,
@@ -168,7 +161,7 @@ async fn save_category(
             errors.add("title", error.to_string());
             let page =
                 category_form(current, state, id, category, Some(form.title), errors).await?;
-            return Ok(unprocessable(page.render().map_err(anyhow::Error::from)?));
+            return unprocessable(&page);
         }
     };
     let gumroad = state.gumroad(current.tenant()).await?;
@@ -190,20 +183,18 @@ async fn save_category(
         }
     };
     match saved {
-        Ok(saved) => {
-            current.session.flash(
-                FlashKind::Success,
-                format!("Saved the variant category “{}”.", saved.title),
-            )?;
-            Ok(see_other(&product_href(id)))
-        }
+        Ok(saved) => done(
+            &current.session,
+            format!("Saved the variant category “{}”.", saved.title),
+            &product_href(id),
+        ),
         Err(GumroadError::Rejected { message }) => {
             let errors = FormErrors::from_gumroad(&message, &[("title", "title")]);
             let page =
                 category_form(current, state, id, category, Some(form.title), errors).await?;
-            Ok(unprocessable(page.render().map_err(anyhow::Error::from)?))
+            unprocessable(&page)
         }
-        Err(error) => Err(error.into()),
+        Err(error) => Err(AppError::write_failed(error, &product_href(id))),
     }
 }
 
@@ -244,11 +235,13 @@ pub async fn delete_category(
             api.delete_variant_category(token, &path.id, &path.category)
                 .await
         })
-        .await?;
-    current
-        .session
-        .flash(FlashKind::Success, "Variant category deleted.")?;
-    Ok(see_other(&product_href(&path.id)))
+        .await
+        .map_err(|error| AppError::write_failed(error, &product_href(&path.id)))?;
+    done(
+        &current.session,
+        "Variant category deleted.",
+        &product_href(&path.id),
+    )
 }
 
 // ---------------------------------------------------------------- variants
@@ -335,10 +328,12 @@ async fn variant_context(
     category: &str,
 ) -> Result<VariantContext, AppError> {
     let gumroad = state.gumroad(current.tenant()).await?;
-    let (product, category) = tokio::try_join!(
-        gumroad.call(async |api, token| api.product(token, id).await),
-        gumroad.call(async |api, token| api.variant_category(token, id, category).await),
-    )?;
+    let (product, category) = tokio::try_join!(gumroad.live_product(id), async {
+        gumroad
+            .call(async |api, token| api.variant_category(token, id, category).await)
+            .await
+            .map_err(AppError::from)
+    })?;
     let product = ProductView::from(&product);
     let currency = product
         .currency
@@ -490,7 +485,7 @@ async fn save_variant(
             form,
             errors,
         )?;
-        Ok(unprocessable(page.render().map_err(anyhow::Error::from)?))
+        unprocessable(&page)
     };
     let fields = match form.parse(context.currency) {
         Ok(fields) => fields,
@@ -513,19 +508,17 @@ async fn save_variant(
         }
     };
     match saved {
-        Ok(saved) => {
-            current.session.flash(
-                FlashKind::Success,
-                format!("Saved the variant “{}”.", saved.name),
-            )?;
-            Ok(see_other(&product_href(id)))
-        }
+        Ok(saved) => done(
+            &current.session,
+            format!("Saved the variant “{}”.", saved.name),
+            &product_href(id),
+        ),
         Err(GumroadError::Rejected { message }) => rerender(
             context,
             form,
             FormErrors::from_gumroad(&message, VARIANT_FIELDS),
         ),
-        Err(error) => Err(error.into()),
+        Err(error) => Err(AppError::write_failed(error, &product_href(id))),
     }
 }
 
@@ -572,11 +565,13 @@ pub async fn delete_variant(
             api.delete_variant(token, &path.id, &path.category, &path.variant)
                 .await
         })
-        .await?;
-    current
-        .session
-        .flash(FlashKind::Success, "Variant deleted.")?;
-    Ok(see_other(&product_href(&path.id)))
+        .await
+        .map_err(|error| AppError::write_failed(error, &product_href(&path.id)))?;
+    done(
+        &current.session,
+        "Variant deleted.",
+        &product_href(&path.id),
+    )
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {

@@ -13,6 +13,8 @@ const SEGMENT: &AsciiSet = &CONTROLS
     .add(b'#')
     .add(b'%')
     .add(b'/')
+    // Browsers read `\` in a URL as `/`.
+    .add(b'\\')
     .add(b'<')
     .add(b'>')
     .add(b'?')
@@ -23,6 +25,11 @@ const SEGMENT: &AsciiSet = &CONTROLS
 /// An id or a custom field's name, escaped for use as one segment of our own URLs.
 pub fn path_segment(value: &str) -> String {
     utf8_percent_encode(value, SEGMENT).to_string()
+}
+
+/// Our page for a product.
+pub fn product_href(id: &str) -> String {
+    format!("/products/{}", path_segment(id))
 }
 
 /// An amount in the product's currency; Gumroad's own formatting if we do not know the currency.
@@ -60,7 +67,7 @@ impl From<&Product> for ProductView {
             _ => money(product.price, currency),
         };
         Self {
-            href: format!("/products/{}", path_segment(&product.id)),
+            href: product_href(&product.id),
             name: if product.name.trim().is_empty() {
                 "(untitled)".to_owned()
             } else {
@@ -195,6 +202,7 @@ mod tests {
     #[test]
     fn names_with_slashes_and_spaces_stay_one_segment() {
         assert_eq!(path_segment("Company / Team?"), "Company%20%2F%20Team%3F");
+        assert_eq!(path_segment(r"a\b"), "a%5Cb");
         assert_eq!(
             path_segment("A-m3CDDC5dlrSdKZp0RFhA=="),
             "A-m3CDDC5dlrSdKZp0RFhA=="

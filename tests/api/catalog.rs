@@ -185,6 +185,21 @@ async fn offer_codes_are_created_limited_and_deleted_with_gumroads_refusals_besi
         text.contains("$5.00 off") && text.contains("All products"),
         "{text}"
     );
+    let (_, html) = browser.get_html(&product).await;
+    let universal_delete = scraper::Html::parse_document(&html)
+        .select(&scraper::Selector::parse("#offer-codes tbody tr").unwrap())
+        .find(|row| row.text().collect::<String>().contains("FIVEOFF"))
+        .and_then(|row| {
+            row.select(&scraper::Selector::parse("a.danger-link").unwrap())
+                .next()
+                .and_then(|a| a.value().attr("href").map(str::to_owned))
+        })
+        .unwrap();
+    let (_, confirm) = browser.get_html(&universal_delete).await;
+    assert!(
+        page_text(&confirm).contains("stops working on all your products"),
+        "deleting a universal code warns that it goes everywhere"
+    );
 
     // Passes our checks, refused by Gumroad: its message goes beside the code, the input stays.
     let duplicate = browser

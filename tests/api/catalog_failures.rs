@@ -62,6 +62,12 @@ async fn a_write_that_fails_with_a_server_error_is_not_retried_blindly() {
         .await;
 
     assert_eq!(response.status(), StatusCode::BAD_GATEWAY);
+    let text = page_text(&response.text().await.unwrap());
+    assert!(
+        text.contains("Your change may not have been saved"),
+        "{text}"
+    );
+    assert!(text.contains("Check before trying again") && text.contains("Back to check"));
     // Had the client retried, the second attempt would have gone through.
     assert!(page_text(&browser.get_html("/products").await.1).contains("No products yet"));
 }

@@ -30,6 +30,21 @@ async fn every_response_has_a_request_id_and_strict_security_headers() {
     assert!(csp.contains("frame-ancestors 'none'"));
     assert_eq!(headers["x-content-type-options"], "nosniff");
     assert_eq!(headers["referrer-policy"], "same-origin");
+    assert_eq!(
+        headers["cache-control"], "no-store",
+        "pages are never cached"
+    );
+    assert!(
+        headers.get("strict-transport-security").is_none(),
+        "no HSTS on plain http"
+    );
+    let css = app.browser.get("/static/app.css").await;
+    assert!(
+        css.headers()["cache-control"]
+            .to_str()
+            .unwrap()
+            .starts_with("public")
+    );
 }
 
 #[tokio::test]

@@ -138,3 +138,46 @@ async fn another_creators_ids_get_the_same_404_as_ids_that_do_not_exist_on_every
     );
     assert!(!text.contains("hijacked"), "{text}");
 }
+
+#[tokio::test]
+async fn every_form_refuses_a_post_without_the_csrf_token() {
+    let app = spawn_app().await;
+    let bob = app.signed_in(2).await;
+    let (bobs_product, pages) = bobs_catalog(&bob).await;
+    let mut forms = bobs_forms(&bob, &pages).await;
+    forms.extend(["/products".to_owned(), "/auth/sign-out".to_owned()]);
+    assert!(forms.len() >= 10, "{forms:?}");
+
+    for action in &forms {
+        let response = bob
+            .post_form(
+                action,
+                &[
+                    ("name", "forged"),
+                    ("title", "forged"),
+                    ("price", "1"),
+                    ("currency", "usd"),
+                    ("required", "true"),
+                ],
+            )
+            .await;
+        assert_eq!(
+            response.status(),
+            StatusCode::FORBIDDEN,
+            "POST {action} without a token"
+        );
+    }
+
+    let (status, html) = bob.get_html(&bobs_product).await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "still signed in: sign-out was refused too"
+    );
+    let text = page_text(&html);
+    assert!(
+        text.contains("Bob's Secret Course")
+            && text.contains("BOBONLY")
+            && !text.contains("forged")
+    );
+}

@@ -331,3 +331,70 @@ async fn docs_style_string_values_render_the_same() {
     let product = browser.product_links("/products").await.remove(0);
     assert_eq!(browser.get(&product).await.status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn emptying_the_description_clears_it_at_gumroad() {
+    let app = spawn_app().await;
+    let browser = app.signed_in(NO_PRODUCTS).await;
+    browser
+        .submit_and_follow(
+            "/products",
+            &[
+                ("name", "Notes"),
+                ("price", "1"),
+                ("currency", "usd"),
+                ("description", "Old text"),
+            ],
+        )
+        .await;
+    let product = browser.product_links("/products").await.remove(0);
+
+    browser
+        .submit_and_follow(
+            &product,
+            &[
+                ("name", "Notes"),
+                ("price", "1"),
+                ("currency", "usd"),
+                ("description", ""),
+            ],
+        )
+        .await;
+
+    let (_, edit) = browser.get_html(&format!("{product}/edit")).await;
+    assert_eq!(input_value(&edit, "description"), "");
+}
+
+#[tokio::test]
+async fn a_nonsense_page_number_shows_the_first_page() {
+    let app = spawn_app().await;
+    let browser = app.signed_in(MANY_PRODUCTS).await;
+    for query in ["?page=abc", "?page=", "?page=-1", "?page=999"] {
+        let (status, html) = browser.get_html(&format!("/products{query}")).await;
+        assert_eq!(status, StatusCode::OK, "{query}");
+        assert!(page_text(&html).contains("Page "), "{query}");
+    }
+}
+
+#[tokio::test]
+async fn a_form_over_the_size_limit_gets_a_clear_413_and_creates_nothing() {
+    let app = spawn_app().await;
+    let browser = app.signed_in(NO_PRODUCTS).await;
+    let huge = "x".repeat(300 * 1024);
+
+    let response = browser
+        .submit(
+            "/products",
+            &[
+                ("name", "Huge"),
+                ("price", "1"),
+                ("currency", "usd"),
+                ("description", &huge),
+            ],
+        )
+        .await;
+
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(page_text(&response.text().await.unwrap()).contains("That form is too large"));
+    assert!(page_text(&browser.get_html("/products").await.1).contains("No products yet"));
+}

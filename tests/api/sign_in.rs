@@ -1,6 +1,6 @@
 use reqwest::StatusCode;
 
-use crate::helpers::{location, page_text, spawn_app, spawn_app_with};
+use crate::helpers::{captured_logs, location, page_text, spawn_app, spawn_app_with};
 
 #[tokio::test]
 async fn a_creator_signs_in_and_lands_on_their_own_dashboard() {
@@ -256,4 +256,32 @@ fn replace_param(url: &str, name: &str, value: &str) -> String {
         .collect();
     parsed.query_pairs_mut().clear().extend_pairs(pairs);
     parsed.to_string()
+}
+
+#[tokio::test]
+async fn the_oauth_code_and_state_never_reach_the_logs() {
+    let app = spawn_app().await;
+    let authorize = app.browser.start_sign_in().await;
+    let callback = app.browser.consent(&authorize, &app.creator(0), true).await;
+    let query: std::collections::HashMap<_, _> = url::Url::parse(&callback.0)
+        .unwrap()
+        .query_pairs()
+        .into_owned()
+        .collect();
+
+    app.browser.finish_sign_in(&callback).await;
+
+    let logs = captured_logs();
+    assert!(
+        logs.contains("/auth/gumroad/callback"),
+        "the request itself is logged"
+    );
+    assert!(
+        !logs.contains(&query["code"]),
+        "the code leaked into the logs"
+    );
+    assert!(
+        !logs.contains(&query["state"]),
+        "the state leaked into the logs"
+    );
 }

@@ -75,3 +75,35 @@ async fn deleting_a_creators_sessions_signs_them_out_everywhere() {
         StatusCode::SEE_OTHER
     );
 }
+
+#[tokio::test]
+async fn expired_sessions_are_swept_and_live_ones_kept() {
+    let app = spawn_app().await;
+    app.browser.sign_in_as(&app.creator(0)).await;
+    sqlx::query(
+        "INSERT INTO sessions (session_key, state, expires_at) VALUES ('old', '{}', now() - interval '1 day')",
+    )
+    .execute(&app.pool)
+    .await
+    .unwrap();
+
+    let removed = gumdash::store::sessions::delete_expired(&app.pool)
+        .await
+        .unwrap();
+
+    assert_eq!(removed, 1);
+    assert_eq!(app.browser.get("/dashboard").await.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn browsing_signed_out_pages_stores_no_session() {
+    let app = spawn_app().await;
+    for _ in 0..3 {
+        app.new_browser().get("/").await;
+    }
+    let sessions: i64 = sqlx::query_scalar("SELECT count(*) FROM sessions")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(sessions, 0);
+}
