@@ -151,6 +151,7 @@ fn run(listener: TcpListener, pool: PgPool, settings: Settings) -> std::io::Resu
     let session_store = PgSessionStore::new(pool);
     let session_key = settings.session_key.0.clone();
     let secure = settings.secure_cookies();
+    let sign_in_limit = web::sign_in_limit();
     let csp =
         web::content_security_policy(&[&settings.gumroad.oauth_url, &settings.gumroad.api_url]);
 
@@ -174,7 +175,7 @@ fn run(listener: TcpListener, pool: PgPool, settings: Settings) -> std::io::Resu
             .app_data(state.clone())
             .app_data(web::form_config())
             .app_data(web::query_config())
-            .configure(web::routes)
+            .configure(|cfg| web::routes(cfg, &sign_in_limit))
     })
     .listen(listener)?
     .run();

@@ -17,7 +17,7 @@ use crate::vault::Purpose;
 
 /// Starts the flow: a fresh random `state` (and PKCE verifier) in the server-side session, then off
 /// to Gumroad's consent page.
-#[get("/auth/gumroad")]
+#[get("/gumroad")]
 pub async fn start(
     session: AppSession,
     state: web::Data<AppState>,
@@ -40,7 +40,7 @@ pub struct CallbackQuery {
 
 /// Gumroad sends the browser back here. The `state` must match the one this browser's session
 /// holds (checked first, even for errors), then the code is exchanged and the creator stored.
-#[get("/auth/gumroad/callback")]
+#[get("/gumroad/callback")]
 pub async fn callback(
     req: HttpRequest,
     query: web::Query<CallbackQuery>,
@@ -148,7 +148,7 @@ fn client_ip(req: &HttpRequest) -> Option<String> {
 }
 
 /// Sign out: the server-side session row is deleted, so the old cookie is worthless.
-#[post("/auth/sign-out")]
+#[post("/sign-out")]
 pub async fn sign_out(
     req: HttpRequest,
     _form: CsrfForm<CsrfOnly>,

@@ -22,6 +22,8 @@ pub enum AppError {
     BadRequest,
     #[error("the form was too large")]
     TooLarge,
+    #[error("too many requests from this client")]
+    TooManyRequests,
     #[error("the creator's account is disabled")]
     Disabled,
     #[error("the creator must reconnect Gumroad")]
@@ -165,6 +167,12 @@ impl AppError {
                 S::PAYLOAD_TOO_LARGE,
                 "That form is too large",
                 "gumdash accepts forms up to 256 KB. Shorten the text (a long description, perhaps) and send it again.",
+                HOME,
+            ),
+            Self::TooManyRequests => explain(
+                S::TOO_MANY_REQUESTS,
+                "Too many attempts",
+                "There have been too many sign-in attempts from your network. Wait a minute, then try again.",
                 HOME,
             ),
             Self::Disabled => explain(

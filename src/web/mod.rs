@@ -16,6 +16,7 @@ mod layout;
 mod middleware;
 mod offer_codes;
 mod products;
+mod rate_limit;
 mod session;
 mod state;
 mod variants;
@@ -27,22 +28,28 @@ pub use forms::{form_config, query_config};
 pub use middleware::{
     RootSpanWithoutQuery, content_security_policy, request_id_header, security_headers,
 };
+pub use rate_limit::{SignInLimit, sign_in_limit};
 pub use session::AppSession;
 pub use state::AppState;
 
 use actix_web::web;
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(health::healthz)
-        .service(assets::stylesheet)
-        .service(home::landing)
-        .service(home::dashboard)
-        .service(auth::start)
-        .service(auth::callback)
-        .service(auth::sign_out)
-        .configure(products::routes)
-        .configure(variants::routes)
-        .configure(offer_codes::routes)
-        .configure(custom_fields::routes)
-        .default_service(web::to(error::not_found));
+/// Every route; `sign_in_limit` is shared by all workers so the limit is per instance.
+pub fn routes(cfg: &mut web::ServiceConfig, sign_in_limit: &SignInLimit) {
+    cfg.service(
+        web::scope("/auth")
+            .wrap(actix_governor::Governor::new(sign_in_limit))
+            .service(auth::start)
+            .service(auth::callback)
+            .service(auth::sign_out),
+    )
+    .service(health::healthz)
+    .service(assets::stylesheet)
+    .service(home::landing)
+    .service(home::dashboard)
+    .configure(products::routes)
+    .configure(variants::routes)
+    .configure(offer_codes::routes)
+    .configure(custom_fields::routes)
+    .default_service(web::to(error::not_found));
 }

@@ -4,6 +4,7 @@
 mod browser;
 mod catalog;
 mod catalog_failures;
+mod client_edges;
 mod config;
 mod gumroad_failures;
 mod health;

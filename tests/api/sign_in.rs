@@ -285,3 +285,22 @@ async fn the_oauth_code_and_state_never_reach_the_logs() {
         "the state leaked into the logs"
     );
 }
+
+#[tokio::test]
+async fn hammering_sign_in_from_one_address_is_slowed_down_with_a_clear_page() {
+    let app = spawn_app().await;
+    let mut limited = None;
+    for _ in 0..45 {
+        let response = app.browser.get("/auth/gumroad").await;
+        if response.status() == StatusCode::TOO_MANY_REQUESTS {
+            limited = Some(response);
+            break;
+        }
+        assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    }
+
+    let limited = limited.expect("a burst of sign-in starts gets limited");
+    assert!(page_text(&limited.text().await.unwrap()).contains("Too many attempts"));
+    // Other pages are not limited.
+    assert_eq!(app.browser.get("/").await.status(), StatusCode::OK);
+}

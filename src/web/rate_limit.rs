@@ -1,0 +1,49 @@
+//! Per-client limits on the sign-in routes, so nobody can hammer Gumroad's token endpoint (which
+//! rate-limits this instance's IP for every creator) or our session table through us.
+
+use std::net::IpAddr;
+
+use actix_governor::governor::NotUntil;
+use actix_governor::governor::clock::QuantaInstant;
+use actix_governor::governor::middleware::NoOpMiddleware;
+use actix_governor::{
+    GovernorConfig, GovernorConfigBuilder, KeyExtractor, PeerIpKeyExtractor,
+    SimpleKeyExtractionError,
+};
+use actix_web::dev::ServiceRequest;
+use actix_web::{HttpResponse, HttpResponseBuilder, ResponseError as _};
+
+use super::error::AppError;
+
+/// Keyed by the peer address. Behind a reverse proxy every client shares the proxy's budget,
+/// which is why the budget is generous: a burst of 30, then one a second.
+#[derive(Clone)]
+pub struct PerPeer;
+
+impl KeyExtractor for PerPeer {
+    type Key = IpAddr;
+    type KeyExtractionError = SimpleKeyExtractionError<&'static str>;
+
+    fn extract(&self, req: &ServiceRequest) -> Result<Self::Key, Self::KeyExtractionError> {
+        PeerIpKeyExtractor.extract(req)
+    }
+
+    fn exceed_rate_limit_response(
+        &self,
+        _wait: &NotUntil<QuantaInstant>,
+        _response: HttpResponseBuilder,
+    ) -> HttpResponse {
+        AppError::TooManyRequests.error_response()
+    }
+}
+
+pub type SignInLimit = GovernorConfig<PerPeer, NoOpMiddleware<QuantaInstant>>;
+
+pub fn sign_in_limit() -> SignInLimit {
+    GovernorConfigBuilder::default()
+        .key_extractor(PerPeer)
+        .seconds_per_request(1)
+        .burst_size(30)
+        .finish()
+        .expect("a non-zero period and burst make a valid quota")
+}
