@@ -55,10 +55,13 @@ async fn migrate() -> anyhow::Result<()> {
 async fn run_sim(args: SimArgs) -> anyhow::Result<()> {
     let listener = std::net::TcpListener::bind(args.listen)?;
     let app = sim::SimApp::with_redirect_uris(args.seed, args.redirect_uris);
-    println!(
-        "Gumroad simulator on http://{}\n  OAuth app: GUMROAD_CLIENT_ID={} GUMROAD_CLIENT_SECRET={}",
-        args.listen, app.client_id, app.client_secret
-    );
+    let base = format!("http://{}", args.listen);
+    println!("Gumroad simulator on {base} (test controls under {base}/_sim/)");
+    println!("Point a dashboard at it with:");
+    println!("  GUMROAD_OAUTH_URL={base}/oauth");
+    println!("  GUMROAD_API_URL={base}/v2");
+    println!("  GUMROAD_CLIENT_ID={}", app.client_id);
+    println!("  GUMROAD_CLIENT_SECRET={}", app.client_secret);
     let config = sim::SimConfig {
         seed: args.seed,
         creator_count: args.creators,
