@@ -36,6 +36,8 @@ pub struct Product {
     pub published: bool,
     #[serde(default, deserialize_with = "de::bool_or_false")]
     pub deleted: bool,
+    #[serde(default, deserialize_with = "de::bool_or_false")]
+    pub is_tiered_membership: bool,
     #[serde(default, deserialize_with = "de::opt_bool")]
     pub customizable_price: Option<bool>,
     #[serde(default, deserialize_with = "de::opt_i64")]
@@ -65,8 +67,9 @@ fn currency_code<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<St
 #[derive(Clone, Debug, Default)]
 pub struct ProductFields {
     pub name: String,
-    pub price: i64,
-    pub currency: String,
+    /// The price and its currency; `None` leaves them alone (Gumroad refuses a price update for a
+    /// tiered membership: its prices live on the tiers).
+    pub price: Option<(i64, String)>,
     /// Always sent, so that emptying the field clears the description.
     pub description: String,
     pub tags: Vec<String>,
@@ -76,9 +79,12 @@ impl ProductFields {
     fn apply<'a>(&self, call: Call<'a>) -> Call<'a> {
         let mut call = call
             .field("name", &self.name)
-            .field("price", self.price.to_string())
-            .field("price_currency_type", &self.currency)
             .field("description", &self.description);
+        if let Some((price, currency)) = &self.price {
+            call = call
+                .field("price", price.to_string())
+                .field("price_currency_type", currency);
+        }
         for tag in &self.tags {
             call = call.field("tags[]", tag);
         }

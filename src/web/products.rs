@@ -169,6 +169,9 @@ pub struct ProductForm {
     description: String,
     #[serde(default)]
     tags: String,
+    /// Set on the edit form of a tiered membership, whose prices are the tiers'.
+    #[serde(default)]
+    tiered_membership: Option<String>,
 }
 
 impl CsrfProtected for ProductForm {
@@ -178,18 +181,29 @@ impl CsrfProtected for ProductForm {
 }
 
 impl ProductForm {
+    fn is_tiered_membership(&self) -> bool {
+        self.tiered_membership.is_some()
+    }
+
     /// Parses every field, reporting each bad one.
     fn parse(&self) -> Result<ProductFields, FormErrors> {
         let mut errors = FormErrors::default();
         let name = errors.check("name", ProductName::parse(&self.name));
-        let currency = errors.check("currency", Currency::parse(&self.currency));
-        let price =
-            currency.and_then(|c| errors.check("price", ProductPrice::parse(&self.price, c)));
-        match (name, currency, price) {
-            (Some(name), Some(currency), Some(price)) if errors.is_empty() => Ok(ProductFields {
+        let price = if self.is_tiered_membership() {
+            Some(None)
+        } else {
+            let currency = errors.check("currency", Currency::parse(&self.currency));
+            currency
+                .and_then(|c| errors.check("price", ProductPrice::parse(&self.price, c)))
+                .map(|price| {
+                    let money = price.money();
+                    Some((money.amount, money.currency.code().to_owned()))
+                })
+        };
+        match (name, price) {
+            (Some(name), Some(price)) if errors.is_empty() => Ok(ProductFields {
                 name: name.as_str().to_owned(),
-                price: price.money().amount,
-                currency: currency.code().to_owned(),
+                price,
                 description: self.description.trim().to_owned(),
                 tags: self
                     .tags
@@ -281,6 +295,7 @@ pub async fn edit(
         currency: product.currency.clone(),
         description: product.description.clone().unwrap_or_default(),
         tags: product.tags.join(", "),
+        tiered_membership: product.is_tiered_membership.then(|| "true".to_owned()),
     };
     form_page(
         &current,

@@ -398,3 +398,35 @@ async fn a_form_over_the_size_limit_gets_a_clear_413_and_creates_nothing() {
     assert!(page_text(&response.text().await.unwrap()).contains("That form is too large"));
     assert!(page_text(&browser.get_html("/products").await.1).contains("No products yet"));
 }
+
+#[tokio::test]
+async fn a_tiered_membership_is_edited_without_touching_its_tier_prices() {
+    let app = spawn_app().await;
+    let browser = app.signed_in(MANY_PRODUCTS).await;
+    let mut membership = None;
+    for page in ["/products", "/products?page=2"] {
+        let (_, html) = browser.get_html(page).await;
+        let document = Html::parse_document(&html);
+        let link = Selector::parse("table.list td[data-label='Name'] a").unwrap();
+        membership = membership.or_else(|| {
+            document
+                .select(&link)
+                .find(|a| a.text().collect::<String>() == "Sketchbook Club")
+                .and_then(|a| a.value().attr("href").map(str::to_owned))
+        });
+    }
+    let membership = membership.expect("the seeded tiered membership");
+
+    let (_, form) = browser.get_html(&format!("{membership}/edit")).await;
+    assert!(page_text(&form).contains("its prices are set on its tiers"));
+    assert!(!form.contains(r#"name="price""#), "no price field to send");
+
+    let (status, text) = browser
+        .submit_and_follow(
+            &membership,
+            &[("name", "Sketchbook Club+"), ("tiered_membership", "true")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(text.contains("Saved “Sketchbook Club+”."), "{text}");
+}
