@@ -6,11 +6,11 @@ use actix_web::{HttpResponse, web};
 use chrono::Duration;
 use serde::Deserialize;
 
-use super::faults::FaultSpec;
+use super::faults::{FaultError, FaultSpec};
 use super::profile::Era;
 use super::rails;
 use super::scopes;
-use super::store::{Shared, SimState};
+use super::store::{MAX_CLOCK_OFFSET, Shared, SimState};
 
 pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/_sim/creators", web::get().to(creators))
@@ -144,7 +144,8 @@ async fn add_fault(body: web::Bytes, shared: web::Data<Shared>) -> HttpResponse 
     let now = state.now();
     match state.faults.add(spec, now) {
         Ok(fault) => rails::json(StatusCode::CREATED, &fault),
-        Err(message) => unprocessable(&message),
+        Err(FaultError::Invalid(message)) => unprocessable(&message),
+        Err(FaultError::OutOfRange(message)) => bad_request(&message),
     }
 }
 
@@ -171,10 +172,17 @@ async fn advance_clock(body: web::Bytes, shared: web::Data<Shared>) -> HttpRespo
         Ok(request) => request,
         Err(err) => return bad_json(&err),
     };
-    let Some(by) = Duration::try_seconds(request.seconds).filter(|d| *d >= Duration::zero()) else {
+    if request.seconds < 0 {
         return unprocessable("seconds must be a non-negative number of seconds");
+    }
+    let offset =
+        Duration::try_seconds(request.seconds).and_then(|by| shared.lock().advance_clock(by));
+    let Some(offset) = offset else {
+        return bad_request(&format!(
+            "the clock can move at most {} seconds in total",
+            MAX_CLOCK_OFFSET.num_seconds()
+        ));
     };
-    let offset = shared.lock().advance_clock(by);
     rails::json(
         StatusCode::OK,
         &serde_json::json!({ "offset_seconds": offset.num_seconds() }),
@@ -281,11 +289,10 @@ pub(crate) fn catalog_json(state: &SimState, creator: &str) -> Option<serde_json
                     serde_json::json!({"id": c.external_id, "numeric_id": c.id, "title": c.title, "deleted": c.deleted, "variants": variants})
                 })
                 .collect();
-            let permalink = p.custom_permalink.as_deref().unwrap_or(&p.unique_permalink);
             serde_json::json!({
                 "id": p.external_id, "numeric_id": p.id, "unique_permalink": p.unique_permalink,
                 "custom_permalink": p.custom_permalink,
-                "short_url": format!("https://{}.gumroad.com/l/{permalink}", creator.username),
+                "short_url": p.short_url(&creator.username),
                 "name": p.name, "currency": p.currency, "price": p.price, "published": p.published,
                 "deleted": p.deleted,
                 "created_at": p.created_at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
@@ -334,9 +341,14 @@ pub(crate) fn catalog_json(state: &SimState, creator: &str) -> Option<serde_json
 
 /// The control's body is not the JSON it expects.
 fn bad_json(err: &serde_json::Error) -> HttpResponse {
+    bad_request(&err.to_string())
+}
+
+/// A value the control refuses outright (an absurd number).
+fn bad_request(message: &str) -> HttpResponse {
     rails::json(
         StatusCode::BAD_REQUEST,
-        &serde_json::json!({ "error": err.to_string() }),
+        &serde_json::json!({ "error": message }),
     )
 }
 

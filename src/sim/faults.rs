@@ -19,6 +19,19 @@ use super::store::Shared;
 /// How long a `hang` holds the request: past any sensible client timeout.
 const HANG: StdDuration = StdDuration::from_secs(60);
 const DEFAULT_LATENCY_MS: u64 = 2000;
+/// The longest `latency_ms` accepted: ten minutes (a `hang` is one minute).
+pub(crate) const MAX_LATENCY_MS: u64 = 600_000;
+/// The longest `duration_ms` accepted: one week.
+pub(crate) const MAX_DURATION_MS: u64 = 7 * 24 * 3_600_000;
+
+/// Why `/_sim/faults` refused a fault.
+#[derive(Debug)]
+pub(crate) enum FaultError {
+    /// Inconsistent (422).
+    Invalid(String),
+    /// An absurd number (400).
+    OutOfRange(String),
+}
 
 /// A fault as posted to `/_sim/faults`.
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -82,18 +95,29 @@ pub(crate) struct FaultList {
 
 impl FaultList {
     /// Validates and stores a fault; the error text is for the control's 422 answer.
-    pub fn add(&mut self, spec: FaultSpec, now: DateTime<Utc>) -> Result<Fault, String> {
-        let action = action_for(&spec)?;
+    pub fn add(&mut self, spec: FaultSpec, now: DateTime<Utc>) -> Result<Fault, FaultError> {
+        if spec.latency_ms.is_some_and(|ms| ms > MAX_LATENCY_MS) {
+            return Err(FaultError::OutOfRange(format!(
+                "latency_ms must be at most {MAX_LATENCY_MS}"
+            )));
+        }
+        let action = action_for(&spec).map_err(FaultError::Invalid)?;
         let until = match spec.duration_ms {
             Some(ms) => Some(
-                now + Duration::milliseconds(
-                    i64::try_from(ms).map_err(|_| "duration_ms is too large")?,
-                ),
+                i64::try_from(ms)
+                    .ok()
+                    .filter(|_| ms <= MAX_DURATION_MS)
+                    .and_then(|ms| now.checked_add_signed(Duration::milliseconds(ms)))
+                    .ok_or_else(|| {
+                        FaultError::OutOfRange(format!(
+                            "duration_ms must be at most {MAX_DURATION_MS}"
+                        ))
+                    })?,
             ),
             None => None,
         };
         let remaining = match (spec.times, until) {
-            (Some(0), _) => return Err("times must be at least 1".to_owned()),
+            (Some(0), _) => return Err(FaultError::Invalid("times must be at least 1".to_owned())),
             (Some(n), _) => Some(n),
             (None, Some(_)) => None,
             (None, None) => Some(1),

@@ -15,6 +15,29 @@
 //!   Product create and PUT/PATCH are rate-limited per IP (§8).
 //! - Anything else: Rails' 404 (HTML, or JSON for `.json`).
 //!
+//! Request details and texts beyond api-facts:
+//! - Parameters come from the query string and the body (form or JSON) on any method; a key in both takes
+//!   the query's value (Rails' `request_parameters.merge(query_parameters)`).
+//! - Product create and update refuse `file`, `preview` and `thumbnail` (checked in that order, before
+//!   anything else) with `'<name>' is not an accepted parameter on POST /v2/products.`, or `… on PUT
+//!   /v2/products/:id.` for update (PUT and PATCH alike).
+//! - Update sending `price` for a tiered membership: "Price cannot be updated for tiered membership products.
+//!   Use the variant endpoints to manage tier pricing."
+//! - Enable checks the product's live offer codes ("The price after discount for all of your products must
+//!   be either $0 or at least $0.99.", in the product's currency) before the payment method.
+//! - Offer-code create checks for an amount before looking up the product.
+//! - A number that does not fit a 64-bit column (price, counts, amounts, differences): "One or more numeric
+//!   values are out of range." (HTTP 200, `success: false`); a variant whose price plus difference overflows
+//!   gets the $5,000 maximum message.
+//! - `/v2/user` `links`: the short URLs of the creator's products that are not deleted (drafts too), oldest
+//!   first, or `null` without any.
+//! - Scopes follow the profile's era (api-facts §3.6): what authorize and `client_credentials` accept and
+//!   what counts as a read scope (2025-04: `refund_sales` reads, `edit_sales`, `view_payouts`, … are
+//!   unknown). Under 2025-04 an app storing exactly the 2026 public list (`SimApp::with_redirect_uris`) is
+//!   treated as storing the 2025-04 public list.
+//! - Memory stays bounded: issuing a code drops used and expired ones, the newest 10,000 login sessions are
+//!   kept, and each rate-limit rule holds at most 10,000 counters.
+//!
 //! Controls, only with `SimConfig::controls_enabled` (JSON in and out):
 //! - `GET /_sim/creators`: array of `SeededCreator`. `GET /_sim/apps`: the registered apps, secrets included.
 //! - `POST /_sim/tokens {client_id, user_id, scopes?: "a b" | ["a", "b"]}` → `{access_token, refresh_token,
@@ -23,9 +46,10 @@
 //! - `POST /_sim/faults {method?, path, kind, status?, latency_ms?, times?, duration_ms?}` → 201 with the
 //!   fault; `kind` is `status`, `hang`, `malformed_json`, `html_404` or `latency`; `path` is matched after
 //!   normalisation (`/v2/user` also catches `/api/v2/user.json`), a trailing `*` matches a prefix.
-//!   `GET /_sim/faults` lists them, `DELETE /_sim/faults` clears them.
+//!   `GET /_sim/faults` lists them, `DELETE /_sim/faults` clears them. `latency_ms` above 600000 or
+//!   `duration_ms` above 604800000 (a week) is a 400; other invalid faults are 422.
 //! - `POST /_sim/reset`: back to the seeded state (and the 2026 profile). `POST /_sim/clock {seconds}`: move the
-//!   clock forward.
+//!   clock forward (negative: 422; past a total of 36525 days: 400, nothing moves).
 //! - `GET /_sim/profile`, `POST /_sim/profile {profile?: "2025-04" | "2026", string_values?: bool}` → `{profile,
 //!   string_values}`. 2025-04: unpaginated product index, product create/update are Rails 404s, offer-code
 //!   update ignores `minimum_amount_cents`. `string_values`: numbers and booleans in catalogue objects as
@@ -39,6 +63,7 @@ mod api;
 mod avatar;
 mod catalog;
 mod controls;
+mod doorkeeper;
 mod faults;
 mod ids;
 mod oauth;

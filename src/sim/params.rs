@@ -4,15 +4,18 @@
 use actix_web::HttpRequest;
 use actix_web::http::header;
 
-/// The request's parameters, in arrival order: query first, then body, so a body value wins (Rails merges
-/// `request_parameters` over `query_parameters`).
+/// The request's parameters. A key sent in both places takes the query string's value: Rails builds
+/// `params` as `request_parameters.merge(query_parameters)`, so the query wins over the body.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct Params {
-    pairs: Vec<(String, String)>,
-    /// Keys whose (last) value was a JSON number or boolean rather than a string: Rails keeps those typed, so
+    /// The query string's pairs, in order.
+    query: Vec<(String, String)>,
+    /// A form body's pairs, or a JSON body's scalar members, in order.
+    body: Vec<(String, String)>,
+    /// Body keys whose value was a JSON number or boolean rather than a string: Rails keeps those typed, so
     /// `params[:universal] == "true"` is false for JSON `true`.
     typed: Vec<String>,
-    /// JSON arrays, element by element (`None` for an element that is not a string).
+    /// JSON body arrays, element by element (`None` for an element that is not a string).
     arrays: Vec<(String, Vec<Option<String>>)>,
 }
 
@@ -23,12 +26,12 @@ pub(crate) struct UnparseableParams;
 impl Params {
     pub fn from_request(req: &HttpRequest, body: &[u8]) -> Result<Params, UnparseableParams> {
         let mut params = Params {
-            pairs: parse_form(req.query_string().as_bytes())?,
+            query: parse_form(req.query_string().as_bytes())?,
             ..Params::default()
         };
         if !body.is_empty() {
             match body_kind(req) {
-                BodyKind::Form => params.pairs.extend(parse_form(body)?),
+                BodyKind::Form => params.body = parse_form(body)?,
                 BodyKind::Json => params.add_json(body)?,
                 BodyKind::Other => {}
             }
@@ -43,27 +46,22 @@ impl Params {
 
     /// Whether the value is exactly the string `"true"` (not JSON `true`): Gumroad's `params[:x] == "true"`.
     pub fn is_string_true(&self, key: &str) -> bool {
-        self.get(key) == Some("true") && !self.typed.iter().any(|k| k == key)
+        let typed = last(&self.query, key).is_none() && self.typed.iter().any(|k| k == key);
+        self.get(key) == Some("true") && !typed
     }
 
     /// `params[key]` as an array: `Some(Ok(items))` for a JSON array of strings or form `key[]=…` pairs,
     /// `Some(Err(()))` for anything else that was sent (a scalar, an object, non-string items), `None` when
     /// absent.
+    /// The query string wins here too.
     pub fn array(&self, key: &str) -> Option<Result<Vec<String>, ()>> {
+        if let Some(found) = form_array(&self.query, key) {
+            return Some(found);
+        }
         if let Some((_, items)) = self.arrays.iter().rev().find(|(k, _)| k == key) {
             return Some(items.iter().cloned().collect::<Option<Vec<_>>>().ok_or(()));
         }
-        let bracketed = format!("{key}[]");
-        let items: Vec<String> = self
-            .pairs
-            .iter()
-            .filter(|(k, _)| *k == bracketed)
-            .map(|(_, v)| v.clone())
-            .collect();
-        if !items.is_empty() {
-            return Some(Ok(items));
-        }
-        self.get(key).map(|_| Err(()))
+        form_array(&self.body, key)
     }
 
     /// Whether `key` was sent at all (even blank).
@@ -98,24 +96,43 @@ impl Params {
                 }
                 other => other.to_string(),
             };
-            self.pairs.push((key, text));
+            self.body.push((key, text));
         }
         Ok(())
     }
 
-    /// The last value sent for `key`, as Rack keeps the last of repeated keys.
+    /// The value sent for `key`: the query string's if it has one, else the body's; within each, the last,
+    /// as Rack keeps the last of repeated keys.
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.pairs
-            .iter()
-            .rev()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
+        last(&self.query, key).or_else(|| last(&self.body, key))
     }
 
     /// Like Rails' `params[key].presence`: `None` when absent or blank (whitespace only).
     pub fn present(&self, key: &str) -> Option<&str> {
         self.get(key).filter(|v| !v.trim().is_empty())
     }
+}
+
+fn last<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {
+    pairs
+        .iter()
+        .rev()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.as_str())
+}
+
+/// `key[]=…` pairs as an array, a plain `key=…` as not an array, `None` when neither was sent.
+fn form_array(pairs: &[(String, String)], key: &str) -> Option<Result<Vec<String>, ()>> {
+    let bracketed = format!("{key}[]");
+    let items: Vec<String> = pairs
+        .iter()
+        .filter(|(k, _)| *k == bracketed)
+        .map(|(_, v)| v.clone())
+        .collect();
+    if !items.is_empty() {
+        return Some(Ok(items));
+    }
+    last(pairs, key).map(|_| Err(()))
 }
 
 enum BodyKind {
@@ -151,14 +168,22 @@ mod unit {
     use actix_web::test::TestRequest;
 
     #[test]
-    fn body_overrides_query_and_json_scalars_become_strings() {
+    fn query_overrides_body_and_json_scalars_become_strings() {
         let req = TestRequest::get()
-            .uri("/v2/user?a=query&b=1")
+            .uri("/v2/user?a=query&b=1&u=true&tags=x")
             .insert_header((header::CONTENT_TYPE, "application/json"))
             .to_http_request();
-        let params =
-            Params::from_request(&req, br#"{"a": "body", "n": 5, "t": true, "z": null}"#).unwrap();
-        assert_eq!(params.get("a"), Some("body"));
+        let params = Params::from_request(
+            &req,
+            br#"{"a": "body", "n": 5, "t": true, "z": null, "u": true, "tags": ["a"]}"#,
+        )
+        .unwrap();
+        assert_eq!(params.get("a"), Some("query"));
+        assert!(
+            params.is_string_true("u"),
+            "the query's string wins over JSON true"
+        );
+        assert_eq!(params.array("tags"), Some(Err(())));
         assert_eq!(params.get("b"), Some("1"));
         assert_eq!(params.get("n"), Some("5"));
         assert_eq!(params.get("t"), Some("true"));

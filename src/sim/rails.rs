@@ -122,6 +122,14 @@ pub(crate) fn error_response(status: StatusCode, json: bool) -> HttpResponse {
     )
 }
 
+/// Gumroad's API `error_400`: `{"status": 400, "error": "<message>"}`, no `success` (api-facts §4.3).
+pub(crate) fn error_400(message: &str) -> HttpResponse {
+    json(
+        StatusCode::BAD_REQUEST,
+        &serde_json::json!({ "status": 400, "error": message }),
+    )
+}
+
 /// A JSON answer with Rails' content type (`application/json; charset=utf-8`).
 pub(crate) fn json(status: StatusCode, value: &impl serde::Serialize) -> HttpResponse {
     match serde_json::to_string(value) {

@@ -80,27 +80,26 @@ pub(crate) struct Tier {
     pub period_secs: i64,
 }
 
-/// Beyond this many counters, windows that have ended are dropped.
-const PRUNE_ABOVE: usize = 10_000;
+/// Counters kept per rule. Beyond it, windows that have ended are dropped; if that is not enough (very many
+/// IPs at once), the other IPs' counters for the rule are forgotten, so memory stays bounded.
+pub(crate) const MAX_ENTRIES_PER_RULE: usize = 10_000;
 
 #[derive(Default)]
 pub(crate) struct RateLimiter {
-    /// (rule, IP, tier index, window number) → requests seen.
-    counts: HashMap<(&'static str, String, usize, i64), u32>,
+    /// rule → (IP, tier index, window number) → requests seen.
+    counts: HashMap<&'static str, HashMap<(String, usize, i64), u32>>,
 }
 
 impl RateLimiter {
     /// Counts one request and says whether it may proceed. rack-attack checks throttles in order and stops at
     /// the first that trips, so later tiers are not counted for a throttled request.
     pub fn allow(&mut self, rule: &'static str, tiers: &[Tier], ip: &str, now_secs: i64) -> bool {
-        self.prune(tiers, now_secs);
+        let counts = self.counts.entry(rule).or_default();
+        prune(counts, tiers, ip, now_secs);
         for (level, tier) in tiers.iter().enumerate() {
-            let window = now_secs.div_euclid(tier.period_secs);
-            let count = self
-                .counts
-                .entry((rule, ip.to_owned(), level, window))
-                .or_insert(0);
-            *count += 1;
+            let window = now_secs.div_euclid(tier.period_secs.max(1));
+            let count = counts.entry((ip.to_owned(), level, window)).or_insert(0);
+            *count = count.saturating_add(1);
             if *count > tier.limit {
                 return false;
             }
@@ -108,14 +107,25 @@ impl RateLimiter {
         true
     }
 
-    fn prune(&mut self, tiers: &[Tier], now_secs: i64) {
-        if self.counts.len() > PRUNE_ABOVE {
-            self.counts.retain(|(_, _, level, window), _| {
-                tiers
-                    .get(*level)
-                    .is_some_and(|t| *window >= now_secs.div_euclid(t.period_secs))
-            });
-        }
+    /// Counters held for `rule`.
+    #[cfg(test)]
+    pub fn entries(&self, rule: &str) -> usize {
+        self.counts.get(rule).map_or(0, HashMap::len)
+    }
+}
+
+/// Makes room for `ip`'s counters (one per tier) within `MAX_ENTRIES_PER_RULE`.
+fn prune(counts: &mut HashMap<(String, usize, i64), u32>, tiers: &[Tier], ip: &str, now_secs: i64) {
+    if counts.len() + tiers.len() <= MAX_ENTRIES_PER_RULE {
+        return;
+    }
+    counts.retain(|(_, level, window), _| {
+        tiers
+            .get(*level)
+            .is_some_and(|t| *window >= now_secs.div_euclid(t.period_secs.max(1)))
+    });
+    if counts.len() + tiers.len() > MAX_ENTRIES_PER_RULE {
+        counts.retain(|(other, _, _), _| other == ip);
     }
 }
 

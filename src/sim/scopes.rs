@@ -1,4 +1,9 @@
-//! OAuth scopes (api-facts §3.6).
+//! OAuth scopes (api-facts §3.6). The server's scope lists depend on the compatibility profile: 2025-04
+//! knows neither `edit_sales` nor the other 2026 additions, and has `refund_sales` in its public list.
+
+use std::borrow::Cow;
+
+use super::profile::Era;
 
 /// The 2026 public scope list: what a new app stores at creation, and what READ endpoints accept.
 pub const PUBLIC_SCOPES: &[&str] = &[
@@ -16,6 +21,25 @@ pub const PUBLIC_SCOPES: &[&str] = &[
     "account",
 ];
 
+/// The 2025-04 public scope list (commit `8c16285`).
+pub const PUBLIC_SCOPES_2025_04: &[&str] = &[
+    "edit_products",
+    "view_sales",
+    "mark_sales_as_shipped",
+    "refund_sales",
+    "revenue_share",
+    "ifttt",
+    "view_profile",
+];
+
+/// The public list of the era.
+pub fn public_scopes(era: Era) -> &'static [&'static str] {
+    match era {
+        Era::V2025_04 => PUBLIC_SCOPES_2025_04,
+        Era::V2026 => PUBLIC_SCOPES,
+    }
+}
+
 /// Doorkeeper's default scope. A normal app does not store it, so asking for it (or for nothing) fails.
 pub const DEFAULT_SCOPE: &str = "view_public";
 
@@ -31,9 +55,42 @@ pub const FULL_USER_SCOPES: &[&str] = &[
     "view_profile",
 ];
 
-/// Whether the server knows the scope at all (default, public or optional).
+/// Optional scopes beyond the 2025-04 public list (`refund_sales` is public there).
+const OPTIONAL_SCOPES_2025_04: &[&str] = &["mobile_api", "creator_api", "unfurl"];
+
+/// Whether the era's server knows the scope (default, public or optional): what may be requested at
+/// `/oauth/authorize` and with `client_credentials`.
+pub fn is_known_in(scope: &str, era: Era) -> bool {
+    let optional = match era {
+        Era::V2025_04 => OPTIONAL_SCOPES_2025_04,
+        Era::V2026 => OPTIONAL_SCOPES,
+    };
+    scope == DEFAULT_SCOPE || public_scopes(era).contains(&scope) || optional.contains(&scope)
+}
+
+/// Whether either era knows the scope (the `/_sim/tokens` control accepts both).
 pub fn is_known(scope: &str) -> bool {
-    scope == DEFAULT_SCOPE || PUBLIC_SCOPES.contains(&scope) || OPTIONAL_SCOPES.contains(&scope)
+    is_known_in(scope, Era::V2025_04) || is_known_in(scope, Era::V2026)
+}
+
+/// The scopes an app stores, as the era sees them. An app storing exactly the 2026 public list (what
+/// `SimApp::with_redirect_uris` gives, "a new app's stored scopes") stores the 2025-04 public list under the
+/// 2025-04 profile, so the same configuration can ask for `refund_sales` there; other apps keep their list.
+pub fn stored_by_app(app_scopes: &[String], era: Era) -> Cow<'_, [String]> {
+    let is_default_2026 = app_scopes.len() == PUBLIC_SCOPES.len()
+        && PUBLIC_SCOPES
+            .iter()
+            .all(|p| app_scopes.iter().any(|s| s == p));
+    if era == Era::V2025_04 && is_default_2026 {
+        Cow::Owned(
+            PUBLIC_SCOPES_2025_04
+                .iter()
+                .map(|s| (*s).to_owned())
+                .collect(),
+        )
+    } else {
+        Cow::Borrowed(app_scopes)
+    }
 }
 
 /// Doorkeeper's `Scopes.from_string`: split on whitespace, keep the first occurrence of each.
@@ -52,9 +109,9 @@ pub fn holds_any(granted: &[String], wanted: &[&str]) -> bool {
     granted.iter().any(|g| wanted.contains(&g.as_str()))
 }
 
-/// What READ endpoints accept: any public scope or the default one (any normal token).
-pub fn holds_read(granted: &[String]) -> bool {
-    holds_any(granted, PUBLIC_SCOPES) || granted.iter().any(|g| g == DEFAULT_SCOPE)
+/// What READ endpoints accept: any of the era's public scopes or the default one (any normal token).
+pub fn holds_read(granted: &[String], era: Era) -> bool {
+    holds_any(granted, public_scopes(era)) || granted.iter().any(|g| g == DEFAULT_SCOPE)
 }
 
 /// The consent page's wording for a scope.
@@ -92,9 +149,16 @@ mod unit {
     }
 
     #[test]
-    fn refund_sales_alone_is_not_read_in_2026() {
-        assert!(!holds_read(&["refund_sales".to_owned()]));
-        assert!(holds_read(&["view_public".to_owned()]));
-        assert!(holds_read(&["account".to_owned()]));
+    fn read_scopes_depend_on_the_era() {
+        let one = |s: &str| vec![s.to_owned()];
+        assert!(!holds_read(&one("refund_sales"), Era::V2026));
+        assert!(holds_read(&one("refund_sales"), Era::V2025_04));
+        assert!(holds_read(&one("view_public"), Era::V2026));
+        assert!(holds_read(&one("view_public"), Era::V2025_04));
+        assert!(holds_read(&one("account"), Era::V2026));
+        assert!(!holds_read(&one("edit_sales"), Era::V2025_04));
+        assert!(!is_known_in("view_payouts", Era::V2025_04));
+        assert!(is_known_in("refund_sales", Era::V2026));
+        assert!(is_known("edit_sales") && is_known("refund_sales"));
     }
 }

@@ -1,7 +1,7 @@
 //! The simulator's whole state, in memory behind one mutex. Handlers lock it briefly and never across an
 //! `.await`. Sales and webhooks will get their own fields here.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Mutex, MutexGuard};
 
 use chrono::{DateTime, Duration, Utc};
@@ -13,6 +13,9 @@ use super::rate_limit::RateLimiter;
 use super::seed::{self, SeededCreator};
 use super::tokens::{AccessToken, GrantStore, NewToken, TokenStore};
 use super::{SimApp, SimConfig};
+
+/// How far `/_sim/clock` may move the clock in total: about a hundred years, far from chrono's limits.
+pub(crate) const MAX_CLOCK_OFFSET: Duration = Duration::days(36_525);
 
 /// Immutable settings plus the locked state; shared by every worker and by `SimHandle`.
 pub(crate) struct Shared {
@@ -43,8 +46,7 @@ pub(crate) struct SimState {
     configured_apps: Vec<SimApp>,
     pub creators: Vec<SeededCreator>,
     pub apps: Vec<SimApp>,
-    /// Login cookie value → the creator's numeric id.
-    pub sessions: HashMap<String, String>,
+    pub sessions: SessionStore,
     pub grants: GrantStore,
     pub tokens: TokenStore,
     pub faults: FaultList,
@@ -63,7 +65,7 @@ impl SimState {
             configured_apps: config.apps,
             creators: Vec::new(),
             apps: Vec::new(),
-            sessions: HashMap::new(),
+            sessions: SessionStore::default(),
             grants: GrantStore::default(),
             tokens: TokenStore::default(),
             faults: FaultList::default(),
@@ -95,9 +97,15 @@ impl SimState {
         Utc::now() + self.clock_offset
     }
 
-    pub fn advance_clock(&mut self, by: Duration) -> Duration {
-        self.clock_offset += by;
-        self.clock_offset
+    /// Moves the clock forward by `by`; `None` (and no change) when the total offset would go past
+    /// `MAX_CLOCK_OFFSET` or `by` is negative.
+    pub fn advance_clock(&mut self, by: Duration) -> Option<Duration> {
+        let offset = self
+            .clock_offset
+            .checked_add(&by)
+            .filter(|o| by >= Duration::zero() && *o <= MAX_CLOCK_OFFSET)?;
+        self.clock_offset = offset;
+        Some(offset)
     }
 
     pub fn creator(&self, id: &str) -> Option<&SeededCreator> {
@@ -134,5 +142,47 @@ impl SimState {
         self.sessions
             .get(session_id)
             .and_then(|id| self.creator(id))
+    }
+}
+
+/// How many login sessions are kept; the oldest are forgotten beyond this (their visitors log in again).
+pub(crate) const MAX_SESSIONS: usize = 10_000;
+
+/// Login cookie value → the creator's numeric id, newest `MAX_SESSIONS` only.
+#[derive(Default)]
+pub(crate) struct SessionStore {
+    creators: HashMap<String, String>,
+    /// Session ids, oldest first.
+    order: VecDeque<String>,
+}
+
+impl SessionStore {
+    pub fn insert(&mut self, session_id: String, creator_id: String) {
+        if self
+            .creators
+            .insert(session_id.clone(), creator_id)
+            .is_none()
+        {
+            self.order.push_back(session_id);
+        }
+        while self.order.len() > MAX_SESSIONS {
+            if let Some(oldest) = self.order.pop_front() {
+                self.creators.remove(&oldest);
+            }
+        }
+    }
+
+    pub fn get(&self, session_id: &str) -> Option<&String> {
+        self.creators.get(session_id)
+    }
+
+    #[cfg(test)]
+    pub fn count(&self) -> usize {
+        self.creators.len()
+    }
+
+    pub fn clear(&mut self) {
+        self.creators.clear();
+        self.order.clear();
     }
 }

@@ -173,8 +173,10 @@ pub(crate) struct GrantStore {
 }
 
 impl GrantStore {
-    /// Stores the grant under a fresh code and returns the code.
-    pub fn issue(&mut self, grant: Grant) -> String {
+    /// Stores the grant under a fresh code and returns the code. Codes that can no longer be exchanged
+    /// (used or expired) are dropped first, so the store holds only live ones.
+    pub fn issue(&mut self, grant: Grant, now: DateTime<Utc>) -> String {
+        self.grants.retain(|_, g| !g.used && g.expires_at > now);
         let code = ids::random_token();
         self.grants.insert(code.clone(), grant);
         code
@@ -185,6 +187,12 @@ impl GrantStore {
         self.grants
             .get(code)
             .filter(|g| !g.used && g.expires_at > now)
+    }
+
+    /// How many codes are stored.
+    #[cfg(test)]
+    pub fn count(&self) -> usize {
+        self.grants.len()
     }
 
     pub fn mark_used(&mut self, code: &str) {

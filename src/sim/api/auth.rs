@@ -4,6 +4,7 @@
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse};
 
+use crate::sim::doorkeeper;
 use crate::sim::params::Params;
 use crate::sim::scopes;
 use crate::sim::store::Shared;
@@ -22,7 +23,7 @@ pub(crate) enum AuthFailure {
 /// The scopes an action accepts; holding any one of them is enough.
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Needs {
-    /// Any public scope or `view_public`: any normal token.
+    /// Any public scope of the profile's era or `view_public`: any normal token.
     Read,
     /// Catalogue writes.
     EditProducts,
@@ -36,13 +37,17 @@ pub(crate) fn authorize(
     needs: Needs,
 ) -> Result<AccessToken, AuthFailure> {
     let token = token_of(req, params).ok_or(AuthFailure::Invalid)?;
-    let token = match shared.lock().tokens.status(&token) {
+    let (status, era) = {
+        let state = shared.lock();
+        (state.tokens.status(&token), state.profile.profile)
+    };
+    let token = match status {
         TokenStatus::Unknown => return Err(AuthFailure::Invalid),
         TokenStatus::Revoked => return Err(AuthFailure::Revoked),
         TokenStatus::Active(token) => token,
     };
     let allowed = match needs {
-        Needs::Read => scopes::holds_read(&token.scopes),
+        Needs::Read => scopes::holds_read(&token.scopes, era),
         Needs::EditProducts => scopes::holds_any(&token.scopes, &["edit_products"]),
     };
     if allowed {
@@ -76,13 +81,11 @@ fn token_of(req: &HttpRequest, params: &Params) -> Option<String> {
 /// `WWW-Authenticate`.
 pub(crate) fn failure_response(failure: AuthFailure) -> HttpResponse {
     let description = match failure {
-        AuthFailure::Invalid => "The access token is invalid",
-        AuthFailure::Revoked => "The access token was revoked",
+        AuthFailure::Invalid => doorkeeper::TOKEN_INVALID,
+        AuthFailure::Revoked => doorkeeper::TOKEN_REVOKED,
         AuthFailure::InsufficientScope => return HttpResponse::Forbidden().finish(),
     };
-    let challenge = format!(
-        r#"Bearer realm="Doorkeeper", error="invalid_token", error_description="{description}""#
-    );
+    let challenge = doorkeeper::challenge("invalid_token", description);
     HttpResponse::Unauthorized()
         .insert_header((header::WWW_AUTHENTICATE, challenge))
         .finish()

@@ -3,9 +3,12 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::auth::Needs;
-use super::common::{Call, deleted, failure, handle_product, segment, success};
+use super::common::{Call, deleted, failure, handle, handle_product, segment, success};
 use crate::sim::catalog::json::{self, J};
-use crate::sim::catalog::{self, OfferCode, money, ruby_to_i, to_sentence};
+use crate::sim::catalog::{
+    self, OUT_OF_RANGE, OfferCode, OutOfRange, Product, money, ruby_to_i, ruby_to_i_opt,
+    to_sentence,
+};
 use crate::sim::store::{Shared, SimState};
 
 const NOT_FOUND: &str = "The offer_code was not found.";
@@ -60,26 +63,46 @@ pub(super) async fn show(
     )
 }
 
+/// The parameters are checked before the product: a request without an amount gets the "missing
+/// parameters" message even for an unknown product.
 pub(super) async fn create(
     req: HttpRequest,
     body: web::Bytes,
     shared: web::Data<Shared>,
 ) -> HttpResponse {
-    handle_product(&req, &body, &shared, Needs::EditProducts, create_code)
+    let key = segment(&req, 3);
+    handle(&req, &body, &shared, Needs::EditProducts, |call, state| {
+        let params = &call.params;
+        if params.present("amount_off").is_none() && params.present("amount_cents").is_none() {
+            return failure(MISSING);
+        }
+        match state.catalog.product_index(&call.creator_id, &key) {
+            Some(p) => create_code(call, state, p),
+            None => failure("The product was not found."),
+        }
+    })
 }
 
 fn create_code(call: &Call, state: &mut SimState, p: usize) -> HttpResponse {
     let params = &call.params;
     let amount_off = params.present("amount_off");
     let amount_cents = params.present("amount_cents");
-    if amount_off.is_none() && amount_cents.is_none() {
-        return failure(MISSING);
-    }
     let percent = params.get("offer_type") == Some("percent");
-    let (amount_cents, percent_off) = if percent {
-        (None, Some(ruby_to_i(amount_off.unwrap_or(""))))
-    } else {
-        (amount_cents.or(amount_off).map(ruby_to_i), None)
+    let numbers = || -> Result<_, OutOfRange> {
+        let amounts = if percent {
+            (None, Some(ruby_to_i(amount_off.unwrap_or(""))?))
+        } else {
+            (ruby_to_i_opt(amount_cents.or(amount_off))?, None)
+        };
+        Ok((
+            amounts,
+            ruby_to_i_opt(params.present("max_purchase_count"))?,
+            ruby_to_i_opt(params.present("minimum_amount_cents"))?,
+        ))
+    };
+    let Ok(((amount_cents, percent_off), max_purchase_count, minimum_amount_cents)) = numbers()
+    else {
+        return failure(OUT_OF_RANGE);
     };
     let product = &state.catalog.products[p];
     let universal = params.is_string_true("universal");
@@ -93,8 +116,8 @@ fn create_code(call: &Call, state: &mut SimState, p: usize) -> HttpResponse {
         amount_cents,
         percent_off,
         currency: amount_cents.map(|_| product.currency.clone()),
-        max_purchase_count: params.present("max_purchase_count").map(ruby_to_i),
-        minimum_amount_cents: params.present("minimum_amount_cents").map(ruby_to_i),
+        max_purchase_count,
+        minimum_amount_cents,
         times_used: 0,
         deleted: false,
         created_at: catalog::stored_time(state.now()),
@@ -110,6 +133,28 @@ fn create_code(call: &Call, state: &mut SimState, p: usize) -> HttpResponse {
     let rendered = json::offer_code(&code);
     state.catalog.offer_codes.push(code);
     success(state.profile, "offer_code", rendered)
+}
+
+/// Gumroad's `validate_product_price_against_all_offer_codes?` for one code: the message for the first of
+/// `products` that the code would bring below its currency's minimum without making it free. Used by the
+/// code's own validation and by product enable.
+pub(super) fn price_after_discount_error<'a>(
+    code: &OfferCode,
+    products: impl IntoIterator<Item = &'a Product>,
+) -> Option<String> {
+    let too_cheap = products.into_iter().find(|product| {
+        product.price > 0
+            && money::below_minimum(&product.currency, code.price_after(product.price))
+    })?;
+    Some(format!(
+        "The price after discount for all of your products must be either {} or at least {}.",
+        money::format_amount(&too_cheap.currency, 0, true),
+        money::format_amount(
+            &too_cheap.currency,
+            money::min_price(&too_cheap.currency),
+            false
+        )
+    ))
 }
 
 /// The offer code model's validations; `existing` is the code's own index on update.
@@ -146,29 +191,15 @@ fn validate(state: &SimState, p: usize, code: &OfferCode, existing: Option<usize
         errors.push("Please enter a discount amount that is 100% or less.".to_owned());
     } else {
         // Every product the code applies to must stay free or above its currency's minimum.
-        let too_cheap = catalog
-            .products
-            .iter()
-            .filter(|other| {
-                if code.universal {
-                    !other.deleted
-                        && other.creator_id == code.creator_id
-                        && (code.percent_off.is_some()
-                            || code.currency.as_deref() == Some(&other.currency))
-                } else {
-                    other.id == product.id
-                }
-            })
-            .find(|other| {
-                let after = code.price_after(other.price);
-                other.price > 0 && money::below_minimum(&other.currency, after)
-            });
-        if let Some(other) = too_cheap {
-            errors.push(format!(
-                "The price after discount for all of your products must be either {} or at least {}.",
-                money::format_amount(&other.currency, 0, true),
-                money::format_amount(&other.currency, money::min_price(&other.currency), false)
-            ));
+        let applies = catalog.products.iter().filter(|other| {
+            if code.universal {
+                !other.deleted && code.applies_to(other)
+            } else {
+                other.id == product.id
+            }
+        });
+        if let Some(message) = price_after_discount_error(code, applies) {
+            errors.push(message);
         }
     }
     if let Some(max) = code.max_purchase_count
@@ -198,12 +229,18 @@ pub(super) async fn update(
                 return failure(NOT_FOUND);
             };
             let mut code = state.catalog.offer_codes[c].clone();
-            if call.params.has("max_purchase_count") {
-                code.max_purchase_count = call.params.present("max_purchase_count").map(ruby_to_i);
+            let params = &call.params;
+            if params.has("max_purchase_count") {
+                let Ok(max) = ruby_to_i_opt(params.present("max_purchase_count")) else {
+                    return failure(OUT_OF_RANGE);
+                };
+                code.max_purchase_count = max;
             }
-            if !state.profile.is_2025_04() && call.params.has("minimum_amount_cents") {
-                code.minimum_amount_cents =
-                    call.params.present("minimum_amount_cents").map(ruby_to_i);
+            if !state.profile.is_2025_04() && params.has("minimum_amount_cents") {
+                let Ok(minimum) = ruby_to_i_opt(params.present("minimum_amount_cents")) else {
+                    return failure(OUT_OF_RANGE);
+                };
+                code.minimum_amount_cents = minimum;
             }
             let errors = validate(state, p, &code, Some(c));
             if !errors.is_empty() {

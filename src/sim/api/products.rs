@@ -10,9 +10,11 @@ use super::common::{
     Call, deleted, failure, handle, handle_product, product_response, success, success_with,
     throttled, username,
 };
+use super::offer_codes::price_after_discount_error;
 use crate::sim::catalog::json::{self, J};
 use crate::sim::catalog::{
-    self, Product, RECURRENCES, Variant, VariantCategory, money, ruby_to_i, to_sentence,
+    self, OUT_OF_RANGE, Product, RECURRENCES, Variant, VariantCategory, money, ruby_to_i,
+    ruby_to_i_opt, to_sentence,
 };
 use crate::sim::ids;
 use crate::sim::params::Params;
@@ -26,6 +28,25 @@ const PAGE_SIZE: usize = 10;
 const CREATABLE_TYPES: &[&str] = &["digital", "course", "ebook", "membership"];
 
 pub(crate) const NO_PAYMENT_METHOD: &str = "You must connect connect at least one payment method before you can publish this product for sale.";
+
+/// 2026 `links_controller#update`: tier prices live on the variants.
+pub(crate) const TIERED_PRICE: &str = "Price cannot be updated for tiered membership products. Use the variant endpoints to manage tier pricing.";
+
+/// File parameters the API refuses as plain values (uploads go through the 2026 `files` endpoints, which
+/// are not simulated), checked in this order before anything else.
+const REFUSED_FILE_PARAMS: &[&str] = &["file", "preview", "thumbnail"];
+
+/// "'file' is not an accepted parameter on POST /v2/products." for the first refused parameter sent.
+fn refused_file_param(params: &Params, route: &str) -> Option<HttpResponse> {
+    REFUSED_FILE_PARAMS
+        .iter()
+        .find(|name| params.has(name))
+        .map(|name| {
+            failure(&format!(
+                "'{name}' is not an accepted parameter on {route}."
+            ))
+        })
+}
 
 pub(super) async fn index(
     req: HttpRequest,
@@ -55,15 +76,7 @@ fn index_page(req: &HttpRequest, call: &Call, state: &SimState) -> HttpResponse 
         None => None,
         Some(key) => match parse_page_key(key) {
             Some(cursor) => Some(cursor),
-            None => {
-                return rails::json(
-                    StatusCode::BAD_REQUEST,
-                    &J::obj(vec![
-                        ("status", J::Int(400)),
-                        ("error", "Invalid page_key.".into()),
-                    ]),
-                );
-            }
+            None => return rails::error_400("Invalid page_key."),
         },
     };
     let remaining: Vec<&Product> = products
@@ -157,6 +170,9 @@ pub(super) async fn create(
         return response;
     }
     handle(&req, &body, &shared, Needs::EditProducts, |call, state| {
+        if let Some(refused) = refused_file_param(&call.params, "POST /v2/products") {
+            return refused;
+        }
         let input = match ProductInput::read(&call.params, true) {
             Ok(input) => input,
             Err(message) => return failure(&message),
@@ -259,6 +275,12 @@ pub(super) async fn update(
         &shared,
         Needs::EditProducts,
         |call, state, index| {
+            if let Some(refused) = refused_file_param(&call.params, "PUT /v2/products/:id") {
+                return refused;
+            }
+            if call.params.has("price") && state.catalog.products[index].is_tiered_membership {
+                return failure(TIERED_PRICE);
+            }
             let input = match ProductInput::read(&call.params, false) {
                 Ok(input) => input,
                 Err(message) => return failure(&message),
@@ -303,6 +325,16 @@ pub(super) async fn enable(
         &shared,
         Needs::EditProducts,
         |call, state, index| {
+            // Gumroad runs `validate_product_price_against_all_offer_codes?` before `publish!`.
+            let product = &state.catalog.products[index];
+            let discount_error = state
+                .catalog
+                .offer_codes_for(product)
+                .into_iter()
+                .find_map(|code| price_after_discount_error(code, [product]));
+            if let Some(message) = discount_error {
+                return failure(&message);
+            }
             if !state.catalog.has_payment_method(&call.creator_id) {
                 return failure(NO_PAYMENT_METHOD);
             }
@@ -385,22 +417,25 @@ impl ProductInput {
                 .get(key)
                 .map(|v| Some(v.trim().to_owned()).filter(|v| !v.is_empty()))
         };
+        let max_purchase_count = match params.get("max_purchase_count") {
+            None => None,
+            Some(v) if v.trim().is_empty() => Some(None),
+            Some(v) => Some(Some(ruby_to_i(v).map_err(|_| OUT_OF_RANGE.to_owned())?)),
+        };
         Ok(ProductInput {
             native_type,
             name: params
                 .get("name")
                 .map(|n| n.trim().to_owned())
                 .or_else(|| creating.then(String::new)),
-            price: params.get("price").map(ruby_to_i),
+            price: ruby_to_i_opt(params.get("price")).map_err(|_| OUT_OF_RANGE.to_owned())?,
             currency,
             description: params.get("description").map(str::to_owned),
             tags,
             custom_permalink: optional("custom_permalink"),
             custom_summary: optional("custom_summary"),
             subscription_duration: optional("subscription_duration"),
-            max_purchase_count: params
-                .get("max_purchase_count")
-                .map(|v| Some(v).filter(|v| !v.trim().is_empty()).map(ruby_to_i)),
+            max_purchase_count,
         })
     }
 

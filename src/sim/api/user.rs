@@ -9,7 +9,7 @@ use crate::sim::params::Params;
 use crate::sim::rails;
 use crate::sim::scopes;
 use crate::sim::seed::SeededCreator;
-use crate::sim::store::Shared;
+use crate::sim::store::{Shared, SimState};
 
 /// With any of `edit_products view_sales revenue_share ifttt view_profile`: nulls stay, plus private fields.
 #[derive(Serialize)]
@@ -69,11 +69,13 @@ pub(super) async fn show(
     };
     // A token without a resource owner (client_credentials) makes Gumroad's `User.find(nil)` raise
     // RecordNotFound, which Rails turns into a 404.
-    let creator = token
-        .creator_id
-        .as_deref()
-        .and_then(|id| shared.lock().creator(id).cloned());
-    let Some(creator) = creator else {
+    let found = token.creator_id.as_deref().and_then(|id| {
+        let state = shared.lock();
+        let creator = state.creator(id)?.clone();
+        let links = links(&state, &creator);
+        Some((creator, links))
+    });
+    let Some((creator, links)) = found else {
         return rails::error_response(StatusCode::NOT_FOUND, rails::wants_json(&req));
     };
     let user = if scopes::holds_any(&token.scopes, scopes::FULL_USER_SCOPES) {
@@ -82,9 +84,10 @@ pub(super) async fn show(
             &creator,
             avatar_url(&req, &creator),
             with_profile,
+            links,
         ))
     } else {
-        UserJson::Public(public_user(&creator))
+        UserJson::Public(public_user(&creator, links))
     };
     rails::json(
         StatusCode::OK,
@@ -95,7 +98,24 @@ pub(super) async fn show(
     )
 }
 
-fn full_user(creator: &SeededCreator, profile_url: String, with_profile: bool) -> FullUser<'_> {
+/// The short URLs of the creator's live (not deleted) products, drafts included, oldest first; `None` when
+/// there are none (Gumroad's `links.presence`).
+fn links(state: &SimState, creator: &SeededCreator) -> Option<Vec<String>> {
+    let mut products = state.catalog.live_products(&creator.id);
+    products.reverse();
+    let links: Vec<String> = products
+        .iter()
+        .map(|p| p.short_url(&creator.username))
+        .collect();
+    (!links.is_empty()).then_some(links)
+}
+
+fn full_user(
+    creator: &SeededCreator,
+    profile_url: String,
+    with_profile: bool,
+    links: Option<Vec<String>>,
+) -> FullUser<'_> {
     FullUser {
         name: &creator.name,
         bio: creator.bio.as_deref(),
@@ -104,7 +124,7 @@ fn full_user(creator: &SeededCreator, profile_url: String, with_profile: bool) -
         id: &creator.id,
         user_id: &creator.user_id,
         url: profile_page(creator),
-        links: None,
+        links,
         profile_url,
         email: &creator.email,
         // Gumroad's display name falls back to the username; seeded creators always have a name.
@@ -112,7 +132,7 @@ fn full_user(creator: &SeededCreator, profile_url: String, with_profile: bool) -
     }
 }
 
-fn public_user(creator: &SeededCreator) -> PublicUser<'_> {
+fn public_user(creator: &SeededCreator, links: Option<Vec<String>>) -> PublicUser<'_> {
     PublicUser {
         name: &creator.name,
         bio: creator.bio.as_deref(),
@@ -120,7 +140,7 @@ fn public_user(creator: &SeededCreator) -> PublicUser<'_> {
         id: &creator.id,
         user_id: &creator.user_id,
         url: profile_page(creator),
-        links: None,
+        links,
     }
 }
 

@@ -6,7 +6,9 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use super::auth::Needs;
 use super::common::{Call, deleted, failure, handle_product, segment, success};
 use crate::sim::catalog::json::{self, J};
-use crate::sim::catalog::{Product, Variant, VariantCategory, money, ruby_to_i, to_sentence};
+use crate::sim::catalog::{
+    OUT_OF_RANGE, OutOfRange, Product, Variant, VariantCategory, money, ruby_to_i, to_sentence,
+};
 use crate::sim::rails;
 use crate::sim::store::{Shared, SimState};
 
@@ -204,7 +206,9 @@ pub(super) async fn create_variant(
                 sold: 0,
                 deleted: false,
             };
-            apply(call, &mut variant);
+            if apply(call, &mut variant).is_err() {
+                return failure(OUT_OF_RANGE);
+            }
             let errors = validate(&state.catalog.products[p], &variant);
             if !errors.is_empty() {
                 return failure(&to_sentence(&errors));
@@ -235,7 +239,9 @@ pub(super) async fn update_variant(
                 return failure(VARIANT_NOT_FOUND);
             };
             let mut variant = product.variant_categories[c].variants[v].clone();
-            apply(call, &mut variant);
+            if apply(call, &mut variant).is_err() {
+                return failure(OUT_OF_RANGE);
+            }
             let errors = validate(product, &variant);
             if !errors.is_empty() {
                 return failure(&to_sentence(&errors));
@@ -268,8 +274,9 @@ pub(super) async fn destroy_variant(
     )
 }
 
-/// `name`, `description`, `price_difference_cents`, `max_purchase_count`: whichever were sent.
-fn apply(call: &Call, variant: &mut Variant) {
+/// `name`, `description`, `price_difference_cents`, `max_purchase_count`: whichever were sent. A number
+/// too large for its column leaves the variant half-changed; the caller then discards it.
+fn apply(call: &Call, variant: &mut Variant) -> Result<(), OutOfRange> {
     let params = &call.params;
     if let Some(name) = params.get("name") {
         variant.name = name.to_owned();
@@ -278,11 +285,15 @@ fn apply(call: &Call, variant: &mut Variant) {
         variant.description = Some(description.to_owned());
     }
     if let Some(difference) = params.get("price_difference_cents") {
-        variant.price_difference_cents = ruby_to_i(difference);
+        variant.price_difference_cents = ruby_to_i(difference)?;
     }
     if let Some(max) = params.get("max_purchase_count") {
-        variant.max_purchase_count = Some(max).filter(|m| !m.trim().is_empty()).map(ruby_to_i);
+        variant.max_purchase_count = Some(max)
+            .filter(|m| !m.trim().is_empty())
+            .map(ruby_to_i)
+            .transpose()?;
     }
+    Ok(())
 }
 
 /// The variant model's validations, joined by the caller.
@@ -297,11 +308,13 @@ fn validate(product: &Product, variant: &Variant) -> Vec<String> {
                 .to_owned(),
         );
     } else if !product.is_tiered_membership {
-        let total = product.price + variant.price_difference_cents;
-        if money::below_minimum(&product.currency, total) {
-            errors.push(money::minimum_message(&product.currency));
-        } else if money::above_maximum(&product.currency, total) {
-            errors.push(money::MAXIMUM_MESSAGE.to_owned());
+        // A sum that overflows is certainly above the maximum price.
+        match product.price.checked_add(variant.price_difference_cents) {
+            Some(total) if money::below_minimum(&product.currency, total) => {
+                errors.push(money::minimum_message(&product.currency));
+            }
+            Some(total) if !money::above_maximum(&product.currency, total) => {}
+            _ => errors.push(money::MAXIMUM_MESSAGE.to_owned()),
         }
     }
     if let Some(max) = variant.max_purchase_count

@@ -127,10 +127,6 @@ fn formatted_price(product: &Product) -> String {
 /// A product as index, show, create, update, enable and disable return it. `with_sales`: the token holds
 /// `view_sales`.
 pub(crate) fn product(catalog: &Catalog, product: &Product, username: &str, with_sales: bool) -> J {
-    let permalink = product
-        .custom_permalink
-        .as_deref()
-        .unwrap_or(&product.unique_permalink);
     let custom_fields: Vec<J> = catalog
         .custom_fields_for(product)
         .into_iter()
@@ -177,10 +173,7 @@ pub(crate) fn product(catalog: &Catalog, product: &Product, username: &str, with
         ("id", product.external_id.as_str().into()),
         ("price", product.price.into()),
         ("currency", product.currency.as_str().into()),
-        (
-            "short_url",
-            format!("https://{username}.gumroad.com/l/{permalink}").into(),
-        ),
+        ("short_url", product.short_url(username).into()),
         ("thumbnail_url", product.thumbnail_url.clone().into()),
         ("tags", product.tags.clone().into()),
         ("formatted_price", formatted_price(product).into()),

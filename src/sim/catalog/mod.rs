@@ -76,6 +76,15 @@ impl Product {
         Some(out)
     }
 
+    /// `https://<username>.gumroad.com/l/<custom or unique permalink>`.
+    pub fn short_url(&self, username: &str) -> String {
+        let permalink = self
+            .custom_permalink
+            .as_deref()
+            .unwrap_or(&self.unique_permalink);
+        format!("https://{username}.gumroad.com/l/{permalink}")
+    }
+
     pub fn live_categories(&self) -> impl Iterator<Item = &VariantCategory> {
         self.variant_categories.iter().filter(|c| !c.deleted)
     }
@@ -149,11 +158,13 @@ impl OfferCode {
 
     /// The price of `product` after this discount, never below zero.
     pub fn price_after(&self, price: i64) -> i64 {
-        match (self.percent_off, self.amount_cents) {
-            (Some(percent), _) => price - price * percent / 100,
-            (None, Some(amount)) => (price - amount).max(0),
+        let price = i128::from(price);
+        let after = match (self.percent_off, self.amount_cents) {
+            (Some(percent), _) => price - price * i128::from(percent) / 100,
+            (None, Some(amount)) => (price - i128::from(amount)).max(0),
             (None, None) => price,
-        }
+        };
+        i64::try_from(after.max(0)).unwrap_or(i64::MAX)
     }
 }
 
@@ -289,20 +300,42 @@ pub(crate) fn to_sentence(items: &[String]) -> String {
     }
 }
 
-/// Ruby's `String#to_i`: leading whitespace, an optional sign and the digits that follow; 0 if none.
-pub(crate) fn ruby_to_i(text: &str) -> i64 {
+/// The answer when a number sent does not fit the database's integer columns (Ruby's `to_i` never
+/// overflows; ActiveRecord refuses the value on save).
+pub(crate) const OUT_OF_RANGE: &str = "One or more numeric values are out of range.";
+
+/// A number outside what an `i64` column holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct OutOfRange;
+
+/// Ruby's `String#to_i`: leading whitespace, an optional sign and the digits that follow; 0 if none. A
+/// number that does not fit in an `i64` is `OutOfRange` rather than silently becoming something else.
+pub(crate) fn ruby_to_i(text: &str) -> Result<i64, OutOfRange> {
     let text = text.trim_start();
-    let (sign, digits) = match text.as_bytes().first() {
-        Some(b'-') => (-1, &text[1..]),
-        Some(b'+') => (1, &text[1..]),
-        _ => (1, text),
+    let (negative, digits) = match text.as_bytes().first() {
+        Some(b'-') => (true, &text[1..]),
+        Some(b'+') => (false, &text[1..]),
+        _ => (false, text),
     };
     let digits: String = digits
         .chars()
         .take_while(|c| c.is_ascii_digit() || *c == '_')
         .filter(|c| *c != '_')
         .collect();
-    digits.parse::<i64>().map_or(0, |n| sign * n)
+    if digits.is_empty() {
+        return Ok(0);
+    }
+    let signed = if negative {
+        format!("-{digits}")
+    } else {
+        digits
+    };
+    signed.parse::<i64>().map_err(|_| OutOfRange)
+}
+
+/// `ruby_to_i` for an optional value.
+pub(crate) fn ruby_to_i_opt(text: Option<&str>) -> Result<Option<i64>, OutOfRange> {
+    text.map(ruby_to_i).transpose()
 }
 
 #[cfg(test)]
@@ -315,9 +348,12 @@ mod unit {
         assert_eq!(s(&["A"]), "A");
         assert_eq!(s(&["A", "B"]), "A and B");
         assert_eq!(s(&["A", "B", "C"]), "A, B, and C");
-        assert_eq!(ruby_to_i("12abc"), 12);
-        assert_eq!(ruby_to_i(" -5"), -5);
-        assert_eq!(ruby_to_i("x"), 0);
-        assert_eq!(ruby_to_i("50.5"), 50);
+        assert_eq!(ruby_to_i("12abc"), Ok(12));
+        assert_eq!(ruby_to_i(" -5"), Ok(-5));
+        assert_eq!(ruby_to_i("x"), Ok(0));
+        assert_eq!(ruby_to_i("50.5"), Ok(50));
+        assert_eq!(ruby_to_i("-9223372036854775808"), Ok(i64::MIN));
+        assert_eq!(ruby_to_i("9223372036854775808"), Err(OutOfRange));
+        assert_eq!(ruby_to_i("1_000"), Ok(1000));
     }
 }

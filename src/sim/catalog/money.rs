@@ -105,7 +105,8 @@ pub(crate) fn format_amount(code: &str, amount: i64, no_cents_if_whole: bool) ->
 /// The number alone, as in variant `recurrence_price_values` (`"10"`, `"9.99"`).
 pub(crate) fn format_number(amount: i64, unit: i64, no_cents_if_whole: bool) -> String {
     let sign = if amount < 0 { "-" } else { "" };
-    let amount = amount.abs();
+    let amount = amount.unsigned_abs();
+    let unit = unit.unsigned_abs().max(1);
     let major = amount / unit;
     let minor = amount % unit;
     let mut grouped = String::new();

@@ -8,7 +8,9 @@ use url::Url;
 
 use super::login::redirect_to_login;
 use super::signed_in;
+use crate::sim::doorkeeper;
 use crate::sim::params::Params;
+use crate::sim::profile::Era;
 use crate::sim::rails;
 use crate::sim::redirect_uri;
 use crate::sim::scopes;
@@ -72,19 +74,15 @@ impl AuthorizeError {
 
     fn description(self) -> String {
         match self {
-            AuthorizeError::MissingParameter(name) => format!("Missing required parameter: {name}."),
-            AuthorizeError::InvalidClient => "Client authentication failed due to unknown client, no client \
-                                              authentication included, or unsupported authentication method."
-                .to_owned(),
-            AuthorizeError::InvalidRedirectUri => {
-                "The requested redirect uri is malformed or doesn't match client redirect URI.".to_owned()
-            }
+            AuthorizeError::MissingParameter(name) => doorkeeper::missing_parameter(name),
+            AuthorizeError::InvalidClient => doorkeeper::INVALID_CLIENT.to_owned(),
+            AuthorizeError::InvalidRedirectUri => doorkeeper::INVALID_REDIRECT_URI.to_owned(),
             AuthorizeError::UnsupportedResponseType => {
-                "The authorization server does not support this response type.".to_owned()
+                doorkeeper::UNSUPPORTED_RESPONSE_TYPE.to_owned()
             }
-            AuthorizeError::InvalidScope => "The requested scope is invalid, unknown, or malformed.".to_owned(),
+            AuthorizeError::InvalidScope => doorkeeper::INVALID_SCOPE.to_owned(),
             AuthorizeError::InvalidCodeChallengeMethod => {
-                "The code_challenge_method must be one of plain, S256.".to_owned()
+                doorkeeper::INVALID_CODE_CHALLENGE_METHOD.to_owned()
             }
         }
     }
@@ -104,7 +102,9 @@ fn validate(state: &SimState, params: &Params) -> Result<Authorization, Authoriz
     if params.present("response_type").is_some_and(|t| t != "code") {
         return Err(AuthorizeError::UnsupportedResponseType);
     }
-    let scopes = allowed_scopes(params.present("scope"), &app.scopes)?;
+    let era = state.profile.profile;
+    let stored = scopes::stored_by_app(&app.scopes, era);
+    let scopes = allowed_scopes(params.present("scope"), &stored, era)?;
     Ok(Authorization {
         app_name: app.name.clone(),
         client_id: app.client_id.clone(),
@@ -115,17 +115,18 @@ fn validate(state: &SimState, params: &Params) -> Result<Authorization, Authoriz
     })
 }
 
-/// Every requested scope must be known to the server and stored on the app. Without `scope` Doorkeeper
-/// falls back to `view_public`, which a normal app lacks, so that fails too.
+/// Every requested scope must be known to the era's server and stored on the app. Without `scope`
+/// Doorkeeper falls back to `view_public`, which a normal app lacks, so that fails too.
 fn allowed_scopes(
     requested: Option<&str>,
     app_scopes: &[String],
+    era: Era,
 ) -> Result<Vec<String>, AuthorizeError> {
     let requested = scopes::parse(requested.unwrap_or(scopes::DEFAULT_SCOPE));
     let valid = !requested.is_empty()
         && requested
             .iter()
-            .all(|s| scopes::is_known(s) && app_scopes.iter().any(|a| a == s));
+            .all(|s| scopes::is_known_in(s, era) && app_scopes.iter().any(|a| a == s));
     if valid {
         Ok(requested)
     } else {
@@ -249,16 +250,20 @@ pub(super) async fn decide(
             ],
         );
     }
-    let expires_at = state.now() + CODE_LIFETIME;
-    let code = state.grants.issue(Grant {
-        client_id: auth.client_id.clone(),
-        creator_id: creator.id,
-        redirect_uri: auth.redirect_uri.clone(),
-        scopes: auth.scopes.clone(),
-        expires_at,
-        used: false,
-        pkce: auth.pkce.clone(),
-    });
+    let now = state.now();
+    let expires_at = now + CODE_LIFETIME;
+    let code = state.grants.issue(
+        Grant {
+            client_id: auth.client_id.clone(),
+            creator_id: creator.id,
+            redirect_uri: auth.redirect_uri.clone(),
+            scopes: auth.scopes.clone(),
+            expires_at,
+            used: false,
+            pkce: auth.pkce.clone(),
+        },
+        now,
+    );
     drop(state);
     redirect_back(
         &auth.redirect_uri,

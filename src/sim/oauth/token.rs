@@ -8,6 +8,7 @@ use serde::Serialize;
 use subtle::ConstantTimeEq as _;
 
 use super::client::{self, Credentials};
+use crate::sim::doorkeeper;
 use crate::sim::params::Params;
 use crate::sim::rails;
 use crate::sim::rate_limit::{self, OAUTH_TOKEN_TIERS};
@@ -47,18 +48,11 @@ impl TokenError {
 
     fn description(self) -> String {
         match self {
-            TokenError::MissingParameter(name) => format!("Missing required parameter: {name}."),
-            TokenError::InvalidClient => "Client authentication failed due to unknown client, no client \
-                                          authentication included, or unsupported authentication method."
-                .to_owned(),
-            TokenError::InvalidGrant => "The provided authorization grant is invalid, expired, revoked, does not \
-                                         match the redirection URI used in the authorization request, or was \
-                                         issued to another client."
-                .to_owned(),
-            TokenError::InvalidScope => "The requested scope is invalid, unknown, or malformed.".to_owned(),
-            TokenError::UnsupportedGrantType => {
-                "The authorization grant type is not supported by the authorization server.".to_owned()
-            }
+            TokenError::MissingParameter(name) => doorkeeper::missing_parameter(name),
+            TokenError::InvalidClient => doorkeeper::INVALID_CLIENT.to_owned(),
+            TokenError::InvalidGrant => doorkeeper::INVALID_GRANT.to_owned(),
+            TokenError::InvalidScope => doorkeeper::INVALID_SCOPE.to_owned(),
+            TokenError::UnsupportedGrantType => doorkeeper::UNSUPPORTED_GRANT_TYPE.to_owned(),
         }
     }
 }
@@ -229,9 +223,11 @@ fn client_credentials(
         .and_then(|c| client::authenticate(state, c))
         .ok_or(TokenError::InvalidClient)?;
     let asked = scopes::parse(params.present("scope").unwrap_or(scopes::DEFAULT_SCOPE));
+    let era = state.profile.profile;
+    let stored = scopes::stored_by_app(&app.scopes, era);
     let allowed = asked
         .iter()
-        .all(|s| scopes::is_known(s) && app.scopes.contains(s));
+        .all(|s| scopes::is_known_in(s, era) && stored.contains(s));
     if asked.is_empty() || !allowed {
         return Err(TokenError::InvalidScope);
     }
@@ -265,10 +261,7 @@ fn token_response(token: &AccessToken) -> HttpResponse {
 
 fn error_response(error: TokenError, state: Option<&str>) -> HttpResponse {
     let description = error.description();
-    let challenge = format!(
-        r#"Bearer realm="Doorkeeper", error="{}", error_description="{description}""#,
-        error.code()
-    );
+    let challenge = doorkeeper::challenge(error.code(), &description);
     let mut response = rails::json(
         error.status(),
         &ErrorBody {

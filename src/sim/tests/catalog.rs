@@ -1206,3 +1206,377 @@ async fn string_values_profile_and_scope_dependent_sales() {
     let (_, page) = sim.call(Method::GET, "/v2/products", &token, &[]).await;
     assert!(page["next_page_key"].is_string());
 }
+
+#[tokio::test]
+async fn tiered_membership_price_is_refused_on_update() {
+    let sim = spawn().await;
+    let token = sim.token_for(0, ALL);
+    let club = sim.product_named("Sketchbook Club").await;
+    let path = format!("/v2/products/{club}");
+    for method in [Method::PUT, Method::PATCH] {
+        let (status, body) = sim
+            .call(method, &path, &token, &[("price", "700"), ("name", "Club")])
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(
+            body,
+            failure(
+                "Price cannot be updated for tiered membership products. Use the variant endpoints to manage tier pricing."
+            )
+        );
+    }
+    let (_, renamed) = sim
+        .call(Method::PUT, &path, &token, &[("name", "Sketchbook Club+")])
+        .await;
+    assert_eq!(renamed["product"]["name"], "Sketchbook Club+");
+    assert_eq!(renamed["product"]["price"], 500, "price untouched");
+    // Not a tiered membership: the price changes.
+    let zine = sim.product_named("Pixel Art Sprite Kit").await;
+    let (_, repriced) = sim
+        .call(
+            Method::PUT,
+            &format!("/v2/products/{zine}"),
+            &token,
+            &[("price", "1100")],
+        )
+        .await;
+    assert_eq!(repriced["product"]["price"], 1100);
+}
+
+#[tokio::test]
+async fn enable_checks_offer_codes_before_the_payment_method() {
+    let sim = spawn().await;
+    let broke = sim.token_for(1, ALL);
+    let mut draft = None;
+    for id in sim.live_product_ids(1).await {
+        let (_, shown) = sim
+            .call(Method::GET, &format!("/v2/products/{id}"), &broke, &[])
+            .await;
+        if shown["product"]["is_tiered_membership"] == false {
+            draft = Some(id);
+            break;
+        }
+    }
+    let draft = draft.expect("a draft that is not a tiered membership");
+    let path = format!("/v2/products/{draft}");
+    let put = |form: Vec<(&'static str, &'static str)>| {
+        let (sim, broke, path) = (&sim, &broke, &path);
+        async move { sim.call(Method::PUT, path, broke, &form).await.1 }
+    };
+    let repriced = put(vec![("price", "1000"), ("price_currency_type", "usd")]).await;
+    assert_eq!(repriced["product"]["price"], 1000);
+    let (_, code) = sim
+        .call(
+            Method::POST,
+            &format!("{path}/offer_codes"),
+            &broke,
+            &[("name", "HALF"), ("amount_cents", "500")],
+        )
+        .await;
+    assert_eq!(code["success"], true);
+    // The update does not look at codes; now HALF would leave $0.50.
+    assert_eq!(put(vec![("price", "550")]).await["success"], true);
+    let enable = format!("{path}/enable");
+    let (_, refused) = sim.call(Method::PUT, &enable, &broke, &[]).await;
+    assert_eq!(
+        refused,
+        failure(
+            "The price after discount for all of your products must be either $0 or at least $0.99."
+        ),
+        "the offer-code check runs before the payment-method check"
+    );
+    assert_eq!(put(vec![("price", "1000")]).await["success"], true);
+    let (_, refused) = sim.call(Method::PUT, &enable, &broke, &[]).await;
+    assert_eq!(
+        refused,
+        failure(
+            "You must connect connect at least one payment method before you can publish this product for sale."
+        )
+    );
+    // With a payment method, a code below the minimum still stops publishing (currency-specific text).
+    let token = sim.token_for(0, ALL);
+    let wiki = sim.product_named("Notion Team Wiki Template").await;
+    let (_, set) = sim
+        .call(
+            Method::PUT,
+            &format!("/v2/products/{wiki}"),
+            &token,
+            &[("price", "250")],
+        )
+        .await;
+    assert_eq!(set["success"], true, "BIENVENUE (2 €) now leaves 0.50 €");
+    let (_, refused) = sim
+        .call(
+            Method::PUT,
+            &format!("/v2/products/{wiki}/enable"),
+            &token,
+            &[],
+        )
+        .await;
+    assert_eq!(
+        refused,
+        failure(
+            "The price after discount for all of your products must be either €0 or at least €0.79."
+        )
+    );
+}
+
+#[tokio::test]
+async fn file_parameters_are_refused_before_anything_else() {
+    let sim = spawn().await;
+    let token = sim.token_for(0, ALL);
+    let (_, created) = sim
+        .call(
+            Method::POST,
+            "/v2/products",
+            &token,
+            &[
+                ("name", ""),
+                ("price_currency_type", "zzz"),
+                ("preview", "cover.png"),
+                ("file", "book.pdf"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        created,
+        failure("'file' is not an accepted parameter on POST /v2/products.")
+    );
+    let club = sim.product_named("Sketchbook Club").await;
+    for (method, name) in [(Method::PUT, "thumbnail"), (Method::PATCH, "preview")] {
+        let (_, updated) = sim
+            .call(
+                method,
+                &format!("/v2/products/{club}"),
+                &token,
+                &[(name, "x.png"), ("price", "100")],
+            )
+            .await;
+        assert_eq!(
+            updated,
+            failure(&format!(
+                "'{name}' is not an accepted parameter on PUT /v2/products/:id."
+            ))
+        );
+    }
+}
+
+#[tokio::test]
+async fn query_values_win_over_body_values() {
+    let sim = spawn().await;
+    let token = sim.token_for(0, ALL);
+    let kit = sim.product_named("Pixel Art Sprite Kit").await;
+    let (_, updated) = sim
+        .call(
+            Method::PUT,
+            &format!("/v2/products/{kit}?name=From%20query"),
+            &token,
+            &[("name", "From body")],
+        )
+        .await;
+    assert_eq!(updated["product"]["name"], "From query");
+    // JSON `true` is not the string "true", but the query's "true" wins over it.
+    let (_, code) = sim
+        .call(
+            Method::POST,
+            &format!("/v2/products/{kit}/offer_codes?universal=true"),
+            &token,
+            &[],
+        )
+        .await;
+    assert_eq!(
+        code,
+        failure(
+            "You are missing required offer code parameters. Please refer to https://gumroad.com/api#offer-codes for the correct parameters."
+        )
+    );
+    let response = sim
+        .http
+        .post(sim.url(&format!(
+            "/v2/products/{kit}/offer_codes?universal=true&name=QUERYWINS"
+        )))
+        .bearer_auth(&token)
+        .json(&json!({"name": "BODY", "amount_off": "10", "offer_type": "percent", "universal": true}))
+        .send()
+        .await
+        .expect("request");
+    let code: Value = response.json().await.expect("JSON");
+    assert_eq!(code["offer_code"]["name"], "QUERYWINS");
+    assert_eq!(code["offer_code"]["universal"], true);
+    // The token: a valid one in the query beats a bad one in the body.
+    let response = sim
+        .http
+        .get(sim.url(&format!("/v2/user?access_token={token}")))
+        .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body("access_token=bogus")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn numbers_out_of_range_are_refused_not_zeroed() {
+    const OUT: &str = "One or more numeric values are out of range.";
+    const HUGE: &str = "99999999999999999999";
+    let sim = spawn().await;
+    let token = sim.token_for(0, ALL);
+    let (_, created) = sim
+        .call(
+            Method::POST,
+            "/v2/products",
+            &token,
+            &[("name", "Huge"), ("price", HUGE)],
+        )
+        .await;
+    assert_eq!(created, failure(OUT));
+    let handbook = sim.product_named("The Freelancer's Pricing Handbook").await;
+    let product = format!("/v2/products/{handbook}");
+    let (_, updated) = sim
+        .call(
+            Method::PUT,
+            &product,
+            &token,
+            &[("max_purchase_count", HUGE)],
+        )
+        .await;
+    assert_eq!(updated, failure(OUT));
+    let (_, code) = sim
+        .call(
+            Method::POST,
+            &format!("{product}/offer_codes"),
+            &token,
+            &[("name", "BIG"), ("amount_cents", HUGE)],
+        )
+        .await;
+    assert_eq!(code, failure(OUT));
+    let rust = sim.product_named("Rust for Busy People").await;
+    let (_, listed) = sim
+        .call(
+            Method::GET,
+            &format!("/v2/products/{rust}/offer_codes"),
+            &token,
+            &[],
+        )
+        .await;
+    let save5 = listed["offer_codes"]
+        .as_array()
+        .expect("codes")
+        .iter()
+        .find(|c| c["name"] == "SAVE5")
+        .and_then(|c| c["id"].as_str())
+        .expect("SAVE5")
+        .to_owned();
+    let (_, code) = sim
+        .call(
+            Method::PUT,
+            &format!("/v2/products/{rust}/offer_codes/{save5}"),
+            &token,
+            &[("max_purchase_count", HUGE)],
+        )
+        .await;
+    assert_eq!(code, failure(OUT));
+
+    let (_, list) = sim
+        .call(
+            Method::GET,
+            &format!("{product}/variant_categories"),
+            &token,
+            &[],
+        )
+        .await;
+    let category = list["variant_categories"][0]["id"].as_str().expect("id");
+    let variants = format!("{product}/variant_categories/{category}/variants");
+    let (_, variant) = sim
+        .call(
+            Method::POST,
+            &variants,
+            &token,
+            &[("name", "Big"), ("price_difference_cents", HUGE)],
+        )
+        .await;
+    assert_eq!(variant, failure(OUT));
+    // Fits in an i64, but price + difference overflows: above the maximum, not a crash.
+    let (status, variant) = sim
+        .call(
+            Method::POST,
+            &variants,
+            &token,
+            &[
+                ("name", "Max"),
+                ("price_difference_cents", "9223372036854775807"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        variant,
+        failure("Sorry, we don't support pricing products above $5,000.")
+    );
+    let (status, _) = sim.call(Method::GET, &product, &token, &[]).await;
+    assert_eq!(status, StatusCode::OK, "the simulator is still up");
+}
+
+#[tokio::test]
+async fn offer_code_create_checks_parameters_before_the_product() {
+    let sim = spawn().await;
+    let token = sim.token_for(0, ALL);
+    let (_, missing) = sim
+        .call(
+            Method::POST,
+            "/v2/products/nope/offer_codes",
+            &token,
+            &[("name", "X")],
+        )
+        .await;
+    assert_eq!(
+        missing,
+        failure(
+            "You are missing required offer code parameters. Please refer to https://gumroad.com/api#offer-codes for the correct parameters."
+        )
+    );
+    let (_, unknown) = sim
+        .call(
+            Method::POST,
+            "/v2/products/nope/offer_codes",
+            &token,
+            &[("name", "X"), ("amount_cents", "100")],
+        )
+        .await;
+    assert_eq!(unknown, not_found("product"));
+}
+
+#[tokio::test]
+async fn user_links_are_the_live_products_short_urls() {
+    let sim = spawn().await;
+    let catalog = sim.catalog(0).await;
+    let mut expected: Vec<(String, String)> = catalog["products"]
+        .as_array()
+        .expect("products")
+        .iter()
+        .filter(|p| p["deleted"] == false)
+        .map(|p| {
+            (
+                p["created_at"].as_str().expect("created_at").to_owned(),
+                p["short_url"].as_str().expect("short_url").to_owned(),
+            )
+        })
+        .collect();
+    expected.sort();
+    let expected: Vec<String> = expected.into_iter().map(|(_, url)| url).collect();
+    assert_eq!(expected.len(), 23);
+    let username = &sim.creator(0).username;
+    assert!(
+        expected
+            .iter()
+            .all(|u| u.starts_with(&format!("https://{username}.gumroad.com/l/")))
+    );
+    for scopes in [&["view_profile"][..], &["edit_emails"][..]] {
+        let token = sim.token_for(0, scopes);
+        let user: Value = sim.user(&token).await.json().await.expect("JSON");
+        assert_eq!(user["user"]["links"], json!(expected), "{scopes:?}");
+        let nobody = sim.token_for(2, scopes);
+        let user: Value = sim.user(&nobody).await.json().await.expect("JSON");
+        assert_eq!(user["user"]["links"], Value::Null, "no products: null");
+    }
+}

@@ -145,7 +145,11 @@ async fn full_code_flow_from_login_to_user() {
         user["url"],
         format!("https://{}.gumroad.com", creator.username)
     );
-    assert_eq!(user["links"], Value::Null);
+    assert_eq!(
+        user["links"].as_array().map(Vec::len),
+        Some(23),
+        "one short URL per live product"
+    );
 
     let avatar_url = user["profile_url"].as_str().expect("profile_url");
     assert!(avatar_url.starts_with(sim.handle.base_url()));
@@ -1196,4 +1200,198 @@ async fn client_credentials_token_has_no_owner() {
         StatusCode::BAD_REQUEST,
         "default view_public is not the app's"
     );
+}
+
+#[tokio::test]
+async fn profile_2025_04_has_the_2025_04_scopes() {
+    let sim = spawn().await;
+    let creator = sim.creator(0);
+    let token_with = |scopes: &[&str]| {
+        sim.handle
+            .issue_token(&sim.app.client_id, &creator.id, scopes)
+    };
+    let refund_only = token_with(&["refund_sales"]);
+    let edit_sales_only = token_with(&["edit_sales"]);
+    assert_eq!(sim.user(&refund_only).await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(sim.user(&edit_sales_only).await.status(), StatusCode::OK);
+    let client_credentials = async |scope: &str| {
+        sim.token(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", &sim.app.client_id),
+            ("scope", scope),
+        ])
+        .await
+        .status()
+    };
+    assert_eq!(client_credentials("view_payouts").await, StatusCode::OK);
+    assert_eq!(
+        client_credentials("refund_sales").await,
+        StatusCode::BAD_REQUEST,
+        "2026: not in a new app's scopes"
+    );
+
+    let switched = sim
+        .control("/_sim/profile", json!({"profile": "2025-04"}))
+        .await;
+    assert_eq!(switched.status(), StatusCode::OK);
+    assert_eq!(
+        sim.user(&refund_only).await.status(),
+        StatusCode::OK,
+        "refund_sales is a read scope in 2025-04"
+    );
+    assert_eq!(
+        sim.user(&edit_sales_only).await.status(),
+        StatusCode::FORBIDDEN,
+        "edit_sales is unknown in 2025-04"
+    );
+    assert_eq!(
+        client_credentials("view_payouts").await,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(client_credentials("refund_sales").await, StatusCode::OK);
+
+    sim.login(&creator).await;
+    let path = sim.authorize_path(&sim.app.client_id, CALLBACK, "view_profile edit_sales", "");
+    let refused = sim.get(&path).await;
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    assert!(
+        text_of(&refused.text().await.expect("body"))
+            .contains("The requested scope is invalid, unknown, or malformed.")
+    );
+    let path = sim.authorize_path(
+        &sim.app.client_id,
+        CALLBACK,
+        "view_profile edit_products view_sales refund_sales",
+        "st",
+    );
+    let back = sim.decide(&path, "authorize").await;
+    let code = query_value(&back, "code").expect("a code");
+    let token = sim.exchange(&code).await;
+    assert_eq!(
+        token["scope"],
+        "view_profile edit_products view_sales refund_sales"
+    );
+}
+
+#[tokio::test]
+async fn absurd_clock_and_fault_numbers_are_refused() {
+    let sim = spawn().await;
+    let token = sim
+        .handle
+        .issue_token(&sim.app.client_id, &sim.creator(0).id, &["view_profile"]);
+    // 10¹⁵ s fits chrono's TimeDelta but not its DateTime.
+    for seconds in [1_000_000_000_000_000_i64, i64::MAX] {
+        let response = sim
+            .control("/_sim/clock", json!({ "seconds": seconds }))
+            .await;
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{seconds}");
+    }
+    let fifty_years = 50 * 366 * 86_400;
+    let first = sim
+        .control("/_sim/clock", json!({ "seconds": fifty_years }))
+        .await;
+    assert_eq!(first.status(), StatusCode::OK);
+    let too_far = sim
+        .control("/_sim/clock", json!({ "seconds": fifty_years }))
+        .await;
+    assert_eq!(
+        too_far.status(),
+        StatusCode::BAD_REQUEST,
+        "the total is capped"
+    );
+    let negative = sim.control("/_sim/clock", json!({ "seconds": -1 })).await;
+    assert_eq!(negative.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(sim.user(&token).await.status(), StatusCode::OK);
+
+    for fault in [
+        json!({"path": "/v2/user", "kind": "status", "status": 503, "duration_ms": 9_000_000_000_000_000_000_u64}),
+        json!({"path": "/v2/user", "kind": "status", "status": 503, "duration_ms": u64::MAX}),
+        json!({"path": "/v2/user", "kind": "latency", "latency_ms": 1_000_000_000_000_u64}),
+    ] {
+        let response = sim.control("/_sim/faults", fault.clone()).await;
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{fault}");
+    }
+    let listed: Value = sim.get("/_sim/faults").await.json().await.expect("faults");
+    assert_eq!(listed, json!([]), "nothing stored");
+    assert_eq!(sim.user(&token).await.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn used_and_expired_codes_are_dropped_when_new_ones_are_issued() {
+    let sim = spawn().await;
+    let first = sim.code_for("view_profile").await;
+    sim.exchange(&first).await;
+    let _unused = sim.code_for("view_profile").await;
+    assert_eq!(
+        sim.handle.shared.lock().grants.count(),
+        1,
+        "the used code is gone"
+    );
+    sim.control("/_sim/clock", json!({"seconds": 601})).await;
+    let fresh = sim.code_for("view_profile").await;
+    assert_eq!(
+        sim.handle.shared.lock().grants.count(),
+        1,
+        "the expired code is gone"
+    );
+    let response = sim
+        .token(&[
+            ("code", &first),
+            ("redirect_uri", CALLBACK),
+            ("client_id", &sim.app.client_id),
+        ])
+        .await;
+    assert_oauth_error(
+        response,
+        StatusCode::BAD_REQUEST,
+        "invalid_grant",
+        INVALID_GRANT,
+    )
+    .await;
+    sim.exchange(&fresh).await;
+}
+
+#[tokio::test]
+async fn sessions_and_rate_limit_counters_are_capped() {
+    use crate::sim::rate_limit::{MAX_ENTRIES_PER_RULE, OAUTH_TOKEN_TIERS};
+    use crate::sim::store::MAX_SESSIONS;
+
+    let sim = spawn().await;
+    let creator = sim.creator(0);
+    {
+        let mut state = sim.handle.shared.lock();
+        for i in 0..MAX_SESSIONS {
+            state
+                .sessions
+                .insert(format!("old-{i}"), creator.id.clone());
+        }
+        let now = state.now().timestamp();
+        for i in 0..MAX_ENTRIES_PER_RULE / OAUTH_TOKEN_TIERS.len() {
+            state
+                .rate_limiter
+                .allow("oauth/token", OAUTH_TOKEN_TIERS, &format!("10.0.{i}"), now);
+        }
+        assert_eq!(
+            state.rate_limiter.entries("oauth/token"),
+            MAX_ENTRIES_PER_RULE
+        );
+    }
+    sim.login(&creator).await;
+    {
+        let state = sim.handle.shared.lock();
+        assert_eq!(state.sessions.count(), MAX_SESSIONS);
+        assert!(
+            state.session_creator("old-0").is_none(),
+            "the oldest is forgotten"
+        );
+        assert!(state.session_creator("old-1").is_some());
+    }
+    let consent = sim
+        .get(&sim.authorize_path(&sim.app.client_id, CALLBACK, "view_profile", ""))
+        .await;
+    assert_eq!(consent.status(), StatusCode::OK, "the newest session works");
+
+    let response = sim.token(&[]).await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST, "not throttled");
+    assert!(sim.handle.shared.lock().rate_limiter.entries("oauth/token") <= MAX_ENTRIES_PER_RULE);
 }
