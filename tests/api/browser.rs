@@ -198,7 +198,24 @@ async fn a_creator_builds_and_tears_down_a_product_in_a_real_browser() {
     sign_in(c, &app.address, &app.creator(2)).await;
 
     click(c, Locator::LinkText("Products")).await;
-    click(c, Locator::LinkText("New product")).await;
+    c.wait()
+        .for_element(Locator::Css(".empty-state"))
+        .await
+        .unwrap();
+    screenshot(c, "products-empty").await;
+    click(c, Locator::Css(".page-head a.button-primary")).await;
+    fill(c, "price", "0.10").await;
+    submit(c, "form.stacked").await;
+    c.wait()
+        .for_element(Locator::Css(".field-error"))
+        .await
+        .unwrap();
+    let text = body_text(c).await;
+    assert!(
+        text.contains("Enter a name.") && text.contains("$0.99"),
+        "{text}"
+    );
+    screenshot(c, "new-product-errors").await;
     fill(c, "name", "Watercolour Brushes").await;
     fill(c, "price", "12.50").await;
     submit(c, "form.stacked").await;
@@ -249,6 +266,11 @@ async fn a_creator_builds_and_tears_down_a_product_in_a_real_browser() {
     );
 
     click(c, Locator::Css("#offer-codes a.danger-link")).await;
+    c.wait()
+        .for_element(Locator::Css(".confirm"))
+        .await
+        .unwrap();
+    screenshot(c, "confirm-delete").await;
     submit(c, "form.actions").await;
     c.wait()
         .for_element(Locator::Id("offer-codes"))
