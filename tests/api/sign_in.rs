@@ -304,3 +304,36 @@ async fn hammering_sign_in_from_one_address_is_slowed_down_with_a_clear_page() {
     // Other pages are not limited.
     assert_eq!(app.browser.get("/").await.status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn behind_https_the_session_cookie_is_secure_and_hsts_is_sent() {
+    let app = spawn_app_with(|settings| {
+        settings.public_url = url::Url::parse("https://dash.example.com/").unwrap();
+    })
+    .await;
+
+    let response = app.browser.get("/auth/gumroad").await;
+
+    let cookie = response
+        .headers()
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap().to_ascii_lowercase())
+        .find(|v| v.starts_with("gumdash_session="))
+        .expect("a session cookie");
+    assert!(
+        cookie.contains("secure") && cookie.contains("httponly"),
+        "{cookie}"
+    );
+    assert!(response.headers().contains_key("strict-transport-security"));
+    let authorize = url::Url::parse(&location(&response)).unwrap();
+    let redirect_uri: String = authorize
+        .query_pairs()
+        .find(|(k, _)| k == "redirect_uri")
+        .map(|(_, v)| v.into_owned())
+        .unwrap();
+    assert_eq!(
+        redirect_uri,
+        "https://dash.example.com/auth/gumroad/callback"
+    );
+}
