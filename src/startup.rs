@@ -142,6 +142,7 @@ fn app_state(settings: &Settings, pool: PgPool) -> AppState {
             },
         ),
         admin_gumroad_ids: settings.admin_gumroad_ids.clone(),
+        product_lists: web::ProductListCache::default(),
     }
 }
 

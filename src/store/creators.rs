@@ -15,6 +15,8 @@ pub struct Creator {
     pub state: CreatorState,
     pub created_at: DateTime<Utc>,
     pub last_sign_in_at: Option<DateTime<Utc>>,
+    /// Changes whenever the product list is changed through gumdash (any instance).
+    pub catalog_version: i64,
 }
 
 /// What Gumroad told us about the creator, to store.
@@ -39,6 +41,7 @@ struct CreatorRow {
     state: String,
     created_at: DateTime<Utc>,
     last_sign_in_at: Option<DateTime<Utc>>,
+    catalog_version: i64,
 }
 
 impl From<CreatorRow> for Creator {
@@ -54,6 +57,7 @@ impl From<CreatorRow> for Creator {
             state: CreatorState::parse(&row.state).unwrap_or(CreatorState::Disabled),
             created_at: row.created_at,
             last_sign_in_at: row.last_sign_in_at,
+            catalog_version: row.catalog_version,
         }
     }
 }
@@ -75,7 +79,7 @@ pub async fn upsert_on_sign_in(
              profile_url = EXCLUDED.profile_url,
              last_sign_in_at = now(),
              state = CASE WHEN creators.state = 'disabled' THEN 'disabled' ELSE 'active' END
-         RETURNING id, gumroad_user_id, name, email, avatar_url, profile_url, state, created_at, last_sign_in_at",
+         RETURNING id, gumroad_user_id, name, email, avatar_url, profile_url, state, created_at, last_sign_in_at, catalog_version",
     )
     .bind(profile.gumroad_user_id)
     .bind(profile.gumroad_external_id)
@@ -90,7 +94,7 @@ pub async fn upsert_on_sign_in(
 
 pub async fn find(pool: &PgPool, tenant: TenantId) -> Result<Option<Creator>, sqlx::Error> {
     sqlx::query_as::<_, CreatorRow>(
-        "SELECT id, gumroad_user_id, name, email, avatar_url, profile_url, state, created_at, last_sign_in_at
+        "SELECT id, gumroad_user_id, name, email, avatar_url, profile_url, state, created_at, last_sign_in_at, catalog_version
          FROM creators WHERE id = $1",
     )
     .bind(tenant.get())
@@ -127,6 +131,15 @@ pub async fn set_state(
     sqlx::query("UPDATE creators SET state = $2 WHERE id = $1 AND state <> 'disabled'")
         .bind(tenant.get())
         .bind(state.as_str())
+        .execute(pool)
+        .await
+        .map(|_| ())
+}
+
+/// After a change to the product list: every instance's cached list of this creator is stale.
+pub async fn bump_catalog_version(pool: &PgPool, tenant: TenantId) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE creators SET catalog_version = catalog_version + 1 WHERE id = $1")
+        .bind(tenant.get())
         .execute(pool)
         .await
         .map(|_| ())

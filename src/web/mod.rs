@@ -15,6 +15,7 @@ mod home;
 mod layout;
 mod middleware;
 mod offer_codes;
+mod product_cache;
 mod products;
 mod rate_limit;
 mod session;
@@ -28,6 +29,7 @@ pub use forms::{form_config, query_config};
 pub use middleware::{
     RootSpanWithoutQuery, content_security_policy, request_id_header, security_headers,
 };
+pub use product_cache::ProductListCache;
 pub use rate_limit::{SignInLimit, sign_in_limit};
 pub use session::AppSession;
 pub use state::AppState;

@@ -1,6 +1,9 @@
 //! Products: the list (search, pages), the detail page with everything hanging off a product,
 //! create and edit forms, publish/unpublish and delete with a confirmation step.
 
+use std::sync::Arc;
+use std::time::Duration;
+
 use actix_web::{HttpResponse, Responder, get, post, web};
 use askama::Template;
 use askama_web::WebTemplate;
@@ -13,6 +16,7 @@ use super::current_creator::CurrentCreator;
 use super::error::AppError;
 use super::forms::{FormErrors, done, see_other, unprocessable};
 use super::layout::{Layout, Nav};
+use super::product_cache::Listing;
 use super::session::FlashKind;
 use super::state::AppState;
 use super::views::{
@@ -30,6 +34,9 @@ pub struct ListQuery {
     /// Read leniently: `?page=abc` or `?page=` shows the first page.
     #[serde(default)]
     page: String,
+    /// Present when the creator asks for a fresh list from Gumroad.
+    #[serde(default)]
+    refresh: Option<String>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -42,6 +49,8 @@ struct IndexPage {
     page: usize,
     pages: usize,
     show_sales: bool,
+    /// Seconds since the list was fetched from Gumroad.
+    age_secs: u64,
 }
 
 impl IndexPage {
@@ -57,17 +66,16 @@ impl IndexPage {
     }
 }
 
-/// Gumroad has no name search, so the list is fetched whole (following its pages) and filtered here.
+/// Gumroad has no name search, so the list is fetched whole (following its pages), kept briefly
+/// (see `product_cache`) and filtered here.
 #[get("/products")]
 pub async fn index(
     current: CurrentCreator,
     state: web::Data<AppState>,
     query: web::Query<ListQuery>,
 ) -> Result<impl Responder, AppError> {
-    let gumroad = state.gumroad(current.tenant()).await?;
-    let products = gumroad
-        .call(async |api, token| api.products(token).await)
-        .await?;
+    let listing = product_listing(&current, &state, query.refresh.is_some()).await?;
+    let products = &listing.products;
     let needle = query.q.trim().to_lowercase();
     let matching: Vec<ProductView> = products
         .iter()
@@ -84,6 +92,7 @@ pub async fn index(
         .clamp(1, pages);
     let show_sales = matching.iter().any(|p| p.sales_count.is_some());
     Ok(IndexPage {
+        age_secs: listing.age.as_secs(),
         layout: Layout::signed_in(&current.session, &current.creator, &state, Nav::Products)?,
         products: matching
             .into_iter()
@@ -95,6 +104,28 @@ pub async fn index(
         page,
         pages,
         show_sales,
+    })
+}
+
+async fn product_listing(
+    current: &CurrentCreator,
+    state: &AppState,
+    refresh: bool,
+) -> Result<Listing, AppError> {
+    let (tenant, version) = (current.tenant(), current.creator.catalog_version);
+    if !refresh && let Some(listing) = state.product_lists.get(tenant, version) {
+        return Ok(listing);
+    }
+    let gumroad = state.gumroad(tenant).await?;
+    let products = Arc::new(
+        gumroad
+            .call(async |api, token| api.products(token).await)
+            .await?,
+    );
+    state.product_lists.put(tenant, version, products.clone());
+    Ok(Listing {
+        products,
+        age: Duration::ZERO,
     })
 }
 
@@ -365,6 +396,8 @@ async fn save(
                 .await
         }
     };
+    // Even a failed write may have reached Gumroad: the list is refetched either way.
+    state.product_list_changed(current.tenant()).await;
     match saved {
         Ok(product) => {
             let verb = if id.is_some() { "Saved" } else { "Created" };
@@ -424,6 +457,7 @@ async fn set_published(
     let result = gumroad
         .call(async |api, token| api.set_product_published(token, &id, published).await)
         .await;
+    state.product_list_changed(current.tenant()).await;
     let back = product_href(&id);
     match result {
         Ok(product) => {
@@ -479,10 +513,11 @@ pub async fn delete(
     _form: CsrfForm<CsrfOnly>,
 ) -> Result<HttpResponse, AppError> {
     let gumroad = state.gumroad(current.tenant()).await?;
-    gumroad
+    let deleted = gumroad
         .call(async |api, token| api.delete_product(token, &id).await)
-        .await
-        .map_err(|error| AppError::write_failed(error, &product_href(&id)))?;
+        .await;
+    state.product_list_changed(current.tenant()).await;
+    deleted.map_err(|error| AppError::write_failed(error, &product_href(&id)))?;
     done(&current.session, "Product deleted.", "/products")
 }
 

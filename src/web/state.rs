@@ -42,6 +42,7 @@ use crate::store;
 use crate::vault::{KeyRing, Purpose};
 
 use super::error::AppError;
+use super::product_cache::ProductListCache;
 
 /// What every handler may use; built once in `startup`, shared by all workers.
 pub struct AppState {
@@ -50,6 +51,7 @@ pub struct AppState {
     pub oauth: OAuthClient,
     pub api: ApiClient,
     pub admin_gumroad_ids: Vec<String>,
+    pub product_lists: ProductListCache,
 }
 
 impl AppState {
@@ -106,6 +108,15 @@ impl AppState {
         };
         if let Err(db_error) = recorded {
             tracing::error!(%tenant, %db_error, "could not record a Gumroad failure");
+        }
+    }
+
+    /// After a product was created, changed, (un)published or deleted, or may have been: no
+    /// instance may show its cached list of this creator's products any more.
+    pub async fn product_list_changed(&self, tenant: TenantId) {
+        self.product_lists.forget(tenant);
+        if let Err(db_error) = store::creators::bump_catalog_version(&self.pool, tenant).await {
+            tracing::error!(%tenant, %db_error, "could not mark the product list as changed");
         }
     }
 

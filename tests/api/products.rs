@@ -430,3 +430,59 @@ async fn a_tiered_membership_is_edited_without_touching_its_tier_prices() {
     assert_eq!(status, StatusCode::OK);
     assert!(text.contains("Saved “Sketchbook Club+”."), "{text}");
 }
+
+#[tokio::test]
+async fn the_list_is_kept_briefly_and_refresh_asks_gumroad_again() {
+    let app = spawn_app().await;
+    let browser = app.signed_in(MANY_PRODUCTS).await;
+    assert_eq!(browser.get("/products").await.status(), StatusCode::OK);
+    app.inject_fault(
+        serde_json::json!({"path": "/v2/products", "kind": "status", "status": 503, "times": 3}),
+    )
+    .await;
+
+    let (status, html) = browser.get_html("/products").await;
+    assert_eq!(status, StatusCode::OK, "served from the short-lived cache");
+    assert!(page_text(&html).contains("23 products"));
+
+    let (status, _) = browser.get_html("/products?refresh=1").await;
+    assert_eq!(
+        status,
+        StatusCode::BAD_GATEWAY,
+        "refresh really asks Gumroad"
+    );
+}
+
+#[tokio::test]
+async fn a_creators_own_change_shows_at_once_on_every_instance() {
+    let app = spawn_app().await;
+    let browser = app.signed_in(NO_PRODUCTS).await;
+    let other_instance = app.start_another_dashboard(|_| {}).await.unwrap();
+    let list_on = |base: String| {
+        let browser = &browser;
+        async move { page_text(&browser.get_html(&format!("{base}/products")).await.1) }
+    };
+    assert!(
+        list_on(other_instance.clone())
+            .await
+            .contains("No products yet")
+    );
+    assert!(
+        list_on(app.address.clone())
+            .await
+            .contains("No products yet")
+    );
+
+    browser
+        .submit_and_follow(
+            "/products",
+            &[("name", "Fresh"), ("price", "2"), ("currency", "usd")],
+        )
+        .await;
+
+    assert!(list_on(app.address.clone()).await.contains("1 product"));
+    assert!(
+        list_on(other_instance).await.contains("1 product"),
+        "the other instance's cached list was invalidated through the database"
+    );
+}
