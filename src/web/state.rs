@@ -3,41 +3,6 @@ use sqlx::PgPool;
 
 use crate::domain::{CreatorState, TenantId};
 use crate::gumroad::{ApiClient, GumroadError, OAuthClient, Product};
-
-/// A signed-in creator's Gumroad access for one request: the token is decrypted once, and every
-/// failure is booked (a 401 asks the creator to reconnect) before the caller decides what to show.
-pub struct Gumroad<'a> {
-    state: &'a AppState,
-    tenant: TenantId,
-    token: SecretString,
-}
-
-impl Gumroad<'_> {
-    /// A product that exists and is not deleted (Gumroad's show finds deleted ones too); anything
-    /// else is our 404.
-    pub async fn live_product(&self, id: &str) -> Result<Product, AppError> {
-        let product = self
-            .call(async |api, token| api.product(token, id).await)
-            .await?;
-        if product.deleted {
-            return Err(AppError::NotFound);
-        }
-        Ok(product)
-    }
-
-    pub async fn call<T>(
-        &self,
-        request: impl AsyncFnOnce(&ApiClient, &SecretString) -> Result<T, GumroadError>,
-    ) -> Result<T, GumroadError> {
-        match request(&self.state.api, &self.token).await {
-            Ok(value) => Ok(value),
-            Err(error) => {
-                self.state.book_failure(self.tenant, &error).await;
-                Err(error)
-            }
-        }
-    }
-}
 use crate::store;
 use crate::vault::{KeyRing, Purpose};
 
@@ -123,6 +88,41 @@ impl AppState {
     pub async fn gumroad_succeeded(&self, tenant: TenantId) {
         if let Err(db_error) = store::connections::record_ok(&self.pool, tenant).await {
             tracing::warn!(%tenant, %db_error, "could not record a Gumroad success");
+        }
+    }
+}
+
+/// A signed-in creator's Gumroad access for one request: the token is decrypted once, and every
+/// failure is booked (a 401 asks the creator to reconnect) before the caller decides what to show.
+pub struct Gumroad<'a> {
+    state: &'a AppState,
+    tenant: TenantId,
+    token: SecretString,
+}
+
+impl Gumroad<'_> {
+    /// A product that exists and is not deleted (Gumroad's show finds deleted ones too); anything
+    /// else is our 404.
+    pub async fn live_product(&self, id: &str) -> Result<Product, AppError> {
+        let product = self
+            .call(async |api, token| api.product(token, id).await)
+            .await?;
+        if product.deleted {
+            return Err(AppError::NotFound);
+        }
+        Ok(product)
+    }
+
+    pub async fn call<T>(
+        &self,
+        request: impl AsyncFnOnce(&ApiClient, &SecretString) -> Result<T, GumroadError>,
+    ) -> Result<T, GumroadError> {
+        match request(&self.state.api, &self.token).await {
+            Ok(value) => Ok(value),
+            Err(error) => {
+                self.state.book_failure(self.tenant, &error).await;
+                Err(error)
+            }
         }
     }
 }
