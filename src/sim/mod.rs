@@ -16,8 +16,17 @@
 //! - Anything else: Rails' 404 (HTML, or JSON for `.json`).
 //!
 //! Request details and texts beyond api-facts:
-//! - Parameters come from the query string and the body (form or JSON) on any method; a key in both takes
-//!   the query's value (Rails' `request_parameters.merge(query_parameters)`).
+//! - Routing as Rails' router: repeated and trailing slashes are dropped (`/v2/user/` is `/v2/user`), and
+//!   `HEAD` answers like `GET` on every GET route (same status and headers, no body); elsewhere a 404.
+//! - Parameters come from the query string and the body (form, `multipart/form-data` or JSON) on any method;
+//!   a key in both takes the query's value (Rails' `request_parameters.merge(query_parameters)`). Multipart
+//!   text parts are values; a file part only counts as sent (so `file` is refused), its content unread.
+//! - A scope string holding a tab, newline or carriage return is `invalid_scope` (authorize,
+//!   `client_credentials`, refresh; Doorkeeper's `ScopeChecker`); repeated spaces are fine.
+//! - `POST /oauth/revoke` needs client authentication (Basic or `client_id`, a blank secret passes): without
+//!   it 403 `{"error":"invalid_client","error_description":…}` with the token endpoint's text. This follows
+//!   recent Doorkeeper; unconfirmed for Gumroad's 5.7.1 (older releases said `unauthorized_client`).
+//! - `next_page_url` percent-encodes everything but letters, digits and `-._~` (Addressable): a space is `%20`.
 //! - Product create and update refuse `file`, `preview` and `thumbnail` (checked in that order, before
 //!   anything else) with `'<name>' is not an accepted parameter on POST /v2/products.`, or `… on PUT
 //!   /v2/products/:id.` for update (PUT and PATCH alike).

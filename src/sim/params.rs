@@ -1,5 +1,5 @@
-//! Rails-style request parameters: the query string merged with a form or JSON body, on any method (Gumroad's
-//! own docs send `-d access_token=…` with GET).
+//! Rails-style request parameters: the query string merged with a form, multipart or JSON body, on any
+//! method (Gumroad's own docs send `-d access_token=…` with GET, and `-F` at times).
 
 use actix_web::HttpRequest;
 use actix_web::http::header;
@@ -17,6 +17,8 @@ pub(crate) struct Params {
     typed: Vec<String>,
     /// JSON body arrays, element by element (`None` for an element that is not a string).
     arrays: Vec<(String, Vec<Option<String>>)>,
+    /// Names of multipart file parts: sent (Rack makes them upload objects), but never a string value.
+    files: Vec<String>,
 }
 
 /// The body could not be parsed (Rails answers 400 Bad Request).
@@ -32,6 +34,9 @@ impl Params {
         if !body.is_empty() {
             match body_kind(req) {
                 BodyKind::Form => params.body = parse_form(body)?,
+                BodyKind::Multipart(boundary) => {
+                    (params.body, params.files) = parse_multipart(body, &boundary)?;
+                }
                 BodyKind::Json => params.add_json(body)?,
                 BodyKind::Other => {}
             }
@@ -66,7 +71,9 @@ impl Params {
 
     /// Whether `key` was sent at all (even blank).
     pub fn has(&self, key: &str) -> bool {
-        self.get(key).is_some() || self.arrays.iter().any(|(k, _)| k == key)
+        self.get(key).is_some()
+            || self.arrays.iter().any(|(k, _)| k == key)
+            || self.files.iter().any(|k| k == key)
     }
 
     fn add_json(&mut self, bytes: &[u8]) -> Result<(), UnparseableParams> {
@@ -137,20 +144,25 @@ fn form_array(pairs: &[(String, String)], key: &str) -> Option<Result<Vec<String
 
 enum BodyKind {
     Form,
+    /// `multipart/form-data` with its boundary (Rack reads nothing without one).
+    Multipart(String),
     Json,
     Other,
 }
 
 fn body_kind(req: &HttpRequest) -> BodyKind {
-    let content_type = req
+    let raw = req
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_ascii_lowercase();
+        .unwrap_or("");
+    let content_type = raw.to_ascii_lowercase();
     let mime = content_type.split(';').next().unwrap_or("").trim();
     if mime == "application/x-www-form-urlencoded" {
         BodyKind::Form
+    } else if mime == "multipart/form-data" {
+        // The boundary is case-sensitive: take it from the header as sent.
+        header_param(raw, "boundary").map_or(BodyKind::Other, BodyKind::Multipart)
     } else if mime == "application/json" || mime.ends_with("+json") {
         BodyKind::Json
     } else {
@@ -160,6 +172,94 @@ fn body_kind(req: &HttpRequest) -> BodyKind {
 
 fn parse_form(bytes: &[u8]) -> Result<Vec<(String, String)>, UnparseableParams> {
     serde_urlencoded::from_bytes(bytes).map_err(|_| UnparseableParams)
+}
+
+/// A `; name=value` or `; name="value"` parameter of a header value (name case-insensitive; `\` escapes in
+/// a quoted value are undone).
+fn header_param(value: &str, name: &str) -> Option<String> {
+    let mut rest = value.split_once(';')?.1;
+    loop {
+        let (key, after) = rest.split_once('=')?;
+        let key = key.trim();
+        let after = after.trim_start();
+        let (found, tail) = if let Some(quoted) = after.strip_prefix('"') {
+            let mut text = String::new();
+            let mut chars = quoted.char_indices();
+            let mut end = None;
+            while let Some((i, c)) = chars.next() {
+                match c {
+                    '\\' => text.extend(chars.next().map(|(_, c)| c)),
+                    '"' => {
+                        end = Some(i + 1);
+                        break;
+                    }
+                    c => text.push(c),
+                }
+            }
+            (text, &quoted[end?..])
+        } else {
+            let end = after.find(';').unwrap_or(after.len());
+            (after[..end].trim().to_owned(), &after[end..])
+        };
+        if key.eq_ignore_ascii_case(name) {
+            return Some(found);
+        }
+        rest = tail.split_once(';')?.1;
+    }
+}
+
+type Pairs = Vec<(String, String)>;
+
+/// A `multipart/form-data` body: text parts as pairs, in order, and the names of file parts (those with a
+/// `filename`; one with an empty `filename`, no file chosen, is dropped as Rack drops it). A body that is not
+/// framed by the boundary, or a text part that is not UTF-8, cannot be parsed (Rails: 400).
+fn parse_multipart(body: &[u8], boundary: &str) -> Result<(Pairs, Vec<String>), UnparseableParams> {
+    let delimiter = format!("--{boundary}");
+    let delimiter = delimiter.as_bytes();
+    let mut pairs = Vec::new();
+    let mut files = Vec::new();
+    // Anything before the first delimiter is preamble.
+    let start = find(body, delimiter).ok_or(UnparseableParams)?;
+    let mut rest = &body[start + delimiter.len()..];
+    loop {
+        if rest.starts_with(b"--") {
+            return Ok((pairs, files));
+        }
+        rest = rest.strip_prefix(b"\r\n").ok_or(UnparseableParams)?;
+        let headers_end = find(rest, b"\r\n\r\n").ok_or(UnparseableParams)?;
+        let headers = std::str::from_utf8(&rest[..headers_end]).map_err(|_| UnparseableParams)?;
+        let after_headers = &rest[headers_end + 4..];
+        let mut closing = b"\r\n".to_vec();
+        closing.extend_from_slice(delimiter);
+        let content_end = find(after_headers, &closing).ok_or(UnparseableParams)?;
+        let content = &after_headers[..content_end];
+        rest = &after_headers[content_end + closing.len()..];
+
+        let disposition = headers.split("\r\n").find_map(|line| {
+            let (name, value) = line.split_once(':')?;
+            name.trim()
+                .eq_ignore_ascii_case("content-disposition")
+                .then_some(value.trim())
+        });
+        let Some(disposition) = disposition else {
+            continue;
+        };
+        let Some(name) = header_param(disposition, "name") else {
+            continue;
+        };
+        match header_param(disposition, "filename") {
+            Some(filename) if filename.is_empty() => {}
+            Some(_) => files.push(name),
+            None => {
+                let value = String::from_utf8(content.to_vec()).map_err(|_| UnparseableParams)?;
+                pairs.push((name, value));
+            }
+        }
+    }
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
 }
 
 #[cfg(test)]
@@ -212,6 +312,35 @@ mod unit {
         let params = Params::from_request(&form, b"tags[]=a&tags[]=b&universal=true").unwrap();
         assert_eq!(params.array("tags"), Some(Ok(vec!["a".into(), "b".into()])));
         assert!(params.is_string_true("universal"));
+    }
+
+    #[test]
+    fn multipart_text_fields_count_and_file_parts_are_only_sent() {
+        let req = TestRequest::post()
+            .insert_header((
+                header::CONTENT_TYPE,
+                "multipart/form-data; boundary=\"AbC\"",
+            ))
+            .to_http_request();
+        let body = b"preamble\r\n--AbC\r\nContent-Disposition: form-data; name=\"name\"\r\n\r\nA \xc3\xa9\r\n\
+line two\r\n--AbC\r\nContent-Disposition: form-data; name=\"tags[]\"\r\n\r\nx\r\n\
+--AbC\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.pdf\"\r\n\
+Content-Type: application/pdf\r\n\r\n%PDF\xff\r\n--AbC\r\nContent-Disposition: form-data; name=\"empty\"; \
+filename=\"\"\r\n\r\n\r\n--AbC--\r\n";
+        let params = Params::from_request(&req, body).unwrap();
+        assert_eq!(params.get("name"), Some("A \u{e9}\r\nline two"));
+        assert_eq!(params.array("tags"), Some(Ok(vec!["x".into()])));
+        assert!(params.has("file") && params.get("file").is_none());
+        assert!(!params.has("empty"));
+        assert!(Params::from_request(&req, b"--AbC\r\nno end").is_err());
+        let no_boundary = TestRequest::post()
+            .insert_header((header::CONTENT_TYPE, "multipart/form-data"))
+            .to_http_request();
+        assert!(
+            !Params::from_request(&no_boundary, body)
+                .unwrap()
+                .has("name")
+        );
     }
 
     #[test]

@@ -1,11 +1,11 @@
 //! What Rails itself does around Gumroad's controllers: route normalisation (`/api/v2` alias, `.json`
-//! format suffix) and the static error pages (api-facts §4.3).
+//! format suffix, repeated and trailing slashes, `HEAD` as `GET`) and the static error pages (api-facts §4.3).
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::StatusCode;
 use actix_web::http::header::ContentType;
 use actix_web::http::uri::{PathAndQuery, Uri};
+use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::{Error, HttpMessage as _, HttpRequest, HttpResponse};
 use askama::Template;
@@ -29,11 +29,16 @@ pub(crate) fn original_path(req: &HttpRequest) -> String {
 }
 
 /// Rewrites `/api/v2/…` to `/v2/…` and strips a `.json` suffix (remembering it), so each route is declared
-/// once. `/_sim` controls are left alone: they are not Gumroad's.
+/// once. Like Journey's `normalize_path`, repeated slashes collapse and trailing ones go first. `HEAD` is
+/// routed as `GET` (Rails' router does that); actix-http still sends no body for it, keeping the headers.
+/// `/_sim` controls are left alone: they are not Gumroad's.
 pub(crate) async fn normalize_path(
     mut req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    if req.method() == Method::HEAD {
+        req.head_mut().method = Method::GET;
+    }
     let (path, json) = normalized(req.path());
     let original = OriginalPath(req.path().to_owned());
     req.extensions_mut().insert(original);
@@ -50,6 +55,16 @@ fn normalized(path: &str) -> (String, bool) {
     if path.starts_with("/_sim/") || path == "/_sim" {
         return (path.to_owned(), false);
     }
+    let mut squeezed = String::with_capacity(path.len());
+    for c in path.chars() {
+        if !(c == '/' && squeezed.ends_with('/')) {
+            squeezed.push(c);
+        }
+    }
+    let path = match squeezed.trim_end_matches('/') {
+        "" => "/",
+        trimmed => trimmed,
+    };
     let (path, json) = match path.strip_suffix(".json") {
         Some(stripped) => (stripped, true),
         None => (path, false),
@@ -184,6 +199,21 @@ mod unit {
         assert_eq!(
             normalized("/_sim/creators.json"),
             ("/_sim/creators.json".to_owned(), false)
+        );
+    }
+
+    #[test]
+    fn repeated_and_trailing_slashes() {
+        assert_eq!(normalized("/v2/user/"), ("/v2/user".to_owned(), false));
+        assert_eq!(
+            normalized("//api//v2/user.json//"),
+            ("/v2/user".to_owned(), true)
+        );
+        assert_eq!(normalized("/"), ("/".to_owned(), false));
+        assert_eq!(normalized("//"), ("/".to_owned(), false));
+        assert_eq!(
+            normalized("/_sim/faults/"),
+            ("/_sim/faults/".to_owned(), false)
         );
     }
 }

@@ -93,15 +93,23 @@ pub fn stored_by_app(app_scopes: &[String], era: Era) -> Cow<'_, [String]> {
     }
 }
 
-/// Doorkeeper's `Scopes.from_string`: split on whitespace, keep the first occurrence of each.
+/// Doorkeeper's `Scopes.from_string`: Ruby's `split` on ASCII whitespace (space, tab, newline, vertical
+/// tab, form feed, carriage return; not Unicode spaces), keep the first occurrence of each.
 pub fn parse(text: &str) -> Vec<String> {
     let mut scopes: Vec<String> = Vec::new();
-    for scope in text.split_whitespace() {
+    let separator = |c: char| matches!(c, ' ' | '\t' | '\n' | '\x0b' | '\x0c' | '\r');
+    for scope in text.split(separator).filter(|s| !s.is_empty()) {
         if !scopes.iter().any(|s| s == scope) {
             scopes.push(scope.to_owned());
         }
     }
     scopes
+}
+
+/// Doorkeeper's `ScopeChecker::Validator`: a scope string holding a tab, newline or carriage return is
+/// malformed (`invalid_scope`) even when every scope in it is fine. Repeated spaces pass.
+pub fn well_formed(text: &str) -> bool {
+    !text.contains(['\t', '\n', '\r'])
 }
 
 /// Doorkeeper's "any of these scopes" check.
@@ -140,12 +148,15 @@ mod unit {
     use super::*;
 
     #[test]
-    fn parse_splits_on_any_whitespace_and_dedupes() {
+    fn parse_splits_on_ascii_whitespace_and_dedupes() {
         assert_eq!(
             parse(" view_sales\tedit_products view_sales "),
             vec!["view_sales", "edit_products"]
         );
         assert!(parse("   ").is_empty());
+        assert_eq!(parse("a\u{a0}b"), vec!["a\u{a0}b"]);
+        assert!(well_formed(" a  b "));
+        assert!(!well_formed("a\tb") && !well_formed("a\nb") && !well_formed("a\r"));
     }
 
     #[test]

@@ -122,7 +122,7 @@ fn parse_page_key(key: &str) -> Option<(DateTime<Utc>, u64)> {
 }
 
 /// Path and query only: the request's query minus `access_token`, `page` and `page_key`, plus the new
-/// `page_key`, sorted as Rails' `to_query` sorts.
+/// `page_key`, sorted, each part encoded as Addressable's `query_values=` does (a space is `%20`).
 fn next_page_url(req: &HttpRequest, key: &str) -> String {
     let mut pairs: Vec<(String, String)> = Vec::new();
     for (k, v) in Params::query_only(req) {
@@ -137,14 +137,24 @@ fn next_page_url(req: &HttpRequest, key: &str) -> String {
     pairs.push(("page_key".to_owned(), key.to_owned()));
     let mut encoded: Vec<String> = pairs
         .iter()
-        .map(|(k, v)| {
-            let k: String = url::form_urlencoded::byte_serialize(k.as_bytes()).collect();
-            let v: String = url::form_urlencoded::byte_serialize(v.as_bytes()).collect();
-            format!("{k}={v}")
-        })
+        .map(|(k, v)| format!("{}={}", encode_component(k), encode_component(v)))
         .collect();
     encoded.sort();
     format!("{}?{}", rails::original_path(req), encoded.join("&"))
+}
+
+/// Addressable's `encode_component` with its unreserved class: everything but ASCII letters, digits and
+/// `-._~` is percent-encoded (upper-case hex), so a space becomes `%20`, never `+`.
+fn encode_component(text: &str) -> String {
+    let mut encoded = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+            encoded.push(char::from(byte));
+        } else {
+            encoded.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    encoded
 }
 
 pub(super) async fn show(

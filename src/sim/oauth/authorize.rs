@@ -115,15 +115,18 @@ fn validate(state: &SimState, params: &Params) -> Result<Authorization, Authoriz
     })
 }
 
-/// Every requested scope must be known to the era's server and stored on the app. Without `scope`
-/// Doorkeeper falls back to `view_public`, which a normal app lacks, so that fails too.
+/// Every requested scope must be known to the era's server and stored on the app, and the string must not
+/// hold tabs or newlines. Without `scope` Doorkeeper falls back to `view_public`, which a normal app lacks,
+/// so that fails too.
 fn allowed_scopes(
     requested: Option<&str>,
     app_scopes: &[String],
     era: Era,
 ) -> Result<Vec<String>, AuthorizeError> {
-    let requested = scopes::parse(requested.unwrap_or(scopes::DEFAULT_SCOPE));
-    let valid = !requested.is_empty()
+    let text = requested.unwrap_or(scopes::DEFAULT_SCOPE);
+    let requested = scopes::parse(text);
+    let valid = scopes::well_formed(text)
+        && !requested.is_empty()
         && requested
             .iter()
             .all(|s| scopes::is_known_in(s, era) && app_scopes.iter().any(|a| a == s));

@@ -194,8 +194,9 @@ fn refresh_token(
     let scopes = match params.present("scope") {
         None => old.scopes.clone(),
         Some(asked) => {
+            let well_formed = scopes::well_formed(asked);
             let asked = scopes::parse(asked);
-            if asked.is_empty() || !asked.iter().all(|s| old.scopes.contains(s)) {
+            if !well_formed || asked.is_empty() || !asked.iter().all(|s| old.scopes.contains(s)) {
                 return Err(TokenError::InvalidScope);
             }
             asked
@@ -222,12 +223,14 @@ fn client_credentials(
     let app = credentials
         .and_then(|c| client::authenticate(state, c))
         .ok_or(TokenError::InvalidClient)?;
-    let asked = scopes::parse(params.present("scope").unwrap_or(scopes::DEFAULT_SCOPE));
+    let text = params.present("scope").unwrap_or(scopes::DEFAULT_SCOPE);
+    let asked = scopes::parse(text);
     let era = state.profile.profile;
     let stored = scopes::stored_by_app(&app.scopes, era);
-    let allowed = asked
-        .iter()
-        .all(|s| scopes::is_known_in(s, era) && stored.contains(s));
+    let allowed = scopes::well_formed(text)
+        && asked
+            .iter()
+            .all(|s| scopes::is_known_in(s, era) && stored.contains(s));
     if asked.is_empty() || !allowed {
         return Err(TokenError::InvalidScope);
     }
@@ -281,17 +284,30 @@ fn error_response(error: TokenError, state: Option<&str>) -> HttpResponse {
     response
 }
 
-/// RFC 7009: revokes the access or refresh token if it exists, and answers 200 `{}` either way. Gumroad's apps
-/// are public clients, so Doorkeeper does not insist on client authentication.
+/// RFC 7009: revokes the access or refresh token if it exists, and answers 200 `{}` either way, once the
+/// client has authenticated (HTTP Basic or `client_id` / `client_secret`; a blank secret passes, as at the
+/// token endpoint). Without valid credentials: 403 `invalid_client`, as recent Doorkeeper answers (older
+/// releases said `unauthorized_client`; unconfirmed for Gumroad's 5.7.1). Gumroad's apps are not
+/// confidential, so a token of another app is revoked too.
 pub(super) async fn revoke(
     req: HttpRequest,
     body: web::Bytes,
     shared: web::Data<Shared>,
 ) -> HttpResponse {
-    if let Ok(params) = Params::from_request(&req, &body)
-        && let Some(token) = params.present("token")
-    {
-        let mut state = shared.lock();
+    let params = Params::from_request(&req, &body).unwrap_or_default();
+    let mut state = shared.lock();
+    let authenticated = client::credentials(&req, &params)
+        .is_some_and(|c| client::authenticate(&state, &c).is_some());
+    if !authenticated {
+        return rails::json(
+            StatusCode::FORBIDDEN,
+            &serde_json::json!({
+                "error": "invalid_client",
+                "error_description": doorkeeper::INVALID_CLIENT,
+            }),
+        );
+    }
+    if let Some(token) = params.present("token") {
         let now = state.now();
         state.tokens.revoke_any(token, now);
     }

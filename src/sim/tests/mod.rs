@@ -1,8 +1,9 @@
 //! End-to-end tests: each starts a simulator on 127.0.0.1:0 and talks to it over real HTTP, the way the
 //! dashboard and browsers do. Shared helpers live here; `oauth` covers the provider, `/v2/user` and the
-//! controls, `catalog` the products API.
+//! controls, `catalog` the products API, `leniency` Rails' and Doorkeeper's routing and parsing details.
 
 mod catalog;
+mod leniency;
 mod oauth;
 
 use std::net::TcpListener;

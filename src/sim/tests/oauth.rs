@@ -728,7 +728,7 @@ async fn unauthorized_says_invalid_or_revoked() {
         let response = sim
             .http
             .post(sim.url("/oauth/revoke"))
-            .form(&[("token", token)])
+            .form(&[("token", token), ("client_id", &sim.app.client_id)])
             .send()
             .await
             .expect("revoke");
@@ -910,7 +910,7 @@ async fn faults_apply_to_the_next_matching_requests() {
     let other_method = sim
         .http
         .post(sim.url("/oauth/revoke"))
-        .form(&[("token", "x")])
+        .form(&[("token", "x"), ("client_id", &sim.app.client_id)])
         .send()
         .await
         .expect("POST");
