@@ -41,24 +41,12 @@ async fn trailing_slashes_route_like_the_plain_path() {
         .handle
         .issue_token(&sim.app.client_id, &creator.id, &["view_profile"]);
     for path in ["/v2/user/", "/api/v2/user.json/", "//v2//user//"] {
-        let response = sim
-            .http
-            .get(sim.url(path))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .expect("request");
+        let response = sim.get_as(path, &token).await;
         assert_eq!(response.status(), StatusCode::OK, "{path}");
         let body: Value = response.json().await.expect("JSON");
         assert_eq!(body["user"]["id"], creator.id.as_str(), "{path}");
     }
-    let products = sim
-        .http
-        .get(sim.url("/v2/products/"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .expect("request");
+    let products = sim.get_as("/v2/products/", &token).await;
     assert_eq!(products.status(), StatusCode::OK);
     let body: Value = products.json().await.expect("JSON");
     assert_eq!(body["products"].as_array().expect("products").len(), 10);

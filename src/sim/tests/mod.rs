@@ -193,6 +193,27 @@ impl TestSim {
         query_value(&back, "code").expect("a code")
     }
 
+    /// Redeems `code` as the main app would, with a blank secret (Gumroad accepts one), and
+    /// returns the raw answer (see `exchange` for the happy path).
+    async fn redeem(&self, code: &str) -> reqwest::Response {
+        self.token(&[
+            ("code", code),
+            ("redirect_uri", CALLBACK),
+            ("client_id", &self.app.client_id),
+        ])
+        .await
+    }
+
+    /// `GET path` with `token` as the bearer.
+    async fn get_as(&self, path: &str, token: &str) -> reqwest::Response {
+        self.http
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request")
+    }
+
     async fn token(&self, form: &[(&str, &str)]) -> reqwest::Response {
         self.http
             .post(self.url("/oauth/token"))

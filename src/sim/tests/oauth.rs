@@ -517,13 +517,7 @@ async fn codes_expire_after_ten_minutes() {
     let code = sim.code_for("view_profile").await;
     let advanced = sim.control("/_sim/clock", json!({"seconds": 601})).await;
     assert_eq!(advanced.status(), StatusCode::OK);
-    let late = sim
-        .token(&[
-            ("code", &code),
-            ("redirect_uri", CALLBACK),
-            ("client_id", &sim.app.client_id),
-        ])
-        .await;
+    let late = sim.redeem(&code).await;
     assert_oauth_error(
         late,
         StatusCode::BAD_REQUEST,
@@ -858,13 +852,7 @@ async fn api_alias_json_suffix_and_rails_404s() {
         .handle
         .issue_token(&sim.app.client_id, &creator.id, &["view_profile"]);
     for path in ["/api/v2/user.json", "/v2/user.json", "/api/v2/user"] {
-        let response = sim
-            .http
-            .get(sim.url(path))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .expect("request");
+        let response = sim.get_as(path, &token).await;
         assert_eq!(response.status(), StatusCode::OK, "{path}");
         let body: Value = response.json().await.expect("JSON");
         assert_eq!(body["user"]["id"], creator.id.as_str());
@@ -1334,13 +1322,7 @@ async fn used_and_expired_codes_are_dropped_when_new_ones_are_issued() {
         1,
         "the expired code is gone"
     );
-    let response = sim
-        .token(&[
-            ("code", &first),
-            ("redirect_uri", CALLBACK),
-            ("client_id", &sim.app.client_id),
-        ])
-        .await;
+    let response = sim.redeem(&first).await;
     assert_oauth_error(
         response,
         StatusCode::BAD_REQUEST,
