@@ -16,6 +16,8 @@ use secrecy::SecretString;
 use sqlx::postgres::PgConnectOptions;
 use url::Url;
 
+use crate::jobs::QueueSettings;
+use crate::sync::SyncSettings;
 use crate::vault::KeyRing;
 
 pub const DEFAULT_OAUTH_URL: &str = "https://gumroad.com/oauth";
@@ -35,6 +37,31 @@ pub struct Settings {
     /// Gumroad numeric user ids (the `id` of `/v2/user`) of the operators.
     pub admin_gumroad_ids: Vec<String>,
     pub log_format: LogFormat,
+    pub jobs: JobSettings,
+    pub sync: SyncSettings,
+}
+
+/// Background work on this instance, and the Gumroad budget it shares with the others.
+#[derive(Clone, Debug)]
+pub struct JobSettings {
+    /// Worker loops on this instance; 0 runs none (a web-only instance).
+    pub workers: usize,
+    pub queue: QueueSettings,
+    /// Gumroad requests per second from this instance's background work.
+    pub instance_requests_per_sec: f64,
+    /// Gumroad requests per second from all instances on this database together.
+    pub global_requests_per_sec: f64,
+}
+
+impl Default for JobSettings {
+    fn default() -> Self {
+        Self {
+            workers: 4,
+            queue: QueueSettings::default(),
+            instance_requests_per_sec: 20.0,
+            global_requests_per_sec: 40.0,
+        }
+    }
 }
 
 impl Settings {
@@ -195,6 +222,16 @@ impl Settings {
         let session_key = r.required("GUMDASH_SESSION_KEY", parse_session_key);
         let admin_gumroad_ids = r.optional("GUMDASH_ADMIN_GUMROAD_IDS", "", parse_id_list);
         let log_format = r.optional("LOG_FORMAT", "pretty", parse_log_format);
+        let workers = r.optional("GUMDASH_WORKERS", "4", |v| parse_count(v, 0, 64));
+        let per_creator = r.optional("GUMDASH_JOBS_PER_CREATOR", "4", |v| parse_count(v, 1, 64));
+        let instance_rate = r.optional("GUMDASH_GUMROAD_RPS", "20", parse_rate);
+        let global_rate = r.optional("GUMDASH_GUMROAD_RPS_GLOBAL", "40", parse_rate);
+        let sync_every = r.optional("GUMDASH_SYNC_EVERY_MINUTES", "15", |v| {
+            parse_count(v, 1, 24 * 60).map(|m| Duration::from_secs(60 * m as u64))
+        });
+        let reconcile_every = r.optional("GUMDASH_RECONCILE_EVERY_HOURS", "24", |v| {
+            parse_count(v, 1, 24 * 30).map(|h| Duration::from_secs(3600 * h as u64))
+        });
 
         if !r.errors.is_empty() {
             return Err(ConfigError(r.errors));
@@ -218,6 +255,20 @@ impl Settings {
             session_key: session_key.unwrap(),
             admin_gumroad_ids: admin_gumroad_ids.unwrap(),
             log_format: log_format.unwrap(),
+            jobs: JobSettings {
+                workers: workers.unwrap(),
+                queue: QueueSettings {
+                    per_creator: per_creator.unwrap() as i64,
+                    ..QueueSettings::default()
+                },
+                instance_requests_per_sec: instance_rate.unwrap(),
+                global_requests_per_sec: global_rate.unwrap(),
+            },
+            sync: SyncSettings {
+                incremental_every: sync_every.unwrap(),
+                reconcile_every: reconcile_every.unwrap(),
+                ..SyncSettings::default()
+            },
         })
     }
 }
@@ -263,6 +314,24 @@ fn parse_seconds(value: &str) -> Result<Duration, String> {
         Ok(secs) if (1..=300).contains(&secs) => Ok(Duration::from_secs(secs)),
         _ => Err(format!(
             "{value:?} must be a whole number of seconds from 1 to 300"
+        )),
+    }
+}
+
+fn parse_count(value: &str, min: usize, max: usize) -> Result<usize, String> {
+    match value.parse::<usize>() {
+        Ok(n) if (min..=max).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "{value:?} must be a whole number from {min} to {max}"
+        )),
+    }
+}
+
+fn parse_rate(value: &str) -> Result<f64, String> {
+    match value.parse::<f64>() {
+        Ok(rate) if (0.1..=10_000.0).contains(&rate) => Ok(rate),
+        _ => Err(format!(
+            "{value:?} must be a number of requests per second from 0.1 to 10000"
         )),
     }
 }

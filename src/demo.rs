@@ -12,7 +12,7 @@ use crate::cli::DemoArgs;
 use crate::config::{self, GumroadSettings, LogFormat, SessionKey, Settings};
 use crate::devdb;
 use crate::sim;
-use crate::startup::Application;
+use crate::startup::{Application, Background};
 use crate::store;
 use crate::vault::KeyRing;
 
@@ -65,12 +65,18 @@ async fn run_with_server(
         },
         sim_listener,
     )?;
+    let background = Background::new(&settings, pool.clone());
     let dashboard = Application::build_with_pool(settings, pool).await?;
+    let (_stop_workers, shutdown) = tokio::sync::watch::channel(false);
     print_banner(&public_url, &sim_url, &sim.creators());
 
     tokio::select! {
         result = sim_server => result.context("the simulator stopped")?,
         result = dashboard.run_until_stopped() => result.context("the dashboard stopped")?,
+        () = async {
+            background.run(shutdown).await;
+            std::future::pending::<()>().await
+        } => {},
         _ = tokio::signal::ctrl_c() => println!("\nStopping the demo."),
     }
     Ok(())
@@ -115,6 +121,8 @@ fn demo_settings(
         session_key: SessionKey(actix_web::cookie::Key::generate()),
         admin_gumroad_ids: Vec::new(),
         log_format: LogFormat::Pretty,
+        jobs: config::JobSettings::default(),
+        sync: crate::sync::SyncSettings::default(),
     })
 }
 

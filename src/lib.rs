@@ -6,13 +6,16 @@
 
 pub mod cli;
 pub mod config;
+pub mod context;
 pub mod demo;
 pub mod devdb;
 pub mod domain;
 pub mod gumroad;
+pub mod jobs;
 pub mod sim;
 pub mod startup;
 pub mod store;
+pub mod sync;
 pub mod telemetry;
 pub mod vault;
 pub mod web;

@@ -3,7 +3,7 @@ use std::process::ExitCode;
 use clap::Parser as _;
 use gumdash::cli::{Cli, Command, SimArgs};
 use gumdash::config::{self, Settings};
-use gumdash::startup::Application;
+use gumdash::startup::{Application, Background};
 use gumdash::vault::KeyRing;
 use gumdash::{demo, sim, store, telemetry};
 
@@ -31,11 +31,25 @@ async fn main() -> ExitCode {
     }
 }
 
+/// The web server and, beside it, this instance's background workers. The server stops on SIGINT or
+/// SIGTERM; the workers then stop claiming and finish what they run (at most half a minute).
 async fn serve() -> anyhow::Result<()> {
     let settings = Settings::from_env()?;
-    let app = Application::build(settings).await?;
+    let pool = store::pool(settings.database.clone());
+    let background = Background::new(&settings, pool.clone());
+    let app = Application::build_with_pool(settings, pool).await?;
     tracing::info!(port = app.port(), "gumdash is listening");
-    app.run_until_stopped().await?;
+    let (stop_workers, shutdown) = tokio::sync::watch::channel(false);
+    let workers = tokio::spawn(background.run(shutdown));
+    let served = app.run_until_stopped().await;
+    let _ = stop_workers.send(true);
+    if tokio::time::timeout(std::time::Duration::from_secs(30), workers)
+        .await
+        .is_err()
+    {
+        tracing::warn!("background jobs still running after 30 s; their leases will expire");
+    }
+    served?;
     Ok(())
 }
 

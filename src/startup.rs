@@ -11,9 +11,14 @@ use actix_web::{App, HttpServer};
 use sqlx::PgPool;
 use tracing_actix_web::TracingLogger;
 
+use std::sync::Arc;
+
 use crate::config::Settings;
+use crate::context::Context;
 use crate::gumroad::{self, ApiClient, OAuthClient, RetryPolicy};
+use crate::jobs::{Job, Queue, RequestBudget, WorkerPool};
 use crate::store::{self, sessions::PgSessionStore};
+use crate::sync::SyncHandler;
 use crate::vault::KeyRing;
 use crate::web::{self, AppState};
 use actix_web::web::Data;
@@ -71,7 +76,6 @@ impl Application {
                 source,
             })?
             .port();
-        tokio::spawn(expire_sessions(pool.clone()));
         let server = run(listener, pool, settings).map_err(|source| StartupError::Bind {
             addr: std::net::SocketAddr::from(([0, 0, 0, 0], port)),
             source,
@@ -88,17 +92,61 @@ impl Application {
     }
 }
 
-/// Expired sessions are never loaded, but their rows would pile up: sweep them hourly. Several
-/// instances sweeping the same table is harmless.
-async fn expire_sessions(pool: PgPool) {
-    let mut hourly = tokio::time::interval(std::time::Duration::from_secs(3600));
-    loop {
-        hourly.tick().await;
-        match store::sessions::delete_expired(&pool).await {
-            Ok(0) => {}
-            Ok(removed) => tracing::info!(removed, "expired sessions removed"),
-            Err(error) => tracing::warn!(%error, "could not remove expired sessions"),
+/// The background side of an instance: the job queue and what runs its jobs. Built beside the
+/// `Application`, and started by `main` (or the demo), never inside it: tests drive it with
+/// `jobs::run_pending_jobs` instead.
+pub struct Background {
+    pub queue: Queue,
+    pub handler: Arc<SyncHandler>,
+    workers: usize,
+}
+
+impl Background {
+    pub fn new(settings: &Settings, pool: PgPool) -> Self {
+        let queue = Queue::new(pool.clone(), settings.jobs.queue.clone());
+        let budget = RequestBudget::new(
+            pool.clone(),
+            settings.jobs.instance_requests_per_sec,
+            settings.jobs.global_requests_per_sec,
+        );
+        let handler = Arc::new(SyncHandler {
+            ctx: context(settings, pool),
+            queue: queue.clone(),
+            budget: Arc::new(budget),
+            settings: settings.sync.clone(),
+        });
+        Self {
+            queue,
+            handler,
+            workers: settings.jobs.workers,
         }
+    }
+
+    /// Runs this instance's workers until `shutdown` turns true; with `GUMDASH_WORKERS=0`, none.
+    pub async fn run(self, shutdown: tokio::sync::watch::Receiver<bool>) {
+        if self.workers == 0 {
+            tracing::info!("no background workers on this instance (GUMDASH_WORKERS=0)");
+            return;
+        }
+        // The scheduler is a job itself, so exactly one instance runs it at a time.
+        if let Err(error) = Queue::enqueue(self.queue.pool(), &Job::Schedule).await {
+            tracing::warn!(%error, "could not start the scheduler; another instance may run it");
+        }
+        let instance = format!(
+            "{}:{}",
+            std::env::var("HOSTNAME").unwrap_or_else(|_| "gumdash".into()),
+            std::process::id()
+        );
+        tracing::info!(workers = self.workers, "background workers started");
+        WorkerPool {
+            queue: self.queue,
+            handler: self.handler,
+            count: self.workers,
+            poll: std::time::Duration::from_millis(500),
+            instance,
+        }
+        .run(shutdown)
+        .await;
     }
 }
 
@@ -119,28 +167,37 @@ async fn ensure_key_ring_covers_database(
     }
 }
 
-fn app_state(settings: &Settings, pool: PgPool) -> AppState {
-    let http = gumroad::http_client(settings.gumroad.timeout);
+/// What web handlers and workers share: the pool, the key ring and the Gumroad API client.
+pub fn context(settings: &Settings, pool: PgPool) -> Context {
     let g = &settings.gumroad;
-    AppState {
+    Context {
         pool,
         keys: settings.token_keys.clone(),
-        oauth: OAuthClient::new(
-            &g.client_id,
-            &g.client_secret,
-            &g.oauth_url,
-            settings.redirect_uri(),
-            g.scopes.clone(),
-            http.clone(),
-        ),
         api: ApiClient::new(
-            http,
+            gumroad::http_client(g.timeout),
             g.api_url.clone(),
             RetryPolicy {
                 max_attempts: g.max_read_attempts,
                 base_delay: g.retry_base_delay,
             },
         ),
+    }
+}
+
+fn app_state(settings: &Settings, pool: PgPool) -> AppState {
+    let g = &settings.gumroad;
+    AppState {
+        queue: Queue::new(pool.clone(), settings.jobs.queue.clone()),
+        ctx: context(settings, pool),
+        oauth: OAuthClient::new(
+            &g.client_id,
+            &g.client_secret,
+            &g.oauth_url,
+            settings.redirect_uri(),
+            g.scopes.clone(),
+            gumroad::http_client(g.timeout),
+        ),
+        sync: settings.sync.clone(),
         admin_gumroad_ids: settings.admin_gumroad_ids.clone(),
         product_lists: web::ProductListCache::default(),
     }

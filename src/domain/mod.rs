@@ -2,6 +2,7 @@
 
 mod catalog;
 mod money;
+mod sales;
 mod tenant;
 
 pub use catalog::{
@@ -9,4 +10,7 @@ pub use catalog::{
     ProductPrice, RequiredName, parse_custom_field, parse_optional_limit,
 };
 pub use money::{AmountError, Currency, Money, UnknownCurrency, parse_amount};
+pub use sales::{
+    SaleRecord, SalesCursor, parse_decimal_amount, utc_offset_from_daystamp, zone_for_offset,
+};
 pub use tenant::{CreatorState, TenantId};

@@ -110,6 +110,12 @@ impl Currency {
         self.info().symbol
     }
 
+    /// The currency whose Gumroad symbol is exactly `symbol` ("€", "A$", "CAD$"); plain "$" is USD.
+    pub fn from_symbol(symbol: &str) -> Option<Currency> {
+        let wanted = symbol.trim();
+        ALL.iter().copied().find(|c| c.symbol() == wanted)
+    }
+
     /// English name for a currency picker: "US Dollars", "Yen".
     pub fn name(self) -> &'static str {
         self.info().name

@@ -11,6 +11,7 @@ mod error;
 mod oauth;
 mod offer_codes;
 mod products;
+mod sales;
 mod user;
 mod variants;
 
@@ -20,6 +21,7 @@ pub use error::GumroadError;
 pub use oauth::{AuthorizeRequest, GrantedToken, OAuthClient, TokenError};
 pub use offer_codes::{NewOfferCode, OfferCode, OfferDiscount};
 pub use products::{Product, ProductFields};
+pub use sales::{Sale, SalesPage, SalesQuery};
 pub use user::User;
 pub use variants::{Variant, VariantCategory, VariantFields};
 

@@ -17,6 +17,10 @@ pub struct Creator {
     pub last_sign_in_at: Option<DateTime<Utc>>,
     /// Changes whenever the product list is changed through gumdash (any instance).
     pub catalog_version: i64,
+    /// IANA name; the creator's days (filters, rollups) are this zone's days.
+    pub time_zone: String,
+    /// `default` (UTC, nothing known yet), `derived` (from a sale's daystamp) or `chosen`.
+    pub time_zone_source: String,
 }
 
 /// What Gumroad told us about the creator, to store.
@@ -42,6 +46,8 @@ struct CreatorRow {
     created_at: DateTime<Utc>,
     last_sign_in_at: Option<DateTime<Utc>>,
     catalog_version: i64,
+    time_zone: String,
+    time_zone_source: String,
 }
 
 impl From<CreatorRow> for Creator {
@@ -58,6 +64,8 @@ impl From<CreatorRow> for Creator {
             created_at: row.created_at,
             last_sign_in_at: row.last_sign_in_at,
             catalog_version: row.catalog_version,
+            time_zone: row.time_zone,
+            time_zone_source: row.time_zone_source,
         }
     }
 }
@@ -79,7 +87,7 @@ pub async fn upsert_on_sign_in(
              profile_url = EXCLUDED.profile_url,
              last_sign_in_at = now(),
              state = CASE WHEN creators.state = 'disabled' THEN 'disabled' ELSE 'active' END
-         RETURNING id, gumroad_user_id, name, email, avatar_url, profile_url, state, created_at, last_sign_in_at, catalog_version",
+         RETURNING id, gumroad_user_id, name, email, avatar_url, profile_url, state, created_at, last_sign_in_at, catalog_version, time_zone, time_zone_source",
     )
     .bind(profile.gumroad_user_id)
     .bind(profile.gumroad_external_id)
@@ -94,7 +102,8 @@ pub async fn upsert_on_sign_in(
 
 pub async fn find(pool: &PgPool, tenant: TenantId) -> Result<Option<Creator>, sqlx::Error> {
     sqlx::query_as::<_, CreatorRow>(
-        "SELECT id, gumroad_user_id, name, email, avatar_url, profile_url, state, created_at, last_sign_in_at, catalog_version
+        "SELECT id, gumroad_user_id, name, email, avatar_url, profile_url, state, created_at, last_sign_in_at, catalog_version,
+                time_zone, time_zone_source
          FROM creators WHERE id = $1",
     )
     .bind(tenant.get())
@@ -143,4 +152,50 @@ pub async fn bump_catalog_version(pool: &PgPool, tenant: TenantId) -> Result<(),
         .execute(pool)
         .await
         .map(|_| ())
+}
+
+/// The zone derived from a sale's daystamp, unless the creator chose one (or one was derived already).
+/// `true` when it changed.
+pub async fn set_derived_time_zone(
+    executor: impl PgExecutor<'_>,
+    tenant: TenantId,
+    zone: &str,
+) -> Result<bool, sqlx::Error> {
+    sqlx::query(
+        "UPDATE creators SET time_zone = $2, time_zone_source = 'derived'
+         WHERE id = $1 AND time_zone_source = 'default'",
+    )
+    .bind(tenant.get())
+    .bind(zone)
+    .execute(executor)
+    .await
+    .map(|r| r.rows_affected() == 1)
+}
+
+/// The creator's own choice, kept from then on. `true` when it changed.
+pub async fn choose_time_zone(
+    executor: impl PgExecutor<'_>,
+    tenant: TenantId,
+    zone: &str,
+) -> Result<bool, sqlx::Error> {
+    sqlx::query(
+        "UPDATE creators SET time_zone = $2, time_zone_source = 'chosen'
+         WHERE id = $1 AND (time_zone <> $2 OR time_zone_source <> 'chosen')",
+    )
+    .bind(tenant.get())
+    .bind(zone)
+    .execute(executor)
+    .await
+    .map(|r| r.rows_affected() == 1)
+}
+
+/// The creator's zone as stored, and where it came from.
+pub async fn time_zone(
+    executor: impl PgExecutor<'_>,
+    tenant: TenantId,
+) -> Result<(String, String), sqlx::Error> {
+    sqlx::query_as("SELECT time_zone, time_zone_source FROM creators WHERE id = $1")
+        .bind(tenant.get())
+        .fetch_one(executor)
+        .await
 }

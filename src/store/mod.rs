@@ -3,7 +3,10 @@
 pub mod audit;
 pub mod connections;
 pub mod creators;
+pub mod jobs;
+pub mod sales;
 pub mod sessions;
+pub mod sync;
 
 use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};

@@ -116,6 +116,8 @@ async fn save_sign_in(
         &granted.access_token,
     );
     store::connections::save(&mut *tx, creator.id, &sealed, &granted.scopes.join(" ")).await?;
+    // The backfill (or, on a later sign-in, the catch-up) starts only if this sign-in commits.
+    crate::sync::after_sign_in(&mut tx, creator.id, &granted.scopes).await?;
     audit::record(
         &mut *tx,
         audit::Event {

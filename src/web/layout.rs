@@ -24,6 +24,7 @@ pub enum Nav {
     None,
     Home,
     Products,
+    Sales,
 }
 
 impl Layout {

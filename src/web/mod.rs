@@ -18,7 +18,9 @@ mod offer_codes;
 mod product_cache;
 mod products;
 mod rate_limit;
+mod sales;
 mod session;
+mod settings;
 mod state;
 mod variants;
 mod views;
@@ -53,5 +55,7 @@ pub fn routes(cfg: &mut web::ServiceConfig, sign_in_limit: &SignInLimit) {
     .configure(variants::routes)
     .configure(offer_codes::routes)
     .configure(custom_fields::routes)
+    .configure(sales::routes)
+    .configure(settings::routes)
     .default_service(web::to(error::not_found));
 }

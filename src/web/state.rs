@@ -1,22 +1,45 @@
-use secrecy::SecretString;
-use sqlx::PgPool;
+use std::ops::Deref;
 
-use crate::domain::{CreatorState, TenantId};
-use crate::gumroad::{ApiClient, GumroadError, OAuthClient, Product};
+use secrecy::SecretString;
+
+use crate::context::{AccessError, Context, CreatorApi};
+use crate::domain::TenantId;
+use crate::gumroad::{GumroadError, OAuthClient, Product};
+use crate::jobs::Queue;
 use crate::store;
-use crate::vault::{KeyRing, Purpose};
+use crate::sync::SyncSettings;
 
 use super::error::AppError;
 use super::product_cache::ProductListCache;
 
-/// What every handler may use; built once in `startup`, shared by all workers.
+/// What every handler may use; built once in `startup`, shared by all workers. The per-creator
+/// Gumroad access lives in the shared [`Context`] (workers use it too); this adds what only the web
+/// side needs. `state.pool`, `state.api` and `state.keys` reach the context's fields.
 pub struct AppState {
-    pub pool: PgPool,
-    pub keys: KeyRing,
+    pub ctx: Context,
     pub oauth: OAuthClient,
-    pub api: ApiClient,
+    pub queue: Queue,
+    pub sync: SyncSettings,
     pub admin_gumroad_ids: Vec<String>,
     pub product_lists: ProductListCache,
+}
+
+impl Deref for AppState {
+    type Target = Context;
+
+    fn deref(&self) -> &Context {
+        &self.ctx
+    }
+}
+
+impl From<AccessError> for AppError {
+    fn from(error: AccessError) -> Self {
+        match error {
+            AccessError::NotConnected => AppError::Reconnect,
+            AccessError::Unreadable(error) => AppError::Internal(error),
+            AccessError::Database(error) => AppError::Database(error),
+        }
+    }
 }
 
 impl AppState {
@@ -26,54 +49,20 @@ impl AppState {
             .any(|id| id == gumroad_user_id)
     }
 
-    /// The creator's token, decrypted just before a Gumroad call. No stored token means the creator
-    /// must connect again; one we cannot decrypt is an operator problem (a key missing from the ring).
+    /// The creator's token, decrypted just before a Gumroad call.
     pub async fn creator_token(&self, tenant: TenantId) -> Result<SecretString, AppError> {
-        let connection = store::connections::load(&self.pool, tenant)
-            .await?
-            .ok_or(AppError::Reconnect)?;
-        self.keys
-            .open(tenant, Purpose::GumroadAccessToken, &connection.token)
-            .map_err(|error| {
-                tracing::error!(%tenant, %error, "a stored Gumroad token could not be opened");
-                AppError::Internal(error.into())
-            })
+        Ok(self.ctx.creator_token(tenant).await?)
     }
 
     /// The creator's Gumroad access for this request.
     pub async fn gumroad(&self, tenant: TenantId) -> Result<Gumroad<'_>, AppError> {
-        Ok(Gumroad {
-            state: self,
-            tenant,
-            token: self.creator_token(tenant).await?,
-        })
+        Ok(Gumroad(self.ctx.creator_api(tenant).await?))
     }
 
     /// Bookkeeping after a failed Gumroad call, then the error page to show.
     pub async fn gumroad_failed(&self, tenant: TenantId, error: GumroadError) -> AppError {
-        self.book_failure(tenant, &error).await;
+        self.ctx.book_failure(tenant, &error).await;
         AppError::from(error)
-    }
-
-    /// A 401 means the creator revoked us, so they are asked to reconnect from now on; other
-    /// failures are remembered for the operator. Refusals of bad input are the creator's business.
-    async fn book_failure(&self, tenant: TenantId, error: &GumroadError) {
-        if matches!(
-            error,
-            GumroadError::Rejected { .. }
-                | GumroadError::NotFound { .. }
-                | GumroadError::RouteNotFound
-        ) {
-            return;
-        }
-        let recorded = if *error == GumroadError::Unauthorized {
-            store::creators::set_state(&self.pool, tenant, CreatorState::NeedsReconnect).await
-        } else {
-            store::connections::record_error(&self.pool, tenant, &error.summary()).await
-        };
-        if let Err(db_error) = recorded {
-            tracing::error!(%tenant, %db_error, "could not record a Gumroad failure");
-        }
     }
 
     /// After a product was created, changed, (un)published or deleted, or may have been: no
@@ -86,18 +75,20 @@ impl AppState {
     }
 
     pub async fn gumroad_succeeded(&self, tenant: TenantId) {
-        if let Err(db_error) = store::connections::record_ok(&self.pool, tenant).await {
-            tracing::warn!(%tenant, %db_error, "could not record a Gumroad success");
-        }
+        self.ctx.book_success(tenant).await;
     }
 }
 
-/// A signed-in creator's Gumroad access for one request: the token is decrypted once, and every
-/// failure is booked (a 401 asks the creator to reconnect) before the caller decides what to show.
-pub struct Gumroad<'a> {
-    state: &'a AppState,
-    tenant: TenantId,
-    token: SecretString,
+/// A signed-in creator's Gumroad access for one request (see [`CreatorApi`]), with the lookups
+/// pages share.
+pub struct Gumroad<'a>(CreatorApi<'a>);
+
+impl<'a> Deref for Gumroad<'a> {
+    type Target = CreatorApi<'a>;
+
+    fn deref(&self) -> &CreatorApi<'a> {
+        &self.0
+    }
 }
 
 impl Gumroad<'_> {
@@ -111,18 +102,5 @@ impl Gumroad<'_> {
             return Err(AppError::NotFound);
         }
         Ok(product)
-    }
-
-    pub async fn call<T>(
-        &self,
-        request: impl AsyncFnOnce(&ApiClient, &SecretString) -> Result<T, GumroadError>,
-    ) -> Result<T, GumroadError> {
-        match request(&self.state.api, &self.token).await {
-            Ok(value) => Ok(value),
-            Err(error) => {
-                self.state.book_failure(self.tenant, &error).await;
-                Err(error)
-            }
-        }
     }
 }

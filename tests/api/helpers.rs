@@ -204,6 +204,17 @@ pub fn test_settings(
         session_key: SessionKey(actix_web::cookie::Key::generate()),
         admin_gumroad_ids: Vec::new(),
         log_format: LogFormat::Json,
+        jobs: config::JobSettings {
+            queue: gumdash::jobs::QueueSettings {
+                retry_base: Duration::from_millis(20),
+                retry_max: Duration::from_millis(200),
+                ..Default::default()
+            },
+            instance_requests_per_sec: 1000.0,
+            global_requests_per_sec: 1000.0,
+            ..Default::default()
+        },
+        sync: gumdash::sync::SyncSettings::default(),
     }
 }
 
@@ -243,6 +254,47 @@ impl TestApp {
             .fetch_one(&self.pool)
             .await
             .unwrap()
+    }
+
+    /// This instance's background side (queue and sync), as `main` would start it.
+    pub fn background(&self) -> gumdash::startup::Background {
+        gumdash::startup::Background::new(&self.settings, self.pool.clone())
+    }
+
+    /// Runs background jobs until none is pending (waiting out short retry pauses), at most `limit`.
+    /// Returns how many runs there were.
+    pub async fn run_jobs_for(&self, limit: Duration) -> usize {
+        let background = self.background();
+        let deadline = std::time::Instant::now() + limit;
+        let mut ran = 0;
+        loop {
+            ran += gumdash::jobs::run_pending_jobs(&background.queue, background.handler.as_ref())
+                .await;
+            let waiting: i64 = sqlx::query_scalar(
+                "SELECT count(*) FROM jobs WHERE state = 'pending' AND kind <> 'schedule'",
+            )
+            .fetch_one(&self.pool)
+            .await
+            .unwrap();
+            if waiting == 0 || std::time::Instant::now() > deadline {
+                return ran;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    pub async fn run_jobs(&self) -> usize {
+        self.run_jobs_for(Duration::from_secs(60)).await
+    }
+
+    /// Every failed job with its error: a test ends with none left unexplained.
+    pub async fn failed_jobs(&self) -> Vec<(String, String)> {
+        sqlx::query_as(
+            "SELECT kind, coalesce(last_error, '') FROM jobs WHERE state = 'failed' ORDER BY id",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .unwrap()
     }
 
     /// Makes the simulator fail the next `times` calls to `path` (see `/_sim/faults`).

@@ -10,6 +10,7 @@ mod gumroad_failures;
 mod health;
 mod helpers;
 mod isolation;
+mod jobs;
 mod products;
 mod sign_in;
 mod sign_out;

@@ -1,0 +1,61 @@
+//! How fast this deployment may call Gumroad from background work. Gumroad limits by IP, so every
+//! creator on an instance (and every instance behind one address) shares one budget: a per-instance
+//! limiter in memory, and a token bucket in PostgreSQL that all instances draw from.
+
+use std::num::NonZeroU32;
+use std::time::Duration;
+
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use sqlx::PgPool;
+
+use crate::store::jobs as sql;
+
+const GLOBAL_BUCKET: &str = "gumroad";
+
+pub struct RequestBudget {
+    local: DefaultDirectRateLimiter,
+    pool: PgPool,
+    global_per_sec: f64,
+}
+
+fn quota(per_sec: f64) -> Quota {
+    let per_sec = per_sec.max(0.01);
+    let burst = NonZeroU32::new(per_sec.ceil().min(1000.0) as u32).unwrap_or(NonZeroU32::MIN);
+    Quota::with_period(Duration::from_secs_f64(1.0 / per_sec))
+        .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
+        .allow_burst(burst)
+}
+
+impl RequestBudget {
+    /// At most `instance_per_sec` requests a second from this instance and `global_per_sec` from all
+    /// instances on this database together (each allows a burst of one second's worth).
+    pub fn new(pool: PgPool, instance_per_sec: f64, global_per_sec: f64) -> Self {
+        Self {
+            local: RateLimiter::direct(quota(instance_per_sec)),
+            pool,
+            global_per_sec: global_per_sec.max(0.01),
+        }
+    }
+
+    /// Waits until one more request fits both budgets.
+    pub async fn acquire(&self) {
+        self.local.until_ready().await;
+        let burst = self.global_per_sec.ceil().max(1.0);
+        let pause = Duration::from_secs_f64((1.0 / self.global_per_sec).min(1.0));
+        for _ in 0..600 {
+            match sql::take_budget_token(&self.pool, GLOBAL_BUCKET, self.global_per_sec, burst)
+                .await
+            {
+                Ok(true) => return,
+                Ok(false) => tokio::time::sleep(pause).await,
+                Err(error) => {
+                    // Without the database the sync cannot store what it fetches anyway; waiting a
+                    // little keeps a broken database from turning into a burst at Gumroad.
+                    tracing::warn!(%error, "could not take from the shared Gumroad budget");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    return;
+                }
+            }
+        }
+    }
+}

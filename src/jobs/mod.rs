@@ -1,0 +1,113 @@
+//! The background job queue, in PostgreSQL so that every instance on one database shares the work.
+//!
+//! Our own lease-based table (design.md compares it with graphile_worker): jobs are enqueued in the same
+//! transaction as the write that causes them, de-duplicated by key while pending or running, claimed with
+//! `FOR UPDATE SKIP LOCKED` for a lease (no transaction is held through slow Gumroad calls), retried with
+//! exponential back-off, and kept with their error when they fail for good. A crashed instance's jobs come
+//! back when their lease runs out. Only this design can hold one Gumroad request budget across all
+//! instances ([`budget`]) and cap each creator's running jobs so creators share it fairly.
+//!
+//! This module knows nothing of Gumroad: `sync` says what each [`Job`] does.
+
+pub mod budget;
+mod queue;
+mod worker;
+
+pub use budget::RequestBudget;
+pub use queue::{Claim, Queue, QueueSettings};
+pub use worker::{JobHandler, WorkerPool, run_pending_jobs};
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::TenantId;
+
+/// Every kind of background work. Stored as JSON tagged by `kind`; dispatch is an exhaustive `match`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Job {
+    /// Runs every minute on one instance: enqueues the syncs that are due and the session sweep.
+    Schedule,
+    /// Deletes expired sessions.
+    SweepSessions,
+    /// Finds where a creator's sales history starts and splits it into windows.
+    PlanBackfill { creator: TenantId },
+    /// Walks one window of a creator's sales, a page per run, checkpointing the cursor.
+    SyncWindow { creator: TenantId, window: i64 },
+    /// New sales since the high-water mark (`reconcile: false`) or the last 30 days again (`true`).
+    SyncRecent { creator: TenantId, reconcile: bool },
+    /// The creator's time zone changed: every sale's day (and so the rollups) follows it.
+    RedateSales { creator: TenantId },
+}
+
+impl Job {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Schedule => "schedule",
+            Self::SweepSessions => "sweep_sessions",
+            Self::PlanBackfill { .. } => "plan_backfill",
+            Self::SyncWindow { .. } => "sync_window",
+            Self::SyncRecent { .. } => "sync_recent",
+            Self::RedateSales { .. } => "redate_sales",
+        }
+    }
+
+    pub fn creator(&self) -> Option<TenantId> {
+        match self {
+            Self::Schedule | Self::SweepSessions => None,
+            Self::PlanBackfill { creator }
+            | Self::SyncWindow { creator, .. }
+            | Self::SyncRecent { creator, .. }
+            | Self::RedateSales { creator } => Some(*creator),
+        }
+    }
+
+    /// At most one pending or running job per key.
+    pub fn dedupe_key(&self) -> String {
+        match self {
+            Self::Schedule | Self::SweepSessions => self.kind().to_owned(),
+            Self::PlanBackfill { creator } | Self::RedateSales { creator } => {
+                format!("{}:{creator}", self.kind())
+            }
+            Self::SyncWindow { creator, window } => format!("sync_window:{creator}:{window}"),
+            Self::SyncRecent { creator, reconcile } => {
+                format!("sync_recent:{creator}:{reconcile}")
+            }
+        }
+    }
+
+    /// Lower runs first. What a creator is waiting to see (the newest sales) goes before history.
+    pub fn default_priority(&self) -> i16 {
+        match self {
+            Self::Schedule | Self::SweepSessions => 0,
+            Self::PlanBackfill { .. }
+            | Self::SyncRecent {
+                reconcile: false, ..
+            } => 1,
+            Self::SyncWindow { .. } => 3,
+            Self::SyncRecent {
+                reconcile: true, ..
+            }
+            | Self::RedateSales { .. } => 4,
+        }
+    }
+}
+
+/// How a job run ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Finished: the job is deleted.
+    Done,
+    /// More to do (the next page): the job runs again at once with this payload.
+    Continue(Job),
+    /// Periodic work: runs again after this pause, as if new.
+    Repeat(Duration),
+    /// Failed in a way worth retrying after a pause; the error is kept for the operator meanwhile.
+    RetryIn(Duration, String),
+    /// Failed for good: kept as failed, with its error, for the operator.
+    GiveUp(String),
+    /// The handler already recorded its outcome in the transaction that wrote its results
+    /// ([`Claim::finish_in`]).
+    Committed,
+}

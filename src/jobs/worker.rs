@@ -1,0 +1,152 @@
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::future::BoxFuture;
+use tokio::sync::watch;
+
+use super::{Claim, Outcome, Queue};
+
+/// What runs a claimed job (`sync` implements it). Never panics by contract; a panic would only
+/// lose this run, and the job comes back when its lease runs out.
+pub trait JobHandler: Send + Sync + 'static {
+    fn run<'a>(&'a self, claim: &'a Claim) -> BoxFuture<'a, Outcome>;
+}
+
+/// The workers of one instance: `count` loops claiming jobs, started by `main` beside the server.
+pub struct WorkerPool {
+    pub queue: Queue,
+    pub handler: Arc<dyn JobHandler>,
+    pub count: usize,
+    /// How long an idle worker waits before looking for work again.
+    pub poll: Duration,
+    /// Names this instance's leases (host and process), for the operator.
+    pub instance: String,
+}
+
+impl WorkerPool {
+    /// Runs until `shutdown` turns true, then lets running jobs finish (each stops claiming first).
+    pub async fn run(self, shutdown: watch::Receiver<bool>) {
+        let mut loops = Vec::with_capacity(self.count + 1);
+        for n in 0..self.count {
+            loops.push(tokio::spawn(work_loop(
+                self.queue.clone(),
+                self.handler.clone(),
+                format!("{}/{n}", self.instance),
+                self.poll,
+                shutdown.clone(),
+            )));
+        }
+        loops.push(tokio::spawn(recover_leases(
+            self.queue.clone(),
+            shutdown.clone(),
+        )));
+        for handle in loops {
+            if let Err(error) = handle.await {
+                tracing::error!(%error, "a worker loop ended abnormally");
+            }
+        }
+    }
+}
+
+async fn work_loop(
+    queue: Queue,
+    handler: Arc<dyn JobHandler>,
+    worker: String,
+    poll: Duration,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    while !*shutdown.borrow() {
+        let idle = match queue.claim(&worker).await {
+            Ok(Some(claim)) => {
+                run_claimed(&queue, handler.as_ref(), claim).await;
+                continue;
+            }
+            Ok(None) => poll,
+            Err(error) => {
+                tracing::warn!(%error, "could not look for jobs; the database may be away");
+                poll * 4
+            }
+        };
+        tokio::select! {
+            _ = tokio::time::sleep(idle) => {}
+            _ = shutdown.changed() => {}
+        }
+    }
+}
+
+/// Jobs of an instance that died come back once their lease runs out; any instance may notice.
+async fn recover_leases(queue: Queue, mut shutdown: watch::Receiver<bool>) {
+    let every = (queue.settings().lease / 4).max(Duration::from_secs(1));
+    while !*shutdown.borrow() {
+        match queue.recover_expired_leases().await {
+            Ok(0) => {}
+            Ok(recovered) => tracing::info!(recovered, "jobs of a stopped worker run again"),
+            Err(error) => tracing::warn!(%error, "could not recover expired job leases"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {}
+            _ = shutdown.changed() => {}
+        }
+    }
+}
+
+/// Runs one claimed job, renewing its lease meanwhile, and records the outcome.
+pub(super) async fn run_claimed(queue: &Queue, handler: &dyn JobHandler, claim: Claim) {
+    let started = std::time::Instant::now();
+    let outcome = {
+        let run = handler.run(&claim);
+        tokio::pin!(run);
+        let mut renew = tokio::time::interval(queue.settings().lease / 3);
+        renew.tick().await;
+        loop {
+            tokio::select! {
+                outcome = &mut run => break outcome,
+                _ = renew.tick() => {
+                    if let Err(error) = queue.renew(&claim).await {
+                        tracing::warn!(job = claim.id, %error, "could not renew a job's lease");
+                    }
+                }
+            }
+        }
+    };
+    let elapsed_ms = started.elapsed().as_millis() as u64;
+    match &outcome {
+        Outcome::RetryIn(_, error) | Outcome::GiveUp(error) => tracing::warn!(
+            job = claim.id,
+            kind = claim.job.kind(),
+            attempt = claim.attempts,
+            elapsed_ms,
+            error = %error,
+            "job failed"
+        ),
+        _ => tracing::debug!(
+            job = claim.id,
+            kind = claim.job.kind(),
+            elapsed_ms,
+            "job ran"
+        ),
+    }
+    if let Err(error) = queue.finish(&claim, outcome).await {
+        // The lease runs out and the job runs again: nothing is lost.
+        tracing::error!(job = claim.id, %error, "could not record a job's outcome");
+    }
+}
+
+/// Runs every job that is runnable now, one at a time, including those the jobs enqueue, until none is
+/// left (delayed retries are not waited for). For tests and one-shot commands. Returns how many ran.
+pub async fn run_pending_jobs(queue: &Queue, handler: &dyn JobHandler) -> usize {
+    let mut ran = 0;
+    loop {
+        match queue.claim("run-pending-jobs").await {
+            Ok(Some(claim)) => {
+                run_claimed(queue, handler, claim).await;
+                ran += 1;
+            }
+            Ok(None) => return ran,
+            Err(error) => {
+                tracing::error!(%error, "could not claim a job");
+                return ran;
+            }
+        }
+    }
+}

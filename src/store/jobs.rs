@@ -1,0 +1,294 @@
+//! SQL of the job queue (see `jobs/` for what it means). A claimed job holds a lease, not a
+//! transaction; every way of finishing a job checks that the caller still holds that lease, so a worker
+//! whose lease ran out (and whose job another worker took over) cannot overwrite the newer outcome.
+
+use chrono::{DateTime, Utc};
+use sqlx::{PgExecutor, PgPool};
+
+use crate::domain::TenantId;
+
+/// What to enqueue.
+pub struct NewJob<'a> {
+    pub kind: &'a str,
+    pub creator: Option<TenantId>,
+    pub payload: serde_json::Value,
+    pub dedupe_key: Option<String>,
+    pub priority: i16,
+    pub run_at: Option<DateTime<Utc>>,
+}
+
+/// Enqueues a job unless one with the same dedupe key is pending or running. `Some(id)` when added.
+pub async fn enqueue(
+    executor: impl PgExecutor<'_>,
+    job: NewJob<'_>,
+) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar(
+        "INSERT INTO jobs (kind, creator_id, payload, dedupe_key, priority, run_at)
+         VALUES ($1, $2, $3, $4, $5, coalesce($6, now()))
+         ON CONFLICT (dedupe_key) WHERE state IN ('pending', 'running') DO NOTHING
+         RETURNING id",
+    )
+    .bind(job.kind)
+    .bind(job.creator.map(TenantId::get))
+    .bind(job.payload)
+    .bind(job.dedupe_key)
+    .bind(job.priority)
+    .bind(job.run_at)
+    .fetch_optional(executor)
+    .await
+}
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct ClaimedRow {
+    pub id: i64,
+    pub creator_id: Option<i64>,
+    pub payload: serde_json::Value,
+    pub attempts: i32,
+}
+
+/// Takes the most urgent runnable job whose creator is below `per_creator` running jobs, leasing it to
+/// `worker` for `lease_ms`. The creator check here is only a first sieve (it is racy under READ
+/// COMMITTED); the caller confirms with [`running_for_creator`] and gives the job back if over.
+pub async fn claim(
+    pool: &PgPool,
+    worker: &str,
+    lease_ms: i64,
+    per_creator: i64,
+) -> Result<Option<ClaimedRow>, sqlx::Error> {
+    sqlx::query_as(
+        "UPDATE jobs SET state = 'running', locked_by = $1,
+                locked_until = clock_timestamp() + $2 * interval '1 millisecond',
+                attempts = attempts + 1, updated_at = now()
+         WHERE id = (
+             SELECT id FROM jobs
+             WHERE state = 'pending' AND run_at <= now()
+               AND (creator_id IS NULL OR creator_id NOT IN (
+                   SELECT creator_id FROM jobs WHERE state = 'running' AND creator_id IS NOT NULL
+                   GROUP BY creator_id HAVING count(*) >= $3))
+             ORDER BY priority, run_at, id
+             FOR UPDATE SKIP LOCKED
+             LIMIT 1)
+         RETURNING id, creator_id, payload, attempts",
+    )
+    .bind(worker)
+    .bind(lease_ms)
+    .bind(per_creator)
+    .fetch_optional(pool)
+    .await
+}
+
+pub async fn running_for_creator(pool: &PgPool, creator: i64) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT count(*) FROM jobs WHERE creator_id = $1 AND state = 'running' AND locked_until > now()",
+    )
+    .bind(creator)
+    .fetch_one(pool)
+    .await
+}
+
+/// Gives a claimed job back untouched (its creator was over the limit): it runs again shortly.
+pub async fn give_back(
+    pool: &PgPool,
+    id: i64,
+    worker: &str,
+    delay_ms: i64,
+) -> Result<bool, sqlx::Error> {
+    sqlx::query(
+        "UPDATE jobs SET state = 'pending', locked_by = NULL, locked_until = NULL,
+                attempts = attempts - 1, run_at = now() + $3 * interval '1 millisecond'
+         WHERE id = $1 AND locked_by = $2 AND state = 'running'",
+    )
+    .bind(id)
+    .bind(worker)
+    .bind(delay_ms)
+    .execute(pool)
+    .await
+    .map(|r| r.rows_affected() == 1)
+}
+
+/// Extends a lease while its job still runs. `false` when the lease was lost.
+pub async fn extend_lease(
+    pool: &PgPool,
+    id: i64,
+    worker: &str,
+    lease_ms: i64,
+) -> Result<bool, sqlx::Error> {
+    sqlx::query(
+        "UPDATE jobs SET locked_until = clock_timestamp() + $3 * interval '1 millisecond'
+         WHERE id = $1 AND locked_by = $2 AND state = 'running'",
+    )
+    .bind(id)
+    .bind(worker)
+    .bind(lease_ms)
+    .execute(pool)
+    .await
+    .map(|r| r.rows_affected() == 1)
+}
+
+/// Jobs whose worker stopped renewing its lease (a crashed or killed instance) become runnable again.
+pub async fn recover_expired_leases(pool: &PgPool) -> Result<u64, sqlx::Error> {
+    sqlx::query(
+        "UPDATE jobs SET state = 'pending', locked_by = NULL, locked_until = NULL,
+                last_error = 'its worker stopped before finishing it; run again', updated_at = now()
+         WHERE state = 'running' AND locked_until < now()",
+    )
+    .execute(pool)
+    .await
+    .map(|r| r.rows_affected())
+}
+
+pub async fn finish_done(
+    executor: impl PgExecutor<'_>,
+    id: i64,
+    worker: &str,
+) -> Result<bool, sqlx::Error> {
+    sqlx::query("DELETE FROM jobs WHERE id = $1 AND locked_by = $2 AND state = 'running'")
+        .bind(id)
+        .bind(worker)
+        .execute(executor)
+        .await
+        .map(|r| r.rows_affected() == 1)
+}
+
+/// The job goes on with a new payload (the next page of a window) after `delay_ms`, as if new.
+pub async fn finish_continue(
+    executor: impl PgExecutor<'_>,
+    id: i64,
+    worker: &str,
+    payload: serde_json::Value,
+    delay_ms: i64,
+) -> Result<bool, sqlx::Error> {
+    sqlx::query(
+        "UPDATE jobs SET state = 'pending', payload = $3, attempts = 0,
+                run_at = now() + $4 * interval '1 millisecond',
+                locked_by = NULL, locked_until = NULL, last_error = NULL, updated_at = now()
+         WHERE id = $1 AND locked_by = $2 AND state = 'running'",
+    )
+    .bind(id)
+    .bind(worker)
+    .bind(payload)
+    .bind(delay_ms)
+    .execute(executor)
+    .await
+    .map(|r| r.rows_affected() == 1)
+}
+
+pub async fn finish_retry(
+    executor: impl PgExecutor<'_>,
+    id: i64,
+    worker: &str,
+    delay_ms: i64,
+    error: &str,
+) -> Result<bool, sqlx::Error> {
+    sqlx::query(
+        "UPDATE jobs SET state = 'pending', run_at = now() + $3 * interval '1 millisecond',
+                locked_by = NULL, locked_until = NULL, last_error = $4, updated_at = now()
+         WHERE id = $1 AND locked_by = $2 AND state = 'running'",
+    )
+    .bind(id)
+    .bind(worker)
+    .bind(delay_ms)
+    .bind(error)
+    .execute(executor)
+    .await
+    .map(|r| r.rows_affected() == 1)
+}
+
+/// Kept for the operator with its error; it no longer blocks its dedupe key.
+pub async fn finish_failed(
+    executor: impl PgExecutor<'_>,
+    id: i64,
+    worker: &str,
+    error: &str,
+) -> Result<bool, sqlx::Error> {
+    sqlx::query(
+        "UPDATE jobs SET state = 'failed', locked_by = NULL, locked_until = NULL, last_error = $3,
+                updated_at = now()
+         WHERE id = $1 AND locked_by = $2 AND state = 'running'",
+    )
+    .bind(id)
+    .bind(worker)
+    .bind(error)
+    .execute(executor)
+    .await
+    .map(|r| r.rows_affected() == 1)
+}
+
+/// A job that failed for good, for the operator.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct FailedJob {
+    pub id: i64,
+    pub kind: String,
+    pub creator_id: Option<i64>,
+    pub attempts: i32,
+    pub last_error: Option<String>,
+    pub updated_at: DateTime<Utc>,
+}
+
+pub async fn failed(pool: &PgPool, limit: i64) -> Result<Vec<FailedJob>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, kind, creator_id, attempts, last_error, updated_at FROM jobs
+         WHERE state = 'failed' ORDER BY updated_at DESC LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+}
+
+/// Pending (runnable now), pending (later), running and failed jobs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, sqlx::FromRow)]
+pub struct Depth {
+    pub runnable: i64,
+    pub delayed: i64,
+    pub running: i64,
+    pub failed: i64,
+}
+
+pub async fn depth(pool: &PgPool) -> Result<Depth, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT count(*) FILTER (WHERE state = 'pending' AND run_at <= now()) AS runnable,
+                count(*) FILTER (WHERE state = 'pending' AND run_at > now()) AS delayed,
+                count(*) FILTER (WHERE state = 'running') AS running,
+                count(*) FILTER (WHERE state = 'failed') AS failed
+         FROM jobs",
+    )
+    .fetch_one(pool)
+    .await
+}
+
+/// Stops a creator's pending jobs (their token was revoked): running ones end on their own.
+pub async fn cancel_pending_for_creator(
+    executor: impl PgExecutor<'_>,
+    tenant: TenantId,
+) -> Result<u64, sqlx::Error> {
+    sqlx::query("DELETE FROM jobs WHERE creator_id = $1 AND state = 'pending'")
+        .bind(tenant.get())
+        .execute(executor)
+        .await
+        .map(|r| r.rows_affected())
+}
+
+/// Takes one token from the shared bucket `name` (refilled at `rate` per second up to `burst`).
+/// `false` when the bucket is empty: wait and ask again.
+pub async fn take_budget_token(
+    pool: &PgPool,
+    name: &str,
+    rate: f64,
+    burst: f64,
+) -> Result<bool, sqlx::Error> {
+    let taken: Option<f64> = sqlx::query_scalar(
+        "INSERT INTO request_budgets AS b (name, tokens, refilled_at)
+         VALUES ($1, $3 - 1, clock_timestamp())
+         ON CONFLICT (name) DO UPDATE SET
+             tokens = least($3, b.tokens + extract(epoch FROM clock_timestamp() - b.refilled_at) * $2) - 1,
+             refilled_at = clock_timestamp()
+         WHERE least($3, b.tokens + extract(epoch FROM clock_timestamp() - b.refilled_at) * $2) >= 1
+         RETURNING tokens",
+    )
+    .bind(name)
+    .bind(rate)
+    .bind(burst)
+    .fetch_optional(pool)
+    .await?;
+    Ok(taken.is_some())
+}

@@ -1,0 +1,506 @@
+//! The sales mirror: writes from the sync (one upsert path for backfill, incremental sync,
+//! reconciliation and fetch-backs), keyset pages and totals for the pages. Rollups (`sales_daily`) are
+//! kept by a trigger in the same transaction as every write (see the migration).
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder};
+
+use crate::domain::{SaleRecord, SalesCursor, TenantId};
+
+/// Columns written from a [`SaleRecord`], in bind order.
+const COLUMNS: &[&str] = &[
+    "gumroad_id",
+    "created_at",
+    "day",
+    "product_id",
+    "product_name",
+    "email",
+    "full_name",
+    "price_usd_cents",
+    "fee_usd_cents",
+    "currency",
+    "amount_cents",
+    "refundable_cents",
+    "refunded_cents",
+    "refunded_usd_cents",
+    "quantity",
+    "refunded",
+    "partially_refunded",
+    "disputed",
+    "dispute_won",
+    "chargedback",
+    "order_id",
+    "offer_code",
+    "variants",
+    "country",
+    "referrer",
+    "subscription_id",
+    "license_key",
+    "is_physical",
+    "shipped",
+    "raw",
+];
+
+/// What one upsert did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Written {
+    pub inserted: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+}
+
+/// Inserts new sales and updates changed ones (by the creator and Gumroad's id); an unchanged sale is
+/// not written at all, so re-fetching never moves a rollup. Rows are written in rollup-key order so
+/// concurrent writers lock rollup rows in the same order.
+pub async fn upsert(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    records: &[SaleRecord],
+) -> Result<Written, sqlx::Error> {
+    let mut rows: Vec<&SaleRecord> = records.iter().collect();
+    rows.sort_by(|a, b| {
+        (
+            a.day,
+            &a.product_id,
+            a.currency.map(|c| c.code()),
+            &a.gumroad_id,
+        )
+            .cmp(&(
+                b.day,
+                &b.product_id,
+                b.currency.map(|c| c.code()),
+                &b.gumroad_id,
+            ))
+    });
+    // One statement cannot touch a row twice: a page that repeats a sale keeps its last copy.
+    rows.dedup_by(|later, earlier| later.gumroad_id == earlier.gumroad_id);
+    if rows.is_empty() {
+        return Ok(Written::default());
+    }
+    let mut query = QueryBuilder::<Postgres>::new("INSERT INTO sales (creator_id, ");
+    query.push(COLUMNS.join(", ")).push(") ");
+    query.push_values(&rows, |mut row, r| {
+        row.push_bind(tenant.get())
+            .push_bind(r.gumroad_id.clone())
+            .push_bind(r.created_at)
+            .push_bind(r.day)
+            .push_bind(r.product_id.clone())
+            .push_bind(r.product_name.clone())
+            .push_bind(r.email.clone())
+            .push_bind(r.full_name.clone())
+            .push_bind(r.price_usd_cents)
+            .push_bind(r.fee_usd_cents)
+            .push_bind(r.currency.map(|c| c.code()))
+            .push_bind(r.amount_cents)
+            .push_bind(r.refundable_cents)
+            .push_bind(r.refunded_cents)
+            .push_bind(r.refunded_usd_cents)
+            .push_bind(r.quantity)
+            .push_bind(r.refunded)
+            .push_bind(r.partially_refunded)
+            .push_bind(r.disputed)
+            .push_bind(r.dispute_won)
+            .push_bind(r.chargedback)
+            .push_bind(r.order_id)
+            .push_bind(r.offer_code.clone())
+            .push_bind(r.variants.clone())
+            .push_bind(r.country.clone())
+            .push_bind(r.referrer.clone())
+            .push_bind(r.subscription_id.clone())
+            .push_bind(r.license_key.clone())
+            .push_bind(r.is_physical)
+            .push_bind(r.shipped)
+            .push_bind(r.json.clone());
+    });
+    let updated: Vec<&str> = COLUMNS[1..].to_vec();
+    query.push(" ON CONFLICT (creator_id, gumroad_id) DO UPDATE SET ");
+    query.push(
+        updated
+            .iter()
+            .map(|c| format!("{c} = EXCLUDED.{c}"))
+            .collect::<Vec<_>>()
+            .join(", "),
+    );
+    // `raw` holds everything Gumroad sent and `day` follows the creator's zone: together they say
+    // whether anything changed.
+    query.push(
+        ", updated_at = now() WHERE (sales.raw, sales.day) IS DISTINCT FROM (EXCLUDED.raw, EXCLUDED.day) \
+         RETURNING (xmax = 0) AS inserted",
+    );
+    let outcomes: Vec<bool> = query.build_query_scalar().fetch_all(&mut *conn).await?;
+    let inserted = outcomes.iter().filter(|i| **i).count() as u64;
+    let updated = outcomes.len() as u64 - inserted;
+    Ok(Written {
+        inserted,
+        updated,
+        unchanged: rows.len() as u64 - inserted - updated,
+    })
+}
+
+/// Which sales a page shows. Dates are the creator's days, both inclusive.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SalesFilter {
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+    pub product_id: Option<String>,
+    /// Part of an email or a buyer's name, any case.
+    pub search: Option<String>,
+    pub state: Option<SaleState>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SaleState {
+    /// Refunded in full or in part.
+    Refunded,
+    /// Disputed or charged back.
+    Disputed,
+    Free,
+}
+
+impl SaleState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Refunded => "refunded",
+            Self::Disputed => "disputed",
+            Self::Free => "free",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        [Self::Refunded, Self::Disputed, Self::Free]
+            .into_iter()
+            .find(|s| s.as_str() == text)
+    }
+
+    fn condition(self) -> &'static str {
+        match self {
+            Self::Refunded => "(refunded OR partially_refunded)",
+            Self::Disputed => "(disputed OR chargedback)",
+            Self::Free => "price_usd_cents = 0",
+        }
+    }
+}
+
+impl SalesFilter {
+    /// Only what the day rollups can answer (dates and product): totals then never scan `sales`.
+    fn answerable_from_rollups(&self) -> bool {
+        self.search.is_none() && self.state.is_none()
+    }
+
+    /// `AND …` conditions on `sales` for this filter; `zone` turns the creator's days into instants.
+    fn push_conditions(&self, query: &mut QueryBuilder<Postgres>, zone: &str) {
+        if let Some(from) = self.from {
+            query.push(" AND created_at >= (");
+            query.push_bind(from).push("::timestamp AT TIME ZONE ");
+            query.push_bind(zone.to_owned()).push(")");
+        }
+        if let Some(to) = self.to.and_then(|d| d.succ_opt()) {
+            query.push(" AND created_at < (");
+            query.push_bind(to).push("::timestamp AT TIME ZONE ");
+            query.push_bind(zone.to_owned()).push(")");
+        }
+        if let Some(product) = &self.product_id {
+            query.push(" AND product_id = ").push_bind(product.clone());
+        }
+        if let Some(search) = &self.search {
+            query
+                .push(" AND lower(coalesce(email, '') || ' ' || coalesce(full_name, '')) LIKE ")
+                .push_bind(like_pattern(search));
+        }
+        if let Some(state) = self.state {
+            query.push(" AND ").push(state.condition());
+        }
+    }
+}
+
+/// `%needle%`, lower-cased, with LIKE's wildcards in the needle taken literally.
+fn like_pattern(needle: &str) -> String {
+    let mut pattern = String::from("%");
+    for ch in needle.to_lowercase().chars() {
+        if matches!(ch, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(ch);
+    }
+    pattern.push('%');
+    pattern
+}
+
+/// A row of the sales list.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct SaleRow {
+    pub id: i64,
+    pub gumroad_id: String,
+    pub created_at: DateTime<Utc>,
+    pub product_id: String,
+    pub product_name: String,
+    pub email: Option<String>,
+    pub full_name: Option<String>,
+    pub price_usd_cents: i64,
+    pub currency: Option<String>,
+    pub amount_cents: Option<i64>,
+    pub refunded_cents: i64,
+    pub quantity: i32,
+    pub refunded: bool,
+    pub partially_refunded: bool,
+    pub disputed: bool,
+    pub dispute_won: bool,
+    pub chargedback: bool,
+}
+
+const ROW_COLUMNS: &str = "id, gumroad_id, created_at, product_id, product_name, email, full_name, \
+     price_usd_cents, currency, amount_cents, refunded_cents, quantity, refunded, partially_refunded, \
+     disputed, dispute_won, chargedback";
+
+/// Which way to page from a cursor.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Direction {
+    /// Older sales than the cursor.
+    Older,
+    /// Newer sales than the cursor.
+    Newer,
+}
+
+/// A page of sales, newest first, and whether more lie beyond each end.
+#[derive(Clone, Debug)]
+pub struct SalesPage {
+    pub rows: Vec<SaleRow>,
+    pub has_older: bool,
+    pub has_newer: bool,
+}
+
+/// One keyset page: never an OFFSET, so the thousandth page costs what the first does.
+pub async fn page(
+    pool: &PgPool,
+    tenant: TenantId,
+    filter: &SalesFilter,
+    zone: &str,
+    from: Option<(SalesCursor, Direction)>,
+    size: i64,
+) -> Result<SalesPage, sqlx::Error> {
+    let mut query = QueryBuilder::<Postgres>::new(format!(
+        "SELECT {ROW_COLUMNS} FROM sales WHERE creator_id = "
+    ));
+    query.push_bind(tenant.get());
+    filter.push_conditions(&mut query, zone);
+    let direction = from.map_or(Direction::Older, |(_, d)| d);
+    if let Some((cursor, _)) = from {
+        let comparison = match direction {
+            Direction::Older => " AND (created_at, id) < (",
+            Direction::Newer => " AND (created_at, id) > (",
+        };
+        query.push(comparison).push_bind(cursor.created_at);
+        query.push(", ").push_bind(cursor.id).push(")");
+    }
+    query.push(match direction {
+        Direction::Older => " ORDER BY created_at DESC, id DESC LIMIT ",
+        Direction::Newer => " ORDER BY created_at ASC, id ASC LIMIT ",
+    });
+    query.push_bind(size + 1);
+    let mut rows: Vec<SaleRow> = query.build_query_as().fetch_all(pool).await?;
+    let more = rows.len() as i64 > size;
+    rows.truncate(size as usize);
+    if direction == Direction::Newer {
+        rows.reverse();
+    }
+    Ok(SalesPage {
+        rows,
+        has_older: if direction == Direction::Older {
+            more
+        } else {
+            from.is_some()
+        },
+        has_newer: if direction == Direction::Newer {
+            more
+        } else {
+            from.is_some()
+        },
+    })
+}
+
+/// Count and sums of a set of sales in one currency ('' when unknown). `gross` and `refunded` are in
+/// that currency's smallest unit; the `_usd_cents` figures are Gumroad's USD view of the same sales.
+#[derive(Clone, Debug, Default, PartialEq, Eq, sqlx::FromRow)]
+pub struct CurrencyTotals {
+    pub currency: String,
+    pub sales: i64,
+    pub gross_cents: i64,
+    pub refunded_cents: i64,
+    pub gross_usd_cents: i64,
+    pub refunded_usd_cents: i64,
+}
+
+/// Totals of the filtered set, per currency: from the day rollups when the filter allows (dates and
+/// product), else from the matching sales.
+pub async fn totals(
+    pool: &PgPool,
+    tenant: TenantId,
+    filter: &SalesFilter,
+    zone: &str,
+) -> Result<Vec<CurrencyTotals>, sqlx::Error> {
+    let mut query;
+    if filter.answerable_from_rollups() {
+        query = QueryBuilder::<Postgres>::new(
+            "SELECT currency, sum(sales_count)::int8 AS sales, sum(gross_cents)::int8 AS gross_cents, \
+             sum(refunded_cents)::int8 AS refunded_cents, sum(gross_usd_cents)::int8 AS gross_usd_cents, \
+             sum(refunded_usd_cents)::int8 AS refunded_usd_cents \
+             FROM sales_daily WHERE creator_id = ",
+        );
+        query.push_bind(tenant.get());
+        if let Some(from) = filter.from {
+            query.push(" AND day >= ").push_bind(from);
+        }
+        if let Some(to) = filter.to {
+            query.push(" AND day <= ").push_bind(to);
+        }
+        if let Some(product) = &filter.product_id {
+            query.push(" AND product_id = ").push_bind(product.clone());
+        }
+    } else {
+        query = QueryBuilder::<Postgres>::new(
+            "SELECT coalesce(currency, '') AS currency, count(*)::int8 AS sales, \
+             coalesce(sum(amount_cents), 0)::int8 AS gross_cents, sum(refunded_cents)::int8 AS refunded_cents, \
+             sum(price_usd_cents)::int8 AS gross_usd_cents, sum(refunded_usd_cents)::int8 AS refunded_usd_cents \
+             FROM sales WHERE creator_id = ",
+        );
+        query.push_bind(tenant.get());
+        filter.push_conditions(&mut query, zone);
+    }
+    query.push(" GROUP BY 1 ORDER BY 2 DESC, 1");
+    let totals: Vec<CurrencyTotals> = query.build_query_as().fetch_all(pool).await?;
+    Ok(totals.into_iter().filter(|t| t.sales != 0).collect())
+}
+
+/// One sale, with everything Gumroad sent.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct StoredSale {
+    #[sqlx(flatten)]
+    pub row: SaleRow,
+    pub fee_usd_cents: Option<i64>,
+    pub refundable_cents: Option<i64>,
+    pub order_id: Option<i64>,
+    pub offer_code: Option<String>,
+    pub variants: Option<String>,
+    pub country: Option<String>,
+    pub referrer: Option<String>,
+    pub subscription_id: Option<String>,
+    pub license_key: Option<String>,
+    pub is_physical: bool,
+    pub shipped: bool,
+    pub raw: serde_json::Value,
+    pub first_seen_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// The creator's sale by Gumroad's id; another creator's id finds nothing.
+pub async fn find(
+    pool: &PgPool,
+    tenant: TenantId,
+    gumroad_id: &str,
+) -> Result<Option<StoredSale>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {ROW_COLUMNS}, fee_usd_cents, refundable_cents, order_id, offer_code, variants, country, \
+         referrer, subscription_id, license_key, is_physical, shipped, raw, first_seen_at, updated_at \
+         FROM sales WHERE creator_id = $1 AND gumroad_id = $2"
+    )))
+    .bind(tenant.get())
+    .bind(gumroad_id)
+    .fetch_optional(pool)
+    .await
+}
+
+/// How many sales the creator's mirror holds.
+pub async fn count(pool: &PgPool, tenant: TenantId) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT coalesce(sum(sales_count), 0)::int8 FROM sales_daily WHERE creator_id = $1",
+    )
+    .bind(tenant.get())
+    .fetch_one(pool)
+    .await
+}
+
+/// The newest sale's time: the incremental sync's high-water mark.
+pub async fn newest_sale_at(
+    pool: &PgPool,
+    tenant: TenantId,
+) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
+    sqlx::query_scalar("SELECT max(created_at) FROM sales WHERE creator_id = $1")
+        .bind(tenant.get())
+        .fetch_one(pool)
+        .await
+}
+
+/// Sales and revenue per product (per currency), from the rollups: for the product pages.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct ProductTotals {
+    pub product_id: String,
+    pub currency: String,
+    pub sales: i64,
+    pub net_cents: i64,
+}
+
+pub async fn per_product(
+    pool: &PgPool,
+    tenant: TenantId,
+) -> Result<Vec<ProductTotals>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT product_id, currency, sum(sales_count)::int8 AS sales,
+                sum(gross_cents - refunded_cents)::int8 AS net_cents
+         FROM sales_daily WHERE creator_id = $1
+         GROUP BY product_id, currency HAVING sum(sales_count) > 0",
+    )
+    .bind(tenant.get())
+    .fetch_all(pool)
+    .await
+}
+
+/// Products that have sales in the mirror, for the product filter: (id, latest name).
+pub async fn products_sold(
+    pool: &PgPool,
+    tenant: TenantId,
+) -> Result<Vec<(String, String)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT DISTINCT ON (product_id) product_id, product_name FROM sales
+         WHERE creator_id = $1 ORDER BY product_id, created_at DESC",
+    )
+    .bind(tenant.get())
+    .fetch_all(pool)
+    .await
+}
+
+/// After the creator's time zone changed: every sale's day follows the new zone (the trigger moves the
+/// rollups with it). Returns how many sales moved.
+pub async fn redate(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    zone: &str,
+) -> Result<u64, sqlx::Error> {
+    sqlx::query(
+        "UPDATE sales SET day = (created_at AT TIME ZONE $2)::date
+         WHERE creator_id = $1 AND day <> (created_at AT TIME ZONE $2)::date",
+    )
+    .bind(tenant.get())
+    .bind(zone)
+    .execute(&mut *conn)
+    .await
+    .map(|r| r.rows_affected())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn like_patterns_take_wildcards_literally() {
+        assert_eq!(like_pattern("Smith"), "%smith%");
+        assert_eq!(like_pattern("50%_off\\"), "%50\\%\\_off\\\\%");
+    }
+
+    #[test]
+    fn sale_states_round_trip() {
+        for state in [SaleState::Refunded, SaleState::Disputed, SaleState::Free] {
+            assert_eq!(SaleState::parse(state.as_str()), Some(state));
+        }
+        assert_eq!(SaleState::parse("all"), None);
+    }
+}

@@ -1,0 +1,371 @@
+//! What background jobs do with Gumroad data: keep each creator's local mirror of their sales.
+//!
+//! - **Backfill** ([`backfill`]): right after sign-in, find where the history starts (a binary search with
+//!   one request per probe), split it into date windows and walk them concurrently, newest first, each
+//!   page checkpointed ([`window`]); windows that turn out dense split themselves.
+//! - **Incremental sync** and **reconciliation** ([`recent`]): new sales since the high-water mark (with a
+//!   day's overlap, as Gumroad's `after` is a whole day), and the last 30 days again, because refunds,
+//!   disputes and chargebacks change old sales.
+//! - Every sale goes through one upsert (`store::sales::upsert`); the rollups follow by trigger.
+//!
+//! Gumroad failures: a 401 asks the creator to reconnect and stops their jobs (the windows keep their
+//! cursors, and signing in again resumes them); 429 waits without using up attempts; 5xx and timeouts
+//! retry with back-off; a page that keeps failing parks its window with the error, not the backfill.
+
+mod backfill;
+mod recent;
+mod window;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use futures_util::future::BoxFuture;
+use sqlx::{PgConnection, PgPool};
+
+use crate::context::{AccessError, Context};
+use crate::domain::TenantId;
+use crate::gumroad::GumroadError;
+use crate::jobs::{Claim, Job, JobHandler, Outcome, Queue, RequestBudget};
+use crate::store;
+use crate::store::sync::{Progress, SyncState};
+
+/// How often and how far the sync looks.
+#[derive(Clone, Debug)]
+pub struct SyncSettings {
+    pub incremental_every: Duration,
+    pub reconcile_every: Duration,
+    /// Days re-walked by reconciliation.
+    pub reconcile_days: i64,
+    /// "Sync now" at most this often per creator.
+    pub sync_now_every: Duration,
+}
+
+impl Default for SyncSettings {
+    fn default() -> Self {
+        Self {
+            incremental_every: Duration::from_secs(15 * 60),
+            reconcile_every: Duration::from_secs(24 * 3600),
+            reconcile_days: 30,
+            sync_now_every: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Runs the sync's jobs (and the scheduler's) for the worker pool.
+pub struct SyncHandler {
+    pub ctx: Context,
+    pub queue: Queue,
+    pub budget: Arc<RequestBudget>,
+    pub settings: SyncSettings,
+}
+
+impl JobHandler for SyncHandler {
+    fn run<'a>(&'a self, claim: &'a Claim) -> BoxFuture<'a, Outcome> {
+        Box::pin(async move {
+            let result = match &claim.job {
+                Job::Schedule => self.schedule().await,
+                Job::SweepSessions => sweep_sessions(&self.ctx.pool).await,
+                Job::PlanBackfill { creator } => backfill::plan(self, claim, *creator).await,
+                Job::SyncWindow { creator, window } => {
+                    window::walk_page(self, claim, *creator, *window).await
+                }
+                Job::SyncRecent { creator, reconcile } => {
+                    recent::start(self, *creator, *reconcile).await
+                }
+                Job::RedateSales { creator } => redate(&self.ctx.pool, *creator).await,
+            };
+            result.unwrap_or_else(|error| {
+                // The database failed us: try again later; nothing was half-written (transactions).
+                Outcome::RetryIn(self.queue.backoff(claim.attempts), error.to_string())
+            })
+        })
+    }
+}
+
+impl SyncHandler {
+    /// Every minute: enqueue the due incremental syncs and reconciliations, and the hourly session
+    /// sweep. De-duplication makes running this on several instances harmless.
+    async fn schedule(&self) -> Result<Outcome, sqlx::Error> {
+        let pool = &self.ctx.pool;
+        let due = [
+            (false, self.settings.incremental_every),
+            (true, self.settings.reconcile_every),
+        ];
+        for (reconcile, every) in due {
+            for creator in
+                store::sync::due_for_sync(pool, every.as_secs() as i64, reconcile).await?
+            {
+                Queue::enqueue(pool, &Job::SyncRecent { creator, reconcile }).await?;
+            }
+        }
+        let next_hour = Utc::now() + chrono::Duration::hours(1);
+        Queue::enqueue_with(pool, &Job::SweepSessions, None, Some(next_hour)).await?;
+        Ok(Outcome::Repeat(Duration::from_secs(60)))
+    }
+
+    /// Waits for the shared request budget, then runs one Gumroad call as the creator.
+    async fn gumroad<T>(
+        &self,
+        tenant: TenantId,
+        request: impl AsyncFnOnce(
+            &crate::gumroad::ApiClient,
+            &secrecy::SecretString,
+        ) -> Result<T, GumroadError>,
+    ) -> Result<Result<T, GumroadError>, AccessError> {
+        let api = self.ctx.creator_api(tenant).await?;
+        self.budget.acquire().await;
+        Ok(api.call(request).await)
+    }
+
+    /// What to do after a Gumroad failure in a sync job, and the words to keep for the creator.
+    async fn after_failure(
+        &self,
+        claim: &Claim,
+        tenant: TenantId,
+        error: &GumroadError,
+    ) -> Result<Failure, sqlx::Error> {
+        let words = plain_words(error);
+        store::sync::record_error(&self.ctx.pool, tenant, &words).await?;
+        Ok(match error {
+            GumroadError::Unauthorized | GumroadError::MissingScope => {
+                // Already booked as "needs reconnect" (401); nothing more to do until they sign in.
+                Queue::cancel_pending_for(&self.ctx.pool, tenant).await?;
+                Failure::Stop
+            }
+            GumroadError::RateLimited => Failure::Postpone(self.queue.backoff(3)),
+            _ if claim.attempts >= self.queue.settings().max_attempts => Failure::Park(words),
+            GumroadError::Rejected { .. }
+            | GumroadError::NotFound { .. }
+            | GumroadError::RouteNotFound => Failure::Park(words),
+            _ => Failure::Retry(self.queue.backoff(claim.attempts), words),
+        })
+    }
+}
+
+/// The sync's reaction to a failed Gumroad call.
+enum Failure {
+    /// The creator must reconnect: stop (windows keep their cursors).
+    Stop,
+    /// Rate limited: wait, without using up an attempt.
+    Postpone(Duration),
+    Retry(Duration, String),
+    /// Keeps failing, or can never work: set the window aside with the error.
+    Park(String),
+}
+
+/// An access problem before any call: no token (signed out for good) or one we cannot open.
+async fn access_failed(
+    ctx: &Context,
+    tenant: TenantId,
+    error: AccessError,
+) -> Result<Outcome, sqlx::Error> {
+    match error {
+        AccessError::Database(error) => Err(error),
+        AccessError::NotConnected => {
+            store::sync::record_error(&ctx.pool, tenant, "gumdash holds no Gumroad connection for this account; sign in again to sync.")
+                .await?;
+            Ok(Outcome::Done)
+        }
+        AccessError::Unreadable(_) => Ok(Outcome::GiveUp(
+            "the stored Gumroad token could not be opened (a key is missing from GUMDASH_TOKEN_KEYS)"
+                .into(),
+        )),
+    }
+}
+
+/// For the sync status page and the operator: what went wrong, without internals.
+fn plain_words(error: &GumroadError) -> String {
+    match error {
+        GumroadError::Unauthorized => {
+            "Gumroad no longer accepts gumdash's access (it was revoked). Sign in again to resume."
+                .into()
+        }
+        GumroadError::MissingScope => {
+            "Your Gumroad connection does not allow reading sales. Sign in again and allow it."
+                .into()
+        }
+        GumroadError::RateLimited => {
+            "Gumroad asked us to slow down; the sync waits and goes on.".into()
+        }
+        GumroadError::Server { status } => {
+            format!("Gumroad had a server error ({status}); the sync will try again.")
+        }
+        GumroadError::Timeout => "Gumroad took too long to answer; the sync will try again.".into(),
+        GumroadError::Unreachable => {
+            "Gumroad could not be reached; the sync will try again.".into()
+        }
+        GumroadError::Malformed { .. } => {
+            "Gumroad sent a page gumdash could not read; the sync will try again.".into()
+        }
+        other => format!("Gumroad refused a request: {other}"),
+    }
+}
+
+async fn sweep_sessions(pool: &PgPool) -> Result<Outcome, sqlx::Error> {
+    let removed = store::sessions::delete_expired(pool).await?;
+    if removed > 0 {
+        tracing::info!(removed, "expired sessions removed");
+    }
+    Ok(Outcome::Done)
+}
+
+/// The creator's days follow their (new) time zone.
+async fn redate(pool: &PgPool, tenant: TenantId) -> Result<Outcome, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let (zone, _) = store::creators::time_zone(&mut *tx, tenant).await?;
+    let moved = store::sales::redate(&mut tx, tenant, &zone).await?;
+    tx.commit().await?;
+    tracing::info!(%tenant, moved, "sales re-dated to the creator's time zone");
+    Ok(Outcome::Done)
+}
+
+/// After sign-in with `view_sales`, in the sign-in's transaction: start the backfill the first time,
+/// else resume whatever was left open and catch up.
+pub async fn after_sign_in(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    scopes: &[String],
+) -> Result<(), sqlx::Error> {
+    if !scopes.iter().any(|s| s == "view_sales") {
+        return Ok(());
+    }
+    store::sync::ensure_state(&mut *conn, tenant).await?;
+    let started: Option<String> =
+        sqlx::query_scalar("SELECT backfill FROM sync_states WHERE creator_id = $1")
+            .bind(tenant.get())
+            .fetch_optional(&mut *conn)
+            .await?;
+    match started.as_deref() {
+        Some("none") | None => start_backfill(conn, tenant).await,
+        _ => resume(conn, tenant).await,
+    }
+}
+
+async fn start_backfill(conn: &mut PgConnection, tenant: TenantId) -> Result<(), sqlx::Error> {
+    store::sync::begin_backfill(&mut *conn, tenant).await?;
+    Queue::enqueue(&mut *conn, &Job::PlanBackfill { creator: tenant }).await?;
+    Ok(())
+}
+
+/// Enqueues every open window again (parked ones too) and an incremental sync.
+async fn resume(conn: &mut PgConnection, tenant: TenantId) -> Result<(), sqlx::Error> {
+    let state: String =
+        sqlx::query_scalar("SELECT backfill FROM sync_states WHERE creator_id = $1")
+            .bind(tenant.get())
+            .fetch_one(&mut *conn)
+            .await?;
+    if state == "planning" {
+        Queue::enqueue(&mut *conn, &Job::PlanBackfill { creator: tenant }).await?;
+    }
+    store::sync::unpark_windows(&mut *conn, tenant).await?;
+    for open in store::sync::open_windows(&mut *conn, tenant).await? {
+        let job = Job::SyncWindow {
+            creator: tenant,
+            window: open.id,
+        };
+        Queue::enqueue_with(&mut *conn, &job, Some(window::priority(&open)), None).await?;
+    }
+    if state == "done" {
+        Queue::enqueue(
+            &mut *conn,
+            &Job::SyncRecent {
+                creator: tenant,
+                reconcile: false,
+            },
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// "Sync now": rate-limited per creator across instances. `false` when asked too soon.
+pub async fn request_sync(
+    pool: &PgPool,
+    tenant: TenantId,
+    settings: &SyncSettings,
+) -> Result<bool, sqlx::Error> {
+    store::sync::ensure_state(pool, tenant).await?;
+    if !store::sync::claim_sync_request(pool, tenant, settings.sync_now_every.as_secs() as i64)
+        .await?
+    {
+        return Ok(false);
+    }
+    let mut tx = pool.begin().await?;
+    let state: String =
+        sqlx::query_scalar("SELECT backfill FROM sync_states WHERE creator_id = $1")
+            .bind(tenant.get())
+            .fetch_one(&mut *tx)
+            .await?;
+    if state == "none" {
+        start_backfill(&mut tx, tenant).await?;
+    } else {
+        resume(&mut tx, tenant).await?;
+    }
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// What the sync status page and the sales banner show.
+#[derive(Clone, Debug, Default)]
+pub struct SyncStatus {
+    pub state: SyncState,
+    pub progress: Progress,
+    pub sales_stored: i64,
+    /// Seconds left in the backfill, estimated from the history covered so far.
+    pub eta_secs: Option<i64>,
+}
+
+impl SyncStatus {
+    pub fn backfilling(&self) -> bool {
+        matches!(self.state.backfill.as_str(), "planning" | "running")
+    }
+
+    pub fn never_started(&self) -> bool {
+        self.state.backfill == "none"
+    }
+
+    /// Per mille of the history covered, for the progress bar.
+    pub fn covered_permille(&self) -> i64 {
+        if self.state.backfill == "done" {
+            return 1000;
+        }
+        let p = &self.progress;
+        (p.days_covered * 1000)
+            .checked_div(p.days_total)
+            .unwrap_or(0)
+            .clamp(0, 1000)
+    }
+}
+
+pub async fn status(pool: &PgPool, tenant: TenantId) -> Result<SyncStatus, sqlx::Error> {
+    let state = store::sync::state(pool, tenant)
+        .await?
+        .unwrap_or_else(|| SyncState {
+            backfill: "none".into(),
+            ..SyncState::default()
+        });
+    let progress = store::sync::backfill_progress(pool, tenant).await?;
+    let sales_stored = store::sales::count(pool, tenant).await?;
+    let mut status = SyncStatus {
+        state,
+        progress,
+        sales_stored,
+        eta_secs: None,
+    };
+    status.eta_secs = estimate_eta(&status, Utc::now());
+    Ok(status)
+}
+
+fn estimate_eta(status: &SyncStatus, now: DateTime<Utc>) -> Option<i64> {
+    if !status.backfilling() {
+        return None;
+    }
+    let started = status.state.backfill_started_at?;
+    let elapsed = (now - started).num_seconds().max(1);
+    let done = status.covered_permille();
+    if done < 20 {
+        return None;
+    }
+    Some(elapsed * (1000 - done) / done)
+}

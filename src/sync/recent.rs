@@ -1,0 +1,51 @@
+//! Incremental sync (new sales since the high-water mark) and reconciliation (the last days again):
+//! each is one window walked like a backfill window.
+
+use chrono::{Duration, Utc};
+
+use super::{SyncHandler, window};
+use crate::domain::TenantId;
+use crate::jobs::{Job, Outcome, Queue};
+use crate::store::{self, sync::Purpose};
+
+pub(super) async fn start(
+    sync: &SyncHandler,
+    tenant: TenantId,
+    reconcile: bool,
+) -> Result<Outcome, sqlx::Error> {
+    let pool = &sync.ctx.pool;
+    let purpose = if reconcile {
+        Purpose::Reconcile
+    } else {
+        Purpose::Incremental
+    };
+    if store::sync::has_open_window(pool, tenant, purpose).await? {
+        return Ok(Outcome::Done);
+    }
+    let today = Utc::now().date_naive();
+    let after = if reconcile {
+        today - Duration::days(sync.settings.reconcile_days)
+    } else {
+        // `after` is a whole UTC day: start the day before the newest stored sale, so nothing made
+        // around midnight or stored out of order is missed.
+        store::sales::newest_sale_at(pool, tenant)
+            .await?
+            .map_or(today, |newest| newest.date_naive())
+            - Duration::days(1)
+    };
+    let before = today + Duration::days(2);
+    let mut tx = pool.begin().await?;
+    let id = store::sync::create_window(&mut *tx, tenant, purpose, after, before).await?;
+    let priority = if reconcile {
+        window::OLDER_PRIORITY + 1
+    } else {
+        window::NEWEST_PRIORITY
+    };
+    let job = Job::SyncWindow {
+        creator: tenant,
+        window: id,
+    };
+    Queue::enqueue_with(&mut *tx, &job, Some(priority), None).await?;
+    tx.commit().await?;
+    Ok(Outcome::Done)
+}

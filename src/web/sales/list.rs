@@ -1,0 +1,232 @@
+//! `GET /sales`: 50 sales a page, newest first, keyset-paginated both ways; filters by dates (the
+//! creator's days), product, buyer search and state; count and totals of the filtered set. Every
+//! filter combination is a plain GET URL, so it can be bookmarked and shared.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, get, web};
+use askama::Template;
+use chrono::NaiveDate;
+use chrono_tz::Tz;
+use serde::Deserialize;
+
+use super::view::{SaleLine, TotalsLine};
+use crate::domain::SalesCursor;
+use crate::store::sales::{self, Direction, SaleState, SalesFilter};
+use crate::sync::{self, SyncStatus};
+use crate::web::current_creator::CurrentCreator;
+use crate::web::error::AppError;
+use crate::web::forms::FormErrors;
+use crate::web::layout::{Layout, Nav};
+use crate::web::state::AppState;
+
+const PAGE_SIZE: i64 = 50;
+/// Longer searches are cut: nobody types more, and it bounds the pattern.
+const MAX_SEARCH_CHARS: usize = 100;
+
+/// The query string as typed; read leniently, checked in [`parse_filter`].
+#[derive(Default, Deserialize)]
+pub struct ListQuery {
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    to: String,
+    #[serde(default)]
+    product: String,
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    state: String,
+    /// Cursor: sales older than this one.
+    #[serde(default)]
+    older: String,
+    /// Cursor: sales newer than this one.
+    #[serde(default)]
+    newer: String,
+}
+
+#[derive(Template)]
+#[template(path = "sales/index.html")]
+struct IndexPage {
+    layout: Layout,
+    query: ListQuery,
+    errors: FormErrors,
+    products: Vec<(String, String)>,
+    lines: Vec<SaleLine>,
+    totals: Vec<TotalsLine>,
+    count: i64,
+    filtered: bool,
+    older: Option<String>,
+    newer: Option<String>,
+    sync: SyncStatus,
+    zone: String,
+}
+
+impl IndexPage {
+    /// This page's filters as a query string (no cursor), for links that keep them.
+    fn filters(&self) -> String {
+        let q = &self.query;
+        let mut url = url::form_urlencoded::Serializer::new(String::new());
+        for (name, value) in [
+            ("from", &q.from),
+            ("to", &q.to),
+            ("product", &q.product),
+            ("q", &q.q),
+            ("state", &q.state),
+        ] {
+            if !value.trim().is_empty() {
+                url.append_pair(name, value.trim());
+            }
+        }
+        url.finish()
+    }
+
+    fn page_link(&self, cursor_name: &str, cursor: &str) -> String {
+        let filters = self.filters();
+        let sep = if filters.is_empty() { "" } else { "&" };
+        format!("/sales?{filters}{sep}{cursor_name}={cursor}")
+    }
+
+    fn state_is(&self, value: &str) -> bool {
+        self.query.state == value
+    }
+}
+
+/// The filter from the query string; each bad field gets its message and is ignored.
+fn parse_filter(query: &ListQuery, errors: &mut FormErrors) -> SalesFilter {
+    let date = |errors: &mut FormErrors, field: &'static str, text: &str| {
+        let text = text.trim();
+        if text.is_empty() {
+            return None;
+        }
+        errors.check(
+            field,
+            NaiveDate::parse_from_str(text, "%Y-%m-%d")
+                .map_err(|_| "Enter a date like 2026-01-31."),
+        )
+    };
+    let mut from = date(errors, "from", &query.from);
+    let mut to = date(errors, "to", &query.to);
+    if let (Some(f), Some(t)) = (from, to)
+        && f > t
+    {
+        errors.add("to", "The end date is before the start date.");
+        (from, to) = (None, None);
+    }
+    let state = match query.state.trim() {
+        "" | "all" => None,
+        text => errors.check(
+            "state",
+            SaleState::parse(text).ok_or("Choose one of the listed states."),
+        ),
+    };
+    let search: String = query.q.trim().chars().take(MAX_SEARCH_CHARS).collect();
+    SalesFilter {
+        from,
+        to,
+        product_id: Some(query.product.trim().to_owned()).filter(|p| !p.is_empty()),
+        search: Some(search).filter(|s| !s.is_empty()),
+        state,
+    }
+}
+
+fn cursor_of(query: &ListQuery) -> Option<(SalesCursor, Direction)> {
+    SalesCursor::decode(&query.older)
+        .map(|c| (c, Direction::Older))
+        .or_else(|| SalesCursor::decode(&query.newer).map(|c| (c, Direction::Newer)))
+}
+
+#[get("/sales")]
+pub async fn index(
+    current: CurrentCreator,
+    state: web::Data<AppState>,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, AppError> {
+    let query = query.into_inner();
+    let tenant = current.tenant();
+    let zone_name = current.creator.time_zone.clone();
+    let zone: Tz = zone_name.parse().unwrap_or(Tz::UTC);
+    let mut errors = FormErrors::default();
+    let filter = parse_filter(&query, &mut errors);
+    let pool = &state.pool;
+    let page = sales::page(
+        pool,
+        tenant,
+        &filter,
+        &zone_name,
+        cursor_of(&query),
+        PAGE_SIZE,
+    )
+    .await?;
+    let totals = sales::totals(pool, tenant, &filter, &zone_name).await?;
+    let cursor = |row: &sales::SaleRow| {
+        SalesCursor {
+            created_at: row.created_at,
+            id: row.id,
+        }
+        .encode()
+    };
+    let page_view = IndexPage {
+        layout: Layout::signed_in(&current.session, &current.creator, &state, Nav::Sales)?,
+        products: sales::products_sold(pool, tenant).await?,
+        lines: page.rows.iter().map(|r| SaleLine::new(r, zone)).collect(),
+        count: totals.iter().map(|t| t.sales).sum(),
+        totals: totals.iter().map(TotalsLine::new).collect(),
+        filtered: filter != SalesFilter::default(),
+        older: page
+            .has_older
+            .then(|| page.rows.last().map(cursor))
+            .flatten(),
+        newer: page
+            .has_newer
+            .then(|| page.rows.first().map(cursor))
+            .flatten(),
+        sync: sync::status(pool, tenant).await?,
+        zone: zone_name,
+        errors,
+        query,
+    };
+    let status = if page_view.errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::BAD_REQUEST
+    };
+    let html = page_view.render().map_err(anyhow::Error::from)?;
+    Ok(HttpResponse::build(status)
+        .content_type(actix_web::http::header::ContentType::html())
+        .body(html))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bad_filters_get_messages_and_are_ignored() {
+        let mut errors = FormErrors::default();
+        let query = ListQuery {
+            from: "2026-13-01".into(),
+            to: "2026-01-31".into(),
+            state: "bogus".into(),
+            q: "  Smith ".into(),
+            ..ListQuery::default()
+        };
+        let filter = parse_filter(&query, &mut errors);
+        assert!(errors.has("from") && errors.has("state"));
+        assert_eq!(filter.from, None);
+        assert_eq!(filter.to, NaiveDate::from_ymd_opt(2026, 1, 31));
+        assert_eq!(filter.search.as_deref(), Some("Smith"));
+    }
+
+    #[test]
+    fn an_end_before_the_start_is_refused() {
+        let mut errors = FormErrors::default();
+        let query = ListQuery {
+            from: "2026-02-01".into(),
+            to: "2026-01-01".into(),
+            ..ListQuery::default()
+        };
+        let filter = parse_filter(&query, &mut errors);
+        assert!(errors.has("to"));
+        assert_eq!((filter.from, filter.to), (None, None));
+    }
+}

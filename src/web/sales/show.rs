@@ -1,0 +1,215 @@
+//! `GET /sales/{id}`: one sale, every stored field in readable form. Another creator's sale id is a
+//! 404 like an unknown one: the lookup is scoped to the signed-in creator.
+
+use actix_web::{Responder, get, web};
+use askama::Template;
+use askama_web::WebTemplate;
+use chrono_tz::Tz;
+use serde_json::Value;
+
+use super::view::{Moment, badges, money, sale_amount, usd};
+use crate::store::sales::{self, StoredSale};
+use crate::web::current_creator::CurrentCreator;
+use crate::web::error::AppError;
+use crate::web::layout::{Layout, Nav};
+use crate::web::state::AppState;
+use crate::web::views::product_href;
+
+/// A titled group of (label, value) rows.
+pub struct Section {
+    pub title: &'static str,
+    pub rows: Vec<(&'static str, String)>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "sales/show.html")]
+struct ShowPage {
+    layout: Layout,
+    title: String,
+    when: Moment,
+    amount: String,
+    product_href: String,
+    badges: Vec<(&'static str, &'static str)>,
+    sections: Vec<Section>,
+    gumroad_url: Option<String>,
+}
+
+#[get("/sales/{id}")]
+pub async fn show(
+    current: CurrentCreator,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<impl Responder, AppError> {
+    let sale = sales::find(&state.pool, current.tenant(), &id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let zone: Tz = current.creator.time_zone.parse().unwrap_or(Tz::UTC);
+    Ok(ShowPage {
+        layout: Layout::signed_in(&current.session, &current.creator, &state, Nav::Sales)?,
+        title: sale.row.product_name.clone(),
+        when: Moment::new(sale.row.created_at, zone),
+        amount: sale_amount(&sale.row),
+        product_href: product_href(&sale.row.product_id),
+        badges: badges(&sale.row),
+        gumroad_url: text(&sale.raw, "transaction_url_for_seller")
+            .filter(|u| u.starts_with("https://")),
+        sections: sections(&sale),
+    })
+}
+
+fn text(raw: &Value, key: &str) -> Option<String> {
+    match raw.get(key)? {
+        Value::String(s) if !s.trim().is_empty() => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(if *b { "Yes" } else { "No" }.into()),
+        _ => None,
+    }
+}
+
+fn truthy(raw: &Value, key: &str) -> bool {
+    matches!(raw.get(key), Some(Value::Bool(true)))
+        || raw.get(key).and_then(Value::as_str) == Some("true")
+}
+
+/// Pushes `(label, value)` when there is a value.
+fn row(rows: &mut Vec<(&'static str, String)>, label: &'static str, value: Option<String>) {
+    if let Some(value) = value.filter(|v| !v.trim().is_empty()) {
+        rows.push((label, value));
+    }
+}
+
+fn sections(sale: &StoredSale) -> Vec<Section> {
+    let raw = &sale.raw;
+    let r = &sale.row;
+    let mut order = Vec::new();
+    row(&mut order, "Sale id", Some(r.gumroad_id.clone()));
+    row(
+        &mut order,
+        "Order number",
+        sale.order_id.map(|o| o.to_string()),
+    );
+    row(&mut order, "Quantity", Some(r.quantity.to_string()));
+    row(&mut order, "Variants", sale.variants.clone());
+    row(&mut order, "Offer code", sale.offer_code.clone());
+    row(&mut order, "Paid", Some(sale_amount(r)));
+    row(
+        &mut order,
+        "Price in USD (Gumroad's figure)",
+        Some(usd(r.price_usd_cents)),
+    );
+    row(&mut order, "Gumroad fee (USD)", sale.fee_usd_cents.map(usd));
+    row(&mut order, "License key", sale.license_key.clone());
+    row(&mut order, "Referrer", sale.referrer.clone());
+
+    let mut buyer = Vec::new();
+    row(&mut buyer, "Name", r.full_name.clone());
+    row(&mut buyer, "Email", r.email.clone());
+    row(&mut buyer, "Country", sale.country.clone());
+    row(&mut buyer, "Gumroad buyer id", text(raw, "purchaser_id"));
+    row(&mut buyer, "Gift for", text(raw, "giftee_email"));
+    row(&mut buyer, "Gift from", text(raw, "gifter_email"));
+    row(
+        &mut buyer,
+        "May be contacted",
+        raw.get("can_contact")
+            .and_then(|_| text(raw, "can_contact")),
+    );
+
+    let mut custom = Vec::new();
+    if let Some(Value::Object(fields)) = raw.get("custom_fields") {
+        for (name, value) in fields {
+            let value = match value {
+                Value::String(s) => s.clone(),
+                Value::Bool(b) => if *b { "Yes" } else { "No" }.into(),
+                other => other.to_string(),
+            };
+            custom.push(("", format!("{name}: {value}")));
+        }
+    }
+
+    let mut money_state = Vec::new();
+    if r.refunded || r.partially_refunded {
+        row(
+            &mut money_state,
+            "Refunded",
+            Some(money(r.refunded_cents, r.currency.as_deref())),
+        );
+    }
+    if r.partially_refunded {
+        row(
+            &mut money_state,
+            "Still refundable",
+            sale.refundable_cents
+                .map(|c| money(c, r.currency.as_deref())),
+        );
+    }
+    if r.disputed {
+        row(
+            &mut money_state,
+            "Dispute",
+            Some(if r.dispute_won { "Won" } else { "Open or lost" }.into()),
+        );
+    }
+    if r.chargedback {
+        row(&mut money_state, "Chargeback", Some("Charged back".into()));
+    }
+
+    let mut shipping = Vec::new();
+    if sale.is_physical {
+        let address: Vec<String> = ["street_address", "city", "state", "zip_code", "country"]
+            .iter()
+            .filter_map(|k| text(raw, k))
+            .collect();
+        row(&mut shipping, "Address", Some(address.join(", ")));
+        row(
+            &mut shipping,
+            "Shipped",
+            Some(if sale.shipped { "Yes" } else { "Not yet" }.into()),
+        );
+        row(&mut shipping, "Tracking", text(raw, "tracking_url"));
+    }
+
+    let mut subscription = Vec::new();
+    row(
+        &mut subscription,
+        "Subscription id",
+        sale.subscription_id.clone(),
+    );
+    if sale.subscription_id.is_some() {
+        row(&mut subscription, "Billing", text(raw, "recurrence"));
+        row(
+            &mut subscription,
+            "Recurring charge",
+            Some(
+                if truthy(raw, "is_recurring_billing") {
+                    "Yes"
+                } else {
+                    "No (first payment)"
+                }
+                .into(),
+            ),
+        );
+        for (key, label) in [
+            ("cancelled", "Cancelled"),
+            ("ended", "Ended"),
+            ("dead", "Inactive"),
+        ] {
+            if truthy(raw, key) {
+                row(&mut subscription, label, Some("Yes".into()));
+            }
+        }
+    }
+
+    [
+        ("Order", order),
+        ("Buyer", buyer),
+        ("Custom fields", custom),
+        ("Refunds and disputes", money_state),
+        ("Shipping", shipping),
+        ("Subscription", subscription),
+    ]
+    .into_iter()
+    .filter(|(_, rows)| !rows.is_empty())
+    .map(|(title, rows)| Section { title, rows })
+    .collect()
+}

@@ -1,0 +1,142 @@
+//! Sales as pages show them: amounts in their own currency, times in the creator's zone with UTC
+//! on hover, and links built in one place.
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+
+use crate::domain::{Currency, Money};
+use crate::store::sales::{CurrencyTotals, SaleRow};
+use crate::web::views::path_segment;
+
+/// A moment in the creator's zone ("2026-11-29 14:05") and in UTC for the `title`.
+pub struct Moment {
+    pub local: String,
+    pub utc: String,
+    /// For `<time datetime>`.
+    pub iso: String,
+}
+
+impl Moment {
+    pub fn new(at: DateTime<Utc>, zone: Tz) -> Self {
+        Self {
+            local: at.with_timezone(&zone).format("%Y-%m-%d %H:%M").to_string(),
+            utc: at.format("%Y-%m-%d %H:%M UTC").to_string(),
+            iso: at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        }
+    }
+}
+
+/// An amount in a currency stored as text; plain digits if the currency is unknown.
+pub fn money(amount: i64, currency: Option<&str>) -> String {
+    match currency.and_then(|c| Currency::parse(c).ok()) {
+        Some(currency) => Money::new(amount, currency).display(),
+        None => format!("{amount} (unknown currency)"),
+    }
+}
+
+pub fn usd(cents: i64) -> String {
+    Money::new(cents, Currency::USD).display()
+}
+
+pub fn sale_href(gumroad_id: &str) -> String {
+    format!("/sales/{}", path_segment(gumroad_id))
+}
+
+pub struct SaleLine {
+    pub href: String,
+    pub when: Moment,
+    pub product: String,
+    pub buyer: String,
+    pub email: Option<String>,
+    pub amount: String,
+    pub badges: Vec<(&'static str, &'static str)>,
+}
+
+impl SaleLine {
+    pub fn new(row: &SaleRow, zone: Tz) -> Self {
+        Self {
+            href: sale_href(&row.gumroad_id),
+            when: Moment::new(row.created_at, zone),
+            product: row.product_name.clone(),
+            buyer: row
+                .full_name
+                .clone()
+                .or_else(|| row.email.clone())
+                .unwrap_or_else(|| "(no name)".into()),
+            email: row.email.clone().filter(|_| row.full_name.is_some()),
+            amount: sale_amount(row),
+            badges: badges(row),
+        }
+    }
+}
+
+/// What the buyer paid in the product's currency, else Gumroad's USD figure.
+pub fn sale_amount(row: &SaleRow) -> String {
+    if row.price_usd_cents == 0 {
+        return "Free".into();
+    }
+    match row.amount_cents {
+        Some(amount) => money(amount, row.currency.as_deref()),
+        None => format!("{} (USD)", usd(row.price_usd_cents)),
+    }
+}
+
+/// (label, CSS class) for the sale's states.
+pub fn badges(row: &SaleRow) -> Vec<(&'static str, &'static str)> {
+    let mut out = Vec::new();
+    if row.refunded {
+        out.push(("Refunded", "badge badge-warn"));
+    } else if row.partially_refunded {
+        out.push(("Partly refunded", "badge badge-warn"));
+    }
+    if row.chargedback {
+        out.push(("Charged back", "badge badge-bad"));
+    } else if row.disputed && row.dispute_won {
+        out.push(("Dispute won", "badge badge-ok"));
+    } else if row.disputed {
+        out.push(("Disputed", "badge badge-bad"));
+    }
+    if row.price_usd_cents == 0 {
+        out.push(("Free", "badge"));
+    }
+    out
+}
+
+/// One currency's line of the totals: sales, gross, refunds, net.
+pub struct TotalsLine {
+    pub currency: String,
+    pub sales: i64,
+    pub gross: String,
+    pub refunded: String,
+    pub net: String,
+}
+
+impl TotalsLine {
+    pub fn new(totals: &CurrencyTotals) -> Self {
+        let known = (!totals.currency.is_empty()).then_some(totals.currency.as_str());
+        let (gross, refunded) = match known {
+            Some(code) => (
+                money(totals.gross_cents, Some(code)),
+                money(totals.refunded_cents, Some(code)),
+            ),
+            None => (
+                format!("{} (USD)", usd(totals.gross_usd_cents)),
+                format!("{} (USD)", usd(totals.refunded_usd_cents)),
+            ),
+        };
+        let net = match known {
+            Some(code) => money(totals.gross_cents - totals.refunded_cents, Some(code)),
+            None => format!(
+                "{} (USD)",
+                usd(totals.gross_usd_cents - totals.refunded_usd_cents)
+            ),
+        };
+        Self {
+            currency: known.unwrap_or("other").to_uppercase(),
+            sales: totals.sales,
+            gross,
+            refunded,
+            net,
+        }
+    }
+}

@@ -1,0 +1,183 @@
+//! The job queue on real PostgreSQL: de-duplication, leases that outlive a crashed worker, and two
+//! worker pools on one database running each job exactly once.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures_util::future::BoxFuture;
+use gumdash::domain::TenantId;
+use gumdash::jobs::{Claim, Job, JobHandler, Outcome, Queue, QueueSettings, WorkerPool};
+use sqlx::PgPool;
+
+use crate::helpers::fresh_database;
+
+/// Records which job ids ran, and how often.
+#[derive(Default)]
+struct Recorder {
+    runs: Mutex<Vec<i64>>,
+}
+
+impl JobHandler for Recorder {
+    fn run<'a>(&'a self, claim: &'a Claim) -> BoxFuture<'a, Outcome> {
+        Box::pin(async move {
+            self.runs.lock().unwrap().push(claim.id);
+            // Long enough for the other pool to try the same rows.
+            tokio::time::sleep(Duration::from_millis(5)).await;
+            Outcome::Done
+        })
+    }
+}
+
+async fn creators(pool: &PgPool, count: usize) -> Vec<TenantId> {
+    let mut out = Vec::new();
+    for n in 0..count {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO creators (gumroad_user_id, name) VALUES ($1, 'Test') RETURNING id",
+        )
+        .bind(format!("{}", 1_000_000_000_000u64 + n as u64))
+        .fetch_one(pool)
+        .await
+        .unwrap();
+        out.push(TenantId::from_db(id));
+    }
+    out
+}
+
+fn queue(pool: &PgPool) -> Queue {
+    Queue::new(
+        pool.clone(),
+        QueueSettings {
+            lease: Duration::from_secs(2),
+            per_creator: 2,
+            ..QueueSettings::default()
+        },
+    )
+}
+
+#[tokio::test]
+async fn an_equal_job_is_enqueued_once_while_pending_and_again_after_it_ran() {
+    let (pool, _) = fresh_database().await;
+    let creator = creators(&pool, 1).await[0];
+    let job = Job::RedateSales { creator };
+    assert!(Queue::enqueue(&pool, &job).await.unwrap());
+    assert!(!Queue::enqueue(&pool, &job).await.unwrap(), "a duplicate");
+    let queue = queue(&pool);
+    let recorder = Recorder::default();
+    assert_eq!(gumdash::jobs::run_pending_jobs(&queue, &recorder).await, 1);
+    assert!(
+        Queue::enqueue(&pool, &job).await.unwrap(),
+        "runs again later"
+    );
+}
+
+#[tokio::test]
+async fn a_job_whose_worker_died_runs_again_once_its_lease_is_over() {
+    let (pool, _) = fresh_database().await;
+    let creator = creators(&pool, 1).await[0];
+    Queue::enqueue(&pool, &Job::RedateSales { creator })
+        .await
+        .unwrap();
+    let queue = queue(&pool);
+    // A worker claims it and is killed: it never finishes nor renews.
+    let claimed = queue.claim("doomed-instance/0").await.unwrap().unwrap();
+    assert!(queue.claim("other/0").await.unwrap().is_none(), "leased");
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    assert_eq!(queue.recover_expired_leases().await.unwrap(), 1);
+    let recorder = Recorder::default();
+    assert_eq!(gumdash::jobs::run_pending_jobs(&queue, &recorder).await, 1);
+    assert_eq!(*recorder.runs.lock().unwrap(), vec![claimed.id]);
+    // The dead worker's late outcome cannot overwrite anything: the job is gone.
+    queue
+        .finish(&claimed, Outcome::GiveUp("late".into()))
+        .await
+        .unwrap();
+    let left: i64 = sqlx::query_scalar("SELECT count(*) FROM jobs")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(left, 0);
+}
+
+#[tokio::test]
+async fn a_failing_job_is_retried_then_kept_with_its_error() {
+    struct Failing;
+    impl JobHandler for Failing {
+        fn run<'a>(&'a self, _claim: &'a Claim) -> BoxFuture<'a, Outcome> {
+            Box::pin(async {
+                Outcome::RetryIn(Duration::ZERO, "Gumroad had a server error".into())
+            })
+        }
+    }
+    let (pool, _) = fresh_database().await;
+    let creator = creators(&pool, 1).await[0];
+    Queue::enqueue(&pool, &Job::RedateSales { creator })
+        .await
+        .unwrap();
+    let queue = Queue::new(
+        pool.clone(),
+        QueueSettings {
+            max_attempts: 3,
+            ..QueueSettings::default()
+        },
+    );
+    assert_eq!(gumdash::jobs::run_pending_jobs(&queue, &Failing).await, 3);
+    let (state, attempts, error): (String, i32, String) =
+        sqlx::query_as("SELECT state, attempts, last_error FROM jobs")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!((state.as_str(), attempts), ("failed", 3));
+    assert_eq!(error, "Gumroad had a server error");
+}
+
+#[tokio::test]
+async fn two_worker_pools_on_one_database_run_each_job_exactly_once() {
+    let (pool, _) = fresh_database().await;
+    let tenants = creators(&pool, 20).await;
+    for (n, creator) in tenants.iter().enumerate() {
+        for window in 0..3 {
+            let job = Job::SyncWindow {
+                creator: *creator,
+                window: (n * 10 + window) as i64,
+            };
+            assert!(Queue::enqueue(&pool, &job).await.unwrap());
+        }
+    }
+    let recorder = Arc::new(Recorder::default());
+    let (stop, shutdown) = tokio::sync::watch::channel(false);
+    let pools: Vec<_> = ["instance-a", "instance-b"]
+        .into_iter()
+        .map(|instance| {
+            tokio::spawn(
+                WorkerPool {
+                    queue: queue(&pool),
+                    handler: recorder.clone(),
+                    count: 3,
+                    poll: Duration::from_millis(20),
+                    instance: instance.into(),
+                }
+                .run(shutdown.clone()),
+            )
+        })
+        .collect();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let left: i64 = sqlx::query_scalar("SELECT count(*) FROM jobs")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        if left == 0 || std::time::Instant::now() > deadline {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    stop.send(true).unwrap();
+    for handle in pools {
+        handle.await.unwrap();
+    }
+    let mut runs = recorder.runs.lock().unwrap().clone();
+    assert_eq!(runs.len(), 60, "every job ran");
+    runs.sort_unstable();
+    runs.dedup();
+    assert_eq!(runs.len(), 60, "and none twice");
+}
