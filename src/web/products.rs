@@ -19,6 +19,7 @@ use super::layout::{Layout, Nav};
 use super::product_cache::Listing;
 use super::session::FlashKind;
 use super::state::AppState;
+use super::sales::ProductFigures;
 use super::views::{
     CustomFieldView, OfferCodeView, ProductView, VariantCategoryView, product_href,
 };
@@ -77,10 +78,11 @@ pub async fn index(
     let listing = product_listing(&current, &state, query.refresh.is_some()).await?;
     let products = &listing.products;
     let needle = query.q.trim().to_lowercase();
+    let figures = ProductFigures::load(&state.pool, current.tenant()).await?;
     let matching: Vec<ProductView> = products
         .iter()
         .filter(|p| needle.is_empty() || p.name.to_lowercase().contains(&needle))
-        .map(ProductView::from)
+        .map(|p| ProductView::from(p).with_figures(&p.id, figures.as_ref()))
         .collect();
     let total = matching.len();
     let pages = total.div_ceil(PAGE_SIZE).max(1);
@@ -162,7 +164,8 @@ pub async fn show(
         gumroad.call(async |api, token| api.variants(token, id, &category.id).await)
     }))
     .await?;
-    let product = ProductView::from(&product);
+    let figures = ProductFigures::load(&state.pool, current.tenant()).await?;
+    let product = ProductView::from(&product).with_figures(&product.id, figures.as_ref());
     let (href, currency) = (product.href.as_str(), product.currency);
     Ok(ShowPage {
         layout: Layout::signed_in(&current.session, &current.creator, &state, Nav::Products)?,

@@ -56,6 +56,23 @@ pub struct ProductView {
     pub membership: Option<String>,
 }
 
+impl ProductView {
+    /// Sales and revenue from the local mirror, when it is complete, instead of Gumroad's figures
+    /// (which count in USD only).
+    pub fn with_figures(
+        mut self,
+        product_id: &str,
+        figures: Option<&crate::web::sales::ProductFigures>,
+    ) -> Self {
+        if let Some(figures) = figures {
+            let (count, revenue) = figures.of(product_id);
+            self.sales_count = Some(count);
+            self.revenue = Some(revenue);
+        }
+        self
+    }
+}
+
 impl From<&Product> for ProductView {
     fn from(product: &Product) -> Self {
         let currency = Currency::parse(&product.currency).ok();

@@ -293,3 +293,122 @@ async fn a_creator_builds_and_tears_down_a_product_in_a_real_browser() {
     driver.client.clone().close().await.unwrap();
     let _ = driver.process.kill().await;
 }
+
+#[tokio::test]
+async fn a_creator_watches_the_sync_finish_and_browses_their_sales_in_a_real_browser() {
+    let Some(mut driver) = start_browser().await else {
+        return;
+    };
+    let app = spawn_app().await;
+    // This instance's workers, as `gumdash serve` starts them beside the server.
+    let (stop, shutdown) = tokio::sync::watch::channel(false);
+    let workers = tokio::spawn(app.background().run(shutdown));
+    let c = &driver.client;
+    let creator = app.creator(0);
+    sign_in(c, &app.address, &creator).await;
+
+    click(c, Locator::LinkText("Sales")).await;
+    click(c, Locator::LinkText("Sync status")).await;
+    // The status page refreshes itself while the backfill runs; wait for it to say it is complete.
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let text = body_text(c).await;
+        if text.contains("Complete:") {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "sync never finished: {text}"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        c.refresh().await.unwrap();
+    }
+    screenshot(c, "sync-status").await;
+
+    click(c, Locator::LinkText("Sales")).await;
+    c.wait()
+        .for_element(Locator::Css("table.sales"))
+        .await
+        .unwrap();
+    let first_page = body_text(c).await;
+    click(c, Locator::Css("a[rel='next']")).await;
+    c.wait()
+        .for_element(Locator::Css("a[rel='prev']"))
+        .await
+        .unwrap();
+    assert_ne!(
+        body_text(c).await,
+        first_page,
+        "the next page shows other sales"
+    );
+    click(c, Locator::Css("a[rel='prev']")).await;
+    c.wait()
+        .for_element(Locator::Css("table.sales"))
+        .await
+        .unwrap();
+    screenshot(c, "sales").await;
+
+    // Filter by a product, then search a buyer's email within it.
+    let product = c
+        .find(Locator::Css("select#product option:nth-child(2)"))
+        .await
+        .unwrap();
+    let product_name = product.text().await.unwrap();
+    product.click().await.unwrap();
+    submit(c, "form.filters").await;
+    c.wait()
+        .for_element(Locator::Css("table.sales"))
+        .await
+        .unwrap();
+    let products: Vec<String> = {
+        let cells = c
+            .find_all(Locator::Css("table.sales td[data-label='Product']"))
+            .await
+            .unwrap();
+        let mut out = Vec::new();
+        for cell in cells {
+            out.push(cell.text().await.unwrap());
+        }
+        out
+    };
+    assert!(!products.is_empty() && products.iter().all(|p| *p == product_name));
+    let email = c
+        .find(Locator::Css("table.sales td[data-label='Buyer'] .muted"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    fill(c, "q", &email).await;
+    submit(c, "form.filters").await;
+    c.wait()
+        .for_element(Locator::Css("table.sales"))
+        .await
+        .unwrap();
+    let text = body_text(c).await;
+    assert!(
+        text.contains(&email) && text.contains("Clear filters"),
+        "{text}"
+    );
+    screenshot(c, "sales-filtered").await;
+    c.set_window_size(390, 844).await.unwrap();
+    screenshot(c, "sales-phone").await;
+    c.set_window_size(1200, 900).await.unwrap();
+
+    click(c, Locator::Css("table.sales td[data-label='Date'] a")).await;
+    c.wait()
+        .for_element(Locator::Css("dl.details"))
+        .await
+        .unwrap();
+    let text = body_text(c).await;
+    assert!(
+        text.contains(&email) && text.contains(&product_name),
+        "{text}"
+    );
+    screenshot(c, "sale").await;
+
+    stop.send(true).unwrap();
+    let _ = workers.await;
+    driver.client.clone().close().await.unwrap();
+    let _ = driver.process.kill().await;
+}

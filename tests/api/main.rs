@@ -12,6 +12,7 @@ mod helpers;
 mod isolation;
 mod jobs;
 mod products;
+mod sales;
 mod sign_in;
 mod sign_out;
 mod tenants;

@@ -10,6 +10,8 @@ mod show;
 mod status;
 mod view;
 
+pub use view::ProductFigures;
+
 use actix_web::web;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {

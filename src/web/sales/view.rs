@@ -140,3 +140,41 @@ impl TotalsLine {
         }
     }
 }
+
+/// Sales count and revenue per product from the mirror, once its backfill is complete (before that
+/// the pages keep Gumroad's own figures). Revenue is net of refunds, per currency.
+pub struct ProductFigures(std::collections::HashMap<String, (i64, Vec<String>)>);
+
+impl ProductFigures {
+    pub async fn load(
+        pool: &sqlx::PgPool,
+        tenant: crate::domain::TenantId,
+    ) -> Result<Option<Self>, sqlx::Error> {
+        let complete = crate::store::sync::state(pool, tenant)
+            .await?
+            .is_some_and(|s| s.backfill == "done");
+        if !complete {
+            return Ok(None);
+        }
+        let mut figures: std::collections::HashMap<String, (i64, Vec<String>)> =
+            std::collections::HashMap::new();
+        for totals in crate::store::sales::per_product(pool, tenant).await? {
+            let entry = figures.entry(totals.product_id).or_default();
+            entry.0 += totals.sales;
+            let currency = (!totals.currency.is_empty()).then_some(totals.currency.as_str());
+            if currency.is_some() {
+                entry.1.push(money(totals.net_cents, currency));
+            }
+        }
+        Ok(Some(Self(figures)))
+    }
+
+    /// (sales, revenue) for a product; a product without sales has 0 and nothing earned.
+    pub fn of(&self, product_id: &str) -> (i64, String) {
+        match self.0.get(product_id) {
+            Some((count, revenue)) if !revenue.is_empty() => (*count, revenue.join(" + ")),
+            Some((count, _)) => (*count, "—".into()),
+            None => (0, "—".into()),
+        }
+    }
+}

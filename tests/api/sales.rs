@@ -1,0 +1,349 @@
+//! The sales mirror end to end: the backfill over real HTTP against the simulator, crash safety,
+//! Gumroad faults, reconciliation, the pages' filters against the simulator's own, and isolation.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::{Browser, TestApp, page_text, spawn_app, spawn_app_with};
+
+/// Every sale the simulator lists for the creator (the API's own filters), walked page by page.
+async fn sim_sales(app: &TestApp, creator: usize, filters: &[(&str, &str)]) -> Vec<Value> {
+    let token = app.sim.issue_token(
+        &app.settings.gumroad.client_id,
+        &app.creator(creator).id,
+        &["view_sales"],
+    );
+    let http = reqwest::Client::new();
+    let mut out = Vec::new();
+    let mut page_key: Option<String> = None;
+    loop {
+        let mut query: Vec<(&str, String)> =
+            filters.iter().map(|(k, v)| (*k, v.to_string())).collect();
+        if let Some(key) = &page_key {
+            query.push(("page_key", key.clone()));
+        }
+        let body: Value = http
+            .get(format!("{}/v2/sales", app.sim.base_url()))
+            .bearer_auth(&token)
+            .query(&query)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        out.extend(body["sales"].as_array().unwrap().iter().cloned());
+        match body.get("next_page_key").and_then(Value::as_str) {
+            Some(key) => page_key = Some(key.to_owned()),
+            None => return out,
+        }
+    }
+}
+
+fn ids(sales: &[Value]) -> BTreeSet<String> {
+    sales
+        .iter()
+        .map(|s| s["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// What the mirror holds for the creator: ids, count and the sum of Gumroad's USD cents.
+async fn mirrored(app: &TestApp, creator: usize) -> (BTreeSet<String>, i64, i64) {
+    let tenant = app.tenant_id_of(&app.creator(creator)).await;
+    let rows: Vec<(String, i64)> =
+        sqlx::query_as("SELECT gumroad_id, price_usd_cents FROM sales WHERE creator_id = $1")
+            .bind(tenant.get())
+            .fetch_all(&app.pool)
+            .await
+            .unwrap();
+    let sum = rows.iter().map(|(_, cents)| cents).sum();
+    let count = rows.len() as i64;
+    (rows.into_iter().map(|(id, _)| id).collect(), count, sum)
+}
+
+/// The mirror equals the simulator's sales exactly: same ids, count and USD sum, and the rollups
+/// agree with the rows.
+async fn assert_mirror_matches(app: &TestApp, creator: usize) {
+    let expected = sim_sales(app, creator, &[]).await;
+    let (ids_here, count, sum) = mirrored(app, creator).await;
+    assert_eq!(
+        count,
+        expected.len() as i64,
+        "as many sales as Gumroad lists"
+    );
+    assert_eq!(ids_here, ids(&expected), "the same sales");
+    let expected_sum: i64 = expected.iter().map(|s| s["price"].as_i64().unwrap()).sum();
+    assert_eq!(sum, expected_sum, "the same USD cents");
+    let tenant = app.tenant_id_of(&app.creator(creator)).await;
+    let (rolled_count, rolled_sum): (i64, i64) = sqlx::query_as(
+        "SELECT coalesce(sum(sales_count), 0)::int8, coalesce(sum(gross_usd_cents), 0)::int8
+         FROM sales_daily WHERE creator_id = $1",
+    )
+    .bind(tenant.get())
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!((rolled_count, rolled_sum), (count, sum), "rollups agree");
+}
+
+async fn signed_in_and_synced(app: &TestApp) -> Browser {
+    let browser = app.signed_in(0).await;
+    app.run_jobs().await;
+    assert_eq!(app.failed_jobs().await, vec![]);
+    browser
+}
+
+#[tokio::test]
+async fn the_backfill_stores_exactly_the_simulators_sales() {
+    let app = spawn_app().await;
+    let browser = signed_in_and_synced(&app).await;
+    assert!(sim_sales(&app, 0, &[]).await.len() > 100, "a real history");
+    assert_mirror_matches(&app, 0).await;
+    let (status, html) = browser.get_html("/sales/sync").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        page_text(&html).contains("Complete"),
+        "{}",
+        page_text(&html)
+    );
+    // Fetching everything again changes nothing (no rollup drift).
+    browser.submit("/sales/sync", &[]).await;
+    app.run_jobs().await;
+    assert_mirror_matches(&app, 0).await;
+}
+
+#[tokio::test]
+async fn a_worker_killed_mid_backfill_resumes_without_losing_or_duplicating() {
+    let app = spawn_app_with(|s| s.jobs.queue.lease = Duration::from_secs(1)).await;
+    app.signed_in(0).await;
+    // Run the workers for a moment, then kill them where they stand (their leases stay held).
+    let background = app.background();
+    let (_stop, shutdown) = tokio::sync::watch::channel(false);
+    let workers = tokio::spawn(background.run(shutdown));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    workers.abort();
+    let _ = workers.await;
+    let (_, stored, _) = mirrored(&app, 0).await;
+    assert!(
+        stored < sim_sales(&app, 0, &[]).await.len() as i64,
+        "stopped mid-way"
+    );
+    // A new instance takes over once the dead one's leases run out.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    app.background()
+        .queue
+        .recover_expired_leases()
+        .await
+        .unwrap();
+    app.run_jobs().await;
+    assert_eq!(app.failed_jobs().await, vec![]);
+    assert_mirror_matches(&app, 0).await;
+}
+
+#[tokio::test]
+async fn gumroad_faults_during_the_backfill_lose_nothing() {
+    let app = spawn_app().await;
+    for fault in [
+        json!({"path": "/v2/sales", "kind": "status", "status": 429, "times": 3}),
+        json!({"path": "/v2/sales", "kind": "status", "status": 502, "times": 3}),
+        json!({"path": "/v2/sales", "kind": "malformed_json", "times": 2}),
+        json!({"path": "/v2/sales", "kind": "hang", "times": 1}),
+    ] {
+        app.inject_fault(fault).await;
+    }
+    signed_in_and_synced(&app).await;
+    assert_mirror_matches(&app, 0).await;
+}
+
+#[tokio::test]
+async fn a_revoked_token_stops_the_sync_and_signing_in_again_resumes_it() {
+    let app = spawn_app().await;
+    let browser = app.signed_in(0).await;
+    app.sim.revoke_tokens_of(&app.creator(0).id);
+    app.run_jobs().await;
+    assert_eq!(
+        app.failed_jobs().await,
+        vec![],
+        "a revoked token is not a job failure"
+    );
+    let (status, _) = browser.get_html("/sales").await;
+    assert_ne!(status, StatusCode::OK, "the creator is asked to reconnect");
+    browser.sign_in_as(&app.creator(0)).await;
+    app.run_jobs().await;
+    assert_eq!(app.failed_jobs().await, vec![]);
+    assert_mirror_matches(&app, 0).await;
+}
+
+#[tokio::test]
+async fn a_refund_made_after_the_backfill_shows_after_reconciliation() {
+    let app = spawn_app().await;
+    let browser = signed_in_and_synced(&app).await;
+    let sale = sim_sales(&app, 0, &[])
+        .await
+        .into_iter()
+        .find(|s| s["price"].as_i64() > Some(0) && s.get("refunded") != Some(&json!(true)))
+        .unwrap();
+    let id = sale["id"].as_str().unwrap().to_owned();
+    app.sim.refund_sale(&id, None);
+    let tenant = app.tenant_id_of(&app.creator(0)).await;
+    gumdash::jobs::Queue::enqueue(
+        &app.pool,
+        &gumdash::jobs::Job::SyncRecent {
+            creator: tenant,
+            reconcile: true,
+        },
+    )
+    .await
+    .unwrap();
+    app.run_jobs().await;
+    let (status, html) = browser
+        .get_html(&format!("/sales/{}", urlencode(&id)))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        page_text(&html).contains("Refunded"),
+        "{}",
+        page_text(&html)
+    );
+    assert_mirror_matches(&app, 0).await;
+}
+
+fn urlencode(text: &str) -> String {
+    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
+
+/// The sale ids a sales list shows, following its "Older" links to the end.
+async fn listed(browser: &Browser, first: &str) -> (StatusCode, BTreeSet<String>) {
+    let mut out = BTreeSet::new();
+    let mut next = Some(first.to_owned());
+    let mut status = StatusCode::OK;
+    while let Some(path) = next.take() {
+        let (page_status, html) = browser.get_html(&path).await;
+        status = page_status;
+        let document = scraper::Html::parse_document(&html);
+        let rows = scraper::Selector::parse("table.sales tbody a[href^='/sales/']").unwrap();
+        for link in document.select(&rows) {
+            let href = link.value().attr("href").unwrap();
+            let id = percent_encoding::percent_decode_str(&href["/sales/".len()..])
+                .decode_utf8()
+                .unwrap()
+                .into_owned();
+            assert!(out.insert(id), "a sale listed twice");
+        }
+        let older = scraper::Selector::parse("a[rel='next']").unwrap();
+        next = document
+            .select(&older)
+            .next()
+            .map(|a| a.value().attr("href").unwrap().replace("&amp;", "&"));
+    }
+    (status, out)
+}
+
+#[tokio::test]
+async fn every_filter_returns_what_the_simulators_own_filters_return() {
+    let app = spawn_app().await;
+    let browser = signed_in_and_synced(&app).await;
+    // Gumroad's date filters are UTC days: compare in UTC.
+    let response = browser
+        .submit("/settings/time-zone", &[("time_zone", "UTC")])
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    app.run_jobs().await;
+
+    let all = sim_sales(&app, 0, &[]).await;
+    let (_, everything) = listed(&browser, "/sales").await;
+    assert_eq!(everything, ids(&all), "paging through every sale");
+
+    let product = all[all.len() / 2]["product_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let email = all[3]["email"].as_str().unwrap().to_owned();
+    let middle = all[all.len() / 2]["created_at"].as_str().unwrap()[..10].to_owned();
+    let day: chrono::NaiveDate = middle.parse().unwrap();
+    let from = (day - chrono::Duration::days(20)).to_string();
+    let to = day.to_string();
+    let before = (day + chrono::Duration::days(1)).to_string();
+
+    let cases: Vec<(String, Vec<(&str, &str)>)> = vec![
+        (
+            format!("/sales?product={}", urlencode(&product)),
+            vec![("product_id", &product)],
+        ),
+        (
+            format!("/sales?from={from}&to={to}"),
+            vec![("after", &from), ("before", &before)],
+        ),
+        (
+            format!("/sales?product={}&from={from}&to={to}", urlencode(&product)),
+            vec![
+                ("product_id", &product),
+                ("after", &from),
+                ("before", &before),
+            ],
+        ),
+        (format!("/sales?from={from}"), vec![("after", &from)]),
+        (format!("/sales?to={to}"), vec![("before", &before)]),
+    ];
+    for (page, filters) in cases {
+        let (status, shown) = listed(&browser, &page).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        assert_eq!(shown, ids(&sim_sales(&app, 0, &filters).await), "{page}");
+    }
+    // Search matches any part of an email or name: every exact-email sale is found.
+    let (_, found) = listed(&browser, &format!("/sales?q={}", urlencode(&email))).await;
+    let exact = ids(&sim_sales(&app, 0, &[("email", &email)]).await);
+    assert!(!exact.is_empty() && exact.is_subset(&found));
+    let local_part = email.split('@').next().unwrap().to_uppercase();
+    let (_, by_part) = listed(&browser, &format!("/sales?q={}", urlencode(&local_part))).await;
+    assert!(
+        exact.is_subset(&by_part),
+        "case-insensitive, part of the email"
+    );
+    // States: what Gumroad flags.
+    let refunded: BTreeSet<String> = all
+        .iter()
+        .filter(|s| s["refunded"] == json!(true) || s["partially_refunded"] == json!(true))
+        .map(|s| s["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(!refunded.is_empty());
+    assert_eq!(listed(&browser, "/sales?state=refunded").await.1, refunded);
+    let free: BTreeSet<String> = all
+        .iter()
+        .filter(|s| s["price"] == json!(0))
+        .map(|s| s["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(listed(&browser, "/sales?state=free").await.1, free);
+    // A bad date is a message beside the field, with the right status.
+    let (status, html) = browser.get_html("/sales?from=2026-02-31").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(page_text(&html).contains("Enter a date like"));
+}
+
+#[tokio::test]
+async fn another_creators_sale_is_a_404_like_an_unknown_one() {
+    let app = spawn_app().await;
+    signed_in_and_synced(&app).await;
+    let theirs = sim_sales(&app, 0, &[]).await[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let other = app.signed_in(2).await;
+    let (status, html) = other
+        .get_html(&format!("/sales/{}", urlencode(&theirs)))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(!html.contains(&theirs));
+    let (unknown, _) = other.get_html("/sales/no-such-sale").await;
+    assert_eq!(unknown, StatusCode::NOT_FOUND);
+    let (status, html) = other.get_html("/sales").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        page_text(&html).contains("No sales"),
+        "{}",
+        page_text(&html)
+    );
+}
