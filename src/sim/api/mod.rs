@@ -5,6 +5,7 @@ pub(crate) mod auth;
 mod common;
 mod custom_fields;
 mod offer_codes;
+mod paging;
 pub(crate) mod products;
 mod user;
 mod variants;
