@@ -6,8 +6,8 @@ use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::auth::Needs;
 use super::common::{
-    Call, deleted, failure, handle, handle_product, product_response, success, success_with,
-    throttled, username,
+    Call, deleted, failure, handle, handle_product, product_response, sales_numbers, success,
+    success_with, throttled, username,
 };
 use super::offer_codes::price_after_discount_error;
 use super::paging::{PAGE_SIZE, next_page_url, page_key, parse_page_key};
@@ -62,7 +62,10 @@ fn index_page(req: &HttpRequest, call: &Call, state: &SimState) -> HttpResponse 
         J::Arr(
             products
                 .iter()
-                .map(|p| json::product(&state.catalog, p, &username, call.with_sales))
+                .map(|p| {
+                    let sales = sales_numbers(call, state, p);
+                    json::product(&state.catalog, p, &username, sales)
+                })
                 .collect(),
         )
     };
@@ -151,8 +154,7 @@ pub(super) async fn create(
             is_tiered_membership: false,
             tags: Vec::new(),
             created_at: now,
-            sales_count: 0,
-            sales_usd_cents: 0,
+            is_licensed: false,
             variant_categories: Vec::new(),
         };
         input.apply(&mut product);
