@@ -44,6 +44,10 @@ pub struct SimArgs {
     /// Number of seeded creators.
     #[arg(long, default_value_t = 3)]
     pub creators: usize,
+    /// Extra sales seeded on top of the default ones, spread Zipf-like over the creators with products
+    /// (creator 0, the first to sign in, gets the largest share: ~200,000 of 1,000,000 over 1,000 creators).
+    #[arg(long, default_value_t = 0)]
+    pub sales: usize,
     /// Redirect URI(s) registered for the simulator's OAuth app.
     #[arg(
         long = "redirect-uri",

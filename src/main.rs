@@ -80,9 +80,17 @@ async fn run_sim(args: SimArgs) -> anyhow::Result<()> {
         seed: args.seed,
         creator_count: args.creators,
         apps: vec![app],
+        extra_sales: args.sales,
         ..sim::SimConfig::default()
     };
-    let (server, _handle) = sim::start(config, listener)?;
+    let seeding = std::time::Instant::now();
+    let (server, handle) = sim::start(config, listener)?;
+    println!(
+        "Seeded {} creators and {} sales in {:.2} s",
+        args.creators,
+        handle.sale_count(),
+        seeding.elapsed().as_secs_f64()
+    );
     server.await?;
     Ok(())
 }

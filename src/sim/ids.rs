@@ -50,6 +50,47 @@ pub(crate) fn deobfuscate_id(obfuscated: u64) -> Option<u64> {
     Some(u64::from((bits << 2).reverse_bits() ^ OBFUSCATION_SECRET))
 }
 
+/// A keyed, reversible external id for objects that are too many to store a random one each (sales,
+/// subscriptions, licenses): `n` and 64 zero bits through a four-round Feistel network keyed by `key`, as
+/// 24 URL-safe Base64 characters ending in `==`, like `external_id_from`. Ids of different keys (or seeds)
+/// look unrelated.
+pub(crate) fn keyed_external_id(key: u64, n: u64) -> String {
+    let (mut left, mut right) = (n, 0u64);
+    for round in 0..4u64 {
+        (left, right) = (right, left ^ feistel_round(key, round, right));
+    }
+    let mut bytes = [0u8; 16];
+    bytes[..8].copy_from_slice(&left.to_be_bytes());
+    bytes[8..].copy_from_slice(&right.to_be_bytes());
+    URL_SAFE.encode(bytes)
+}
+
+/// The inverse of `keyed_external_id`: `None` for text it never produces under `key`.
+pub(crate) fn keyed_external_id_number(key: u64, text: &str) -> Option<u64> {
+    let bytes: [u8; 16] = URL_SAFE.decode(text).ok()?.try_into().ok()?;
+    if text.len() != 24 {
+        return None;
+    }
+    let mut left = u64::from_be_bytes(bytes[..8].try_into().ok()?);
+    let mut right = u64::from_be_bytes(bytes[8..].try_into().ok()?);
+    for round in (0..4u64).rev() {
+        (left, right) = (right ^ feistel_round(key, round, left), left);
+    }
+    (right == 0).then_some(left)
+}
+
+fn feistel_round(key: u64, round: u64, half: u64) -> u64 {
+    mix64(half ^ key.rotate_left(17 * round as u32 + 7) ^ round.wrapping_mul(0x9E37_79B9_7F4A_7C15))
+}
+
+/// SplitMix64's finaliser: a fast, well-spread bijection on 64 bits, for values derived from a number.
+pub(crate) fn mix64(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
 #[cfg(test)]
 mod unit {
     use super::*;
@@ -82,5 +123,22 @@ mod unit {
             assert_eq!(deobfuscate_id(obfuscated), Some(id));
         }
         assert_eq!(deobfuscate_id(1 << 30), None);
+    }
+
+    #[test]
+    fn keyed_external_ids_round_trip_and_refuse_other_keys() {
+        for n in [0u64, 1, 77, 1_000_000, u64::from(u32::MAX)] {
+            let id = keyed_external_id(42, n);
+            assert_eq!(id.len(), 24);
+            assert!(id.ends_with("=="));
+            assert_eq!(keyed_external_id_number(42, &id), Some(n));
+            assert_eq!(keyed_external_id_number(43, &id), None);
+        }
+        assert_ne!(keyed_external_id(42, 1), keyed_external_id(42, 2));
+        assert_eq!(keyed_external_id_number(42, "nope"), None);
+        assert_eq!(
+            keyed_external_id_number(42, "A-m3CDDC5dlrSdKZp0RFhA=="),
+            None
+        );
     }
 }

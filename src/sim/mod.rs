@@ -13,6 +13,10 @@
 //!   `…/custom_fields[/:name]`, `…/offer_codes[/:id]`, `…/variant_categories[/:id][/variants[/:id]]`,
 //!   `…/skus`. `:id` is the external id or the unique permalink; everything is scoped to the token's owner.
 //!   Product create and PUT/PATCH are rate-limited per IP (§8).
+//! - Sales (api-facts §6.7, §7, §8), same aliases and `view_sales` (else an empty 403): `GET /v2/sales`
+//!   (10 per page, newest first, `page_key` / `next_page_key` / `next_page_url` as for products, both keys
+//!   absent on the last page; filters `after`, `before`, `email`, `product_id`, `order_id`; deprecated
+//!   `page=N`) and `GET /v2/sales/:id`. Refund, `mark_as_shipped` and `resend_receipt` are not served yet.
 //! - Anything else: Rails' 404 (HTML, or JSON for `.json`).
 //!
 //! Request details and texts beyond api-facts:
@@ -44,6 +48,33 @@
 //!   what counts as a read scope (2025-04: `refund_sales` reads, `edit_sales`, `view_payouts`, … are
 //!   unknown). Under 2025-04 an app storing exactly the 2026 public list (`SimApp::with_redirect_uris`) is
 //!   treated as storing the 2025-04 public list.
+//! - Sales index details: parameters are checked in the order `after`, `before`, `product_id`, `order_id`,
+//!   `page_key`, `page`, the first bad one answering 400 `{"status":400,"error":…}`; blank values count as
+//!   absent. Dates must parse as `%Y-%m-%d` (a one-digit month or day passes, as Ruby's `strptime`);
+//!   `after` is inclusive from 00:00 UTC, `before` exclusive. `email` is trimmed, then matched exactly (case
+//!   too). `product_id` takes only the external id of one of the owner's products (deleted too); its
+//!   unique permalink or anyone else's id is "Invalid product ID.". `order_id` must be digits only. With a
+//!   `page_key`, `page` is ignored; `page` ≤ 0 (or not a number) is the 400; `page` is an offset of 10
+//!   per page over the filtered list and still returns the next keys. A request whose `page` (query or
+//!   body) is above 10 is throttled at 10 per second per IP before the token is checked. The 2026 `query`
+//!   parameter is ignored. Show and index hide the seller's own test purchases; another creator's sale,
+//!   an unknown or undecodable id is HTTP 200 "The sale was not found.".
+//! - Sale JSON (`sales::json`): keys in `Purchase#as_json` order, every null dropped from the main block;
+//!   `card` (`bin`, `expiry_*` always null; free sales have a null `visual` and `type`) and
+//!   `product_rating` (null when unrated) are always there. `price` and `gumroad_fee` are USD cents,
+//!   converted at fixed rates per major unit of USD (`catalog::money`: 0.92 EUR, 0.79 GBP, 150 JPY, …); the
+//!   fee is 10% + 50¢, 30% for Discover sales. `formatted_display_price` is what was paid in the product's
+//!   currency, whole amounts without cents, thousands separated (`"€12"`, `"$9.99"`, `"¥1,500"`), with the
+//!   period for subscriptions (`"$10 a month"`, `"$50 a year"`); `formatted_total_price` the same without
+//!   the period. `amount_refundable_in_currency` is Money's `format(no_cents_if_whole: true, symbol:
+//!   false)` of the price minus refunds: `"9.99"`, `"12"`, `"7.50"`, `"1,500"`, `"0"` once fully refunded.
+//!   `daystamp` is `created_at` in the seller's IANA zone (`SeededCreator::time_zone`) as strftime `%e %b %Y
+//!   %l:%M %p`: day and hour padded with a space (`" 5 Jan 2021 11:38 AM"`, `"15 Jul 2021  9:05 AM"`).
+//!   `timestamp` is Rails' `time_ago_in_words` + " ago" ("about 2 months ago"). `variants_and_quantity` is
+//!   `"(Patron, Qty: 2)"` or `""`. `chargedback` is disputed and not won. `transaction_url_for_seller`,
+//!   `ppp`, `upsell`, affiliates, preorders, bundles and shipping costs are never present.
+//! - Products' `sales_count` and `sales_usd_cents` are derived from the sales: listed sales (refunded
+//!   ones too) and their USD gross minus refunds.
 //! - Memory stays bounded: issuing a code drops used and expired ones, the newest 10,000 login sessions are
 //!   kept, and each rate-limit rule holds at most 10,000 counters.
 //!
@@ -65,9 +96,31 @@
 //!   strings, like Gumroad's docs.
 //! - `GET /_sim/catalog/<creator id>`: that creator's products (deleted too), codes and fields with their ids;
 //!   `POST /_sim/catalog/<creator id> {has_payment_method}` changes the flag and returns the same.
+//! - `POST /_sim/sales {creator_id, product_id?, email?, full_name?, price_cents?, quantity?, offer_code?,
+//!   variants?: {title: option}, custom_fields?: {name: answer}, recurrence?, referrer?, test?}` → 201 with
+//!   the sale as the API renders it: a sale made now (the next id). `creator_id` is either id; `product_id`
+//!   the external id or unique permalink (default: the newest published product); `price_cents` the total
+//!   paid in the product currency's smallest unit (default: price and variants, or the tier's price for
+//!   `recurrence`, less the offer code, times `quantity`); unnamed variant categories get their first
+//!   option; an offer code (a live one of the product) adds to its `times_used`; `test: true` makes a test
+//!   purchase the API never shows. Anything unknown: 422 `{error}`. Gifts, shipments and pings are not
+//!   made here yet.
+//! - `POST /_sim/sales/<sale id>/refund {amount_cents?}` (product currency; all that is left when absent)
+//!   → 200 with the sale; 422 `{error}` with Gumroad's text ("Purchase is already refunded.", "Refund
+//!   amount cannot be greater than the purchase price.", "The sale was unable to be modified." for free
+//!   sales). `POST /_sim/sales/<sale id>/dispute {won?}` and `…/chargeback` (a dispute not won) → the sale.
+//!   Sale ids here find any creator's sales, test purchases too.
+//! - `GET /_sim/sales/<creator id>` → `{count, usd_cents_total, ids}`: the listed sales, ids newest first,
+//!   and their USD gross minus refunds (what the products' `sales_usd_cents` add up to).
 //!
 //! Seeded catalogue (see `catalog::seed`): creator 0 has 23 live products (and one deleted), creator 1 has 4
 //! drafts and no payment method, creator 2 has none.
+//!
+//! Seeded sales (see `sales::seed`): 400 days ending when the simulator starts (or is reset). Creator 0 has
+//! about 650 in usd, eur, gbp and jpy, with every kind of sale and a launch day of 60–100 sales; creators 1
+//! and 2 have none; later creators with products 20–60. `SimConfig::extra_sales` adds more, Zipf-like by
+//! creator order, so creator 0 holds the largest share. Sales live in a compact store (`sales`): 56 bytes a
+//! sale, buyers and ids derived from numbers, JSON rendered per request; a million seed in about a second.
 mod api;
 mod avatar;
 mod catalog;
@@ -81,6 +134,7 @@ mod profile;
 mod rails;
 mod rate_limit;
 mod redirect_uri;
+mod sales;
 mod scopes;
 mod seed;
 mod store;
@@ -108,6 +162,9 @@ pub struct SimConfig {
     pub apps: Vec<SimApp>,
     /// Serve the `/_sim/...` controls.
     pub controls_enabled: bool,
+    /// Sales seeded on top of the default ones, spread Zipf-like over the creators with products,
+    /// creator 0 getting the largest share (`gumdash sim --sales N`).
+    pub extra_sales: usize,
 }
 
 impl Default for SimConfig {
@@ -117,6 +174,7 @@ impl Default for SimConfig {
             creator_count: 3,
             apps: Vec::new(),
             controls_enabled: true,
+            extra_sales: 0,
         }
     }
 }
@@ -164,6 +222,11 @@ impl SimHandle {
         &self.shared.base_url
     }
 
+    /// How many sales the simulator holds, test purchases included.
+    pub fn sale_count(&self) -> usize {
+        self.shared.lock().sales.len()
+    }
+
     pub fn creators(&self) -> Vec<SeededCreator> {
         self.shared.lock().creators.clone()
     }
@@ -185,6 +248,31 @@ impl SimHandle {
     /// ids, permalinks and numeric ids, offer codes and custom fields, deleted ones included.
     pub fn catalog(&self, creator_id: &str) -> Option<serde_json::Value> {
         controls::catalog_json(&self.shared.lock(), creator_id)
+    }
+
+    /// Every sale the API lists for the creator (either id), newest first, rendered as `/v2/sales` does.
+    pub fn sales_of(&self, creator_id: &str) -> Vec<serde_json::Value> {
+        controls::sales::sales_of(&self.shared.lock(), creator_id)
+    }
+
+    /// Like `POST /_sim/sales` with `sale` as the body minus `creator_id`: a sale made now, as the API
+    /// renders it, or `{"error": "…"}` when the body does not describe one.
+    pub fn create_sale(&self, creator_id: &str, sale: serde_json::Value) -> serde_json::Value {
+        let mut body = sale;
+        if let Some(object) = body.as_object_mut() {
+            object.insert("creator_id".to_owned(), creator_id.into());
+        }
+        let result = serde_json::from_value::<controls::sales::NewSale>(body)
+            .map_err(|e| e.to_string())
+            .and_then(|request| controls::sales::create_sale(&mut self.shared.lock(), request));
+        result.unwrap_or_else(|error| serde_json::json!({ "error": error }))
+    }
+
+    /// Like `POST /_sim/sales/<id>/refund`: refunds `amount_cents` (product currency; all that is left
+    /// when `None`) and returns the sale, or `{"error": "…"}` (e.g. "Purchase is already refunded.").
+    pub fn refund_sale(&self, sale_id: &str, amount_cents: Option<i64>) -> serde_json::Value {
+        controls::sales::refund_sale(&mut self.shared.lock(), sale_id, amount_cents)
+            .unwrap_or_else(|error| serde_json::json!({ "error": error }))
     }
 
     /// As if the creator removed every app in their Gumroad settings: all their tokens answer 401 "revoked".

@@ -36,6 +36,12 @@ pub(crate) const PRODUCT_CREATE_TIERS: &[Tier] = &escalating(10);
 /// `PUT` and `PATCH /v2/products/:id` (2026), each counted apart: 30 per 60 s, escalating.
 pub(crate) const PRODUCT_UPDATE_TIERS: &[Tier] = &escalating(30);
 
+/// `/v2/sales` (any prefix) with `page` > 10: 10 per second per IP, no escalation.
+pub(crate) const SALES_DEEP_PAGE_TIERS: &[Tier] = &[Tier {
+    limit: 10,
+    period_secs: 1,
+}];
+
 /// rack-attack's escalating levels for a per-minute base limit: L per 60 s, then L·n per 8ⁿ s for n = 2…5.
 const fn escalating(per_minute: u32) -> [Tier; 5] {
     [

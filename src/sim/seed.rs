@@ -21,17 +21,21 @@ pub struct SeededCreator {
     pub twitter_handle: Option<String>,
     /// Lowercase ISO currency, mostly `usd`.
     pub currency_type: String,
+    /// IANA time zone: sales' `daystamp` is shown in it. Creator 0 has one with daylight saving time
+    /// (`America/New_York`), creator 1 a half-hour offset (`Asia/Kolkata`).
+    pub time_zone: String,
 }
 
 // Names with diacritics are kept apart so the first creator can always get one: pages and clients must cope
 // with non-ASCII text from the start, not when a real creator signs up.
-const NON_ASCII_FIRST_NAMES: &[&str] = &["Zoë", "Søren", "José", "Chloé", "Björn", "Inês", "Łucja"];
-const FIRST_NAMES: &[&str] = &[
+pub(crate) const NON_ASCII_FIRST_NAMES: &[&str] =
+    &["Zoë", "Søren", "José", "Chloé", "Björn", "Inês", "Łucja"];
+pub(crate) const FIRST_NAMES: &[&str] = &[
     "Ava", "Liam", "Maya", "Noah", "Priya", "Kwame", "Mei", "Mateo", "Yuki", "Aoife", "Ibrahim",
     "Hannah", "Lars", "Amara", "Diego", "Nora", "Ravi", "Ingrid", "Tomás", "Fatima", "Oliver",
     "Sofia", "Kenji",
 ];
-const NON_ASCII_LAST_NAMES: &[&str] = &[
+pub(crate) const NON_ASCII_LAST_NAMES: &[&str] = &[
     "García",
     "Müller",
     "Lindqvist-Åberg",
@@ -39,7 +43,7 @@ const NON_ASCII_LAST_NAMES: &[&str] = &[
     "Çelik",
     "Sørensen",
 ];
-const LAST_NAMES: &[&str] = &[
+pub(crate) const LAST_NAMES: &[&str] = &[
     "Nakamura",
     "Okafor",
     "Kowalski",
@@ -77,6 +81,24 @@ const BIOS: &[&str] = &[
     "Knitting patterns <3 & cosy things for cold evenings.",
 ];
 const OTHER_CURRENCIES: &[&str] = &["eur", "gbp", "jpy"];
+/// Creator n gets entry n modulo the length; taken by index rather than drawn, so creators' other seeded
+/// values stay what they were before time zones existed.
+const TIME_ZONES: &[&str] = &[
+    "America/New_York",
+    "Asia/Kolkata",
+    "Europe/London",
+    "America/Los_Angeles",
+    "Europe/Berlin",
+    "Asia/Tokyo",
+    "Australia/Sydney",
+    "America/Sao_Paulo",
+    "Asia/Kathmandu",
+    "Pacific/Auckland",
+    "America/Chicago",
+    "Africa/Lagos",
+    "Australia/Adelaide",
+    "Europe/Madrid",
+];
 
 /// A stable stream for a named purpose, so adding a new kind of seeded data never changes existing data.
 pub(crate) fn rng_for(seed: u64, purpose: u64) -> ChaCha8Rng {
@@ -85,6 +107,11 @@ pub(crate) fn rng_for(seed: u64, purpose: u64) -> ChaCha8Rng {
 
 const CREATORS_STREAM: u64 = 1;
 pub(crate) const APPS_STREAM: u64 = 2;
+// 3 is the catalogue's (`catalog::seed`).
+/// Seeded sales, one stream per creator (`rng_for(seed ^ index, SALES_STREAM)`).
+pub(crate) const SALES_STREAM: u64 = 4;
+/// The extra sales of `SimConfig::extra_sales`, so asking for them never changes the default ones.
+pub(crate) const EXTRA_SALES_STREAM: u64 = 5;
 
 /// `count` creators with unique names, usernames, emails and ids.
 pub(crate) fn creators(seed: u64, count: usize) -> Vec<SeededCreator> {
@@ -126,6 +153,7 @@ fn creator(rng: &mut ChaCha8Rng, index: usize, taken: &[SeededCreator]) -> Seede
         twitter_handle: twitter_handle(rng, index, &folded_first, &folded_last),
         currency_type: currency(rng, index).to_owned(),
         username,
+        time_zone: TIME_ZONES[index % TIME_ZONES.len()].to_owned(),
     }
 }
 
@@ -226,7 +254,7 @@ fn unique_id(
 
 /// Lowercase ASCII letters and digits only, with the seed names' diacritics mapped to their base letters
 /// (usernames and emails stay ASCII, as Gumroad requires for usernames).
-fn fold_ascii(text: &str) -> String {
+pub(crate) fn fold_ascii(text: &str) -> String {
     text.chars()
         .flat_map(char::to_lowercase)
         .filter_map(|c| match c {
@@ -272,5 +300,12 @@ mod unit {
         }
         assert!(!creators[0].name.is_ascii());
         assert!(creators[0].twitter_handle.is_some() && creators[1].twitter_handle.is_none());
+        for creator in &creators {
+            assert!(
+                creator.time_zone.parse::<chrono_tz::Tz>().is_ok(),
+                "{}",
+                creator.time_zone
+            );
+        }
     }
 }

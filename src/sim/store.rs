@@ -1,5 +1,5 @@
 //! The simulator's whole state, in memory behind one mutex. Handlers lock it briefly and never across an
-//! `.await`. Sales and webhooks will get their own fields here.
+//! `.await`. Webhooks will get their own field here.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Mutex, MutexGuard};
@@ -10,6 +10,7 @@ use super::catalog::{self, Catalog};
 use super::faults::FaultList;
 use super::profile::Profile;
 use super::rate_limit::RateLimiter;
+use super::sales::{self, Sales};
 use super::seed::{self, SeededCreator};
 use super::tokens::{AccessToken, GrantStore, NewToken, TokenStore};
 use super::{SimApp, SimConfig};
@@ -43,6 +44,7 @@ impl Shared {
 pub(crate) struct SimState {
     seed: u64,
     creator_count: usize,
+    extra_sales: usize,
     configured_apps: Vec<SimApp>,
     pub creators: Vec<SeededCreator>,
     pub apps: Vec<SimApp>,
@@ -52,6 +54,7 @@ pub(crate) struct SimState {
     pub faults: FaultList,
     pub rate_limiter: RateLimiter,
     pub catalog: Catalog,
+    pub sales: Sales,
     pub profile: Profile,
     /// Added to the wall clock, so tests can let codes expire without waiting (`/_sim/clock`).
     clock_offset: Duration,
@@ -62,6 +65,7 @@ impl SimState {
         let mut state = SimState {
             seed: config.seed,
             creator_count: config.creator_count,
+            extra_sales: config.extra_sales,
             configured_apps: config.apps,
             creators: Vec::new(),
             apps: Vec::new(),
@@ -71,6 +75,7 @@ impl SimState {
             faults: FaultList::default(),
             rate_limiter: RateLimiter::default(),
             catalog: Catalog::default(),
+            sales: Sales::default(),
             profile: Profile::default(),
             clock_offset: Duration::zero(),
         };
@@ -78,11 +83,19 @@ impl SimState {
         state
     }
 
-    /// Back to the seeded state: same creators, apps and catalogues, no tokens, codes, sessions, faults or
-    /// counters, and the default (2026) profile.
+    /// Back to the seeded state: same creators, apps, catalogues and sales (their history ending now), no
+    /// tokens, codes, sessions, faults or counters, and the default (2026) profile.
     pub fn reset(&mut self) {
         self.creators = seed::creators(self.seed, self.creator_count);
         self.catalog = catalog::seed::catalog(self.seed, &self.creators);
+        self.clock_offset = Duration::zero();
+        self.sales = sales::seed::sales(
+            self.seed,
+            &self.creators,
+            &self.catalog,
+            self.extra_sales,
+            self.now(),
+        );
         self.profile = Profile::default();
         self.apps = self.configured_apps.clone();
         self.sessions.clear();
@@ -90,7 +103,6 @@ impl SimState {
         self.tokens = TokenStore::default();
         self.faults = FaultList::default();
         self.rate_limiter = RateLimiter::default();
-        self.clock_offset = Duration::zero();
     }
 
     pub fn now(&self) -> DateTime<Utc> {
@@ -115,6 +127,11 @@ impl SimState {
     /// Controls accept either of a creator's ids.
     pub fn creator_by_either_id(&self, id: &str) -> Option<&SeededCreator> {
         self.creators.iter().find(|c| c.id == id || c.user_id == id)
+    }
+
+    /// The index of the creator with this numeric id (sales refer to creators by index).
+    pub fn creator_index(&self, id: &str) -> Option<usize> {
+        self.creators.iter().position(|c| c.id == id)
     }
 
     pub fn app(&self, client_id: &str) -> Option<&SimApp> {

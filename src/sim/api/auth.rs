@@ -27,6 +27,8 @@ pub(crate) enum Needs {
     Read,
     /// Catalogue writes.
     EditProducts,
+    /// Sales (and later subscribers and resource subscriptions).
+    ViewSales,
 }
 
 /// The live token of the request, or why it is refused (see `failure_response`).
@@ -49,6 +51,7 @@ pub(crate) fn authorize(
     let allowed = match needs {
         Needs::Read => scopes::holds_read(&token.scopes, era),
         Needs::EditProducts => scopes::holds_any(&token.scopes, &["edit_products"]),
+        Needs::ViewSales => scopes::holds_any(&token.scopes, &["view_sales"]),
     };
     if allowed {
         Ok(token)

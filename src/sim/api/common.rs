@@ -5,6 +5,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse};
 
 use super::auth::{self, Needs};
+use crate::sim::catalog::Product;
 use crate::sim::catalog::json::{self, J};
 use crate::sim::params::Params;
 use crate::sim::profile::Profile;
@@ -171,8 +172,25 @@ pub(super) fn product_response(call: &Call, state: &SimState, index: usize) -> H
     success(
         state.profile,
         "product",
-        json::product(&state.catalog, product, &username, call.with_sales),
+        json::product(
+            &state.catalog,
+            product,
+            &username,
+            sales_numbers(call, state, product),
+        ),
     )
+}
+
+/// `sales_count` and `sales_usd_cents` from the sales store, for tokens holding `view_sales`.
+pub(super) fn sales_numbers(
+    call: &Call,
+    state: &SimState,
+    product: &Product,
+) -> Option<(i64, i64)> {
+    call.with_sales.then(|| {
+        let totals = state.sales.totals(product.id);
+        (totals.count, totals.usd_cents)
+    })
 }
 
 pub(super) fn username(state: &SimState, creator_id: &str) -> String {

@@ -5,7 +5,9 @@ pub(crate) mod auth;
 mod common;
 mod custom_fields;
 mod offer_codes;
+mod paging;
 pub(crate) mod products;
+pub(crate) mod sales;
 mod user;
 mod variants;
 
@@ -24,6 +26,8 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
     let product = "/v2/products/{id}";
     let category = "/v2/products/{id}/variant_categories/{vc}";
     cfg.service(resource("/v2/user", vec![web::get().to(user::show)]))
+        .service(resource("/v2/sales", vec![web::get().to(sales::index)]))
+        .service(resource("/v2/sales/{id}", vec![web::get().to(sales::show)]))
         .service(resource(
             "/v2/products",
             vec![

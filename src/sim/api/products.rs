@@ -3,26 +3,23 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
-use chrono::{DateTime, NaiveDateTime, TimeDelta, Utc};
 
 use super::auth::Needs;
 use super::common::{
-    Call, deleted, failure, handle, handle_product, product_response, success, success_with,
-    throttled, username,
+    Call, deleted, failure, handle, handle_product, product_response, sales_numbers, success,
+    success_with, throttled, username,
 };
 use super::offer_codes::price_after_discount_error;
+use super::paging::{PAGE_SIZE, next_page_url, page_key, parse_page_key};
 use crate::sim::catalog::json::{self, J};
 use crate::sim::catalog::{
     self, OUT_OF_RANGE, Product, RECURRENCES, Variant, VariantCategory, money, ruby_to_i,
     ruby_to_i_opt, to_sentence,
 };
-use crate::sim::ids;
 use crate::sim::params::Params;
 use crate::sim::rails;
 use crate::sim::rate_limit::{PRODUCT_CREATE_TIERS, PRODUCT_UPDATE_TIERS};
 use crate::sim::store::{Shared, SimState};
-
-const PAGE_SIZE: usize = 10;
 
 /// Product types the 2026 API creates; `physical` and the legacy ones are refused.
 const CREATABLE_TYPES: &[&str] = &["digital", "course", "ebook", "membership"];
@@ -65,7 +62,10 @@ fn index_page(req: &HttpRequest, call: &Call, state: &SimState) -> HttpResponse 
         J::Arr(
             products
                 .iter()
-                .map(|p| json::product(&state.catalog, p, &username, call.with_sales))
+                .map(|p| {
+                    let sales = sales_numbers(call, state, p);
+                    json::product(&state.catalog, p, &username, sales)
+                })
                 .collect(),
         )
     };
@@ -89,72 +89,11 @@ fn index_page(req: &HttpRequest, call: &Call, state: &SimState) -> HttpResponse 
     let page = &remaining[..remaining.len().min(PAGE_SIZE)];
     let mut pairs = vec![("products", render(page))];
     if let (true, Some(last)) = (remaining.len() > PAGE_SIZE, page.last()) {
-        let key = page_key(last);
+        let key = page_key(last.created_at, last.id);
         pairs.push(("next_page_url", next_page_url(req, &key).into()));
         pairs.insert(1, ("next_page_key", key.into()));
     }
     success_with(state.profile, pairs)
-}
-
-/// `created_at` as `YYYYMMDDHHMMSS` + 6 microsecond digits, `-`, the obfuscated numeric id.
-fn page_key(product: &Product) -> String {
-    format!(
-        "{}{:06}-{}",
-        product.created_at.format("%Y%m%d%H%M%S"),
-        product.created_at.timestamp_subsec_micros(),
-        ids::obfuscate_id(product.id)
-    )
-}
-
-fn parse_page_key(key: &str) -> Option<(DateTime<Utc>, u64)> {
-    let (stamp, id) = key.split_once('-')?;
-    if stamp.len() != 20 || !stamp.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    if id.is_empty() || !id.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let time = NaiveDateTime::parse_from_str(&stamp[..14], "%Y%m%d%H%M%S").ok()?;
-    let micros: i64 = stamp[14..].parse().ok()?;
-    let time = time.and_utc() + TimeDelta::microseconds(micros);
-    let id = ids::deobfuscate_id(id.parse().ok()?)?;
-    Some((time, id))
-}
-
-/// Path and query only: the request's query minus `access_token`, `page` and `page_key`, plus the new
-/// `page_key`, sorted, each part encoded as Addressable's `query_values=` does (a space is `%20`).
-fn next_page_url(req: &HttpRequest, key: &str) -> String {
-    let mut pairs: Vec<(String, String)> = Vec::new();
-    for (k, v) in Params::query_only(req) {
-        if matches!(k.as_str(), "access_token" | "page" | "page_key") {
-            continue;
-        }
-        if !k.ends_with("[]") {
-            pairs.retain(|(existing, _)| *existing != k);
-        }
-        pairs.push((k, v));
-    }
-    pairs.push(("page_key".to_owned(), key.to_owned()));
-    let mut encoded: Vec<String> = pairs
-        .iter()
-        .map(|(k, v)| format!("{}={}", encode_component(k), encode_component(v)))
-        .collect();
-    encoded.sort();
-    format!("{}?{}", rails::original_path(req), encoded.join("&"))
-}
-
-/// Addressable's `encode_component` with its unreserved class: everything but ASCII letters, digits and
-/// `-._~` is percent-encoded (upper-case hex), so a space becomes `%20`, never `+`.
-fn encode_component(text: &str) -> String {
-    let mut encoded = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
-            encoded.push(char::from(byte));
-        } else {
-            encoded.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    encoded
 }
 
 pub(super) async fn show(
@@ -215,8 +154,7 @@ pub(super) async fn create(
             is_tiered_membership: false,
             tags: Vec::new(),
             created_at: now,
-            sales_count: 0,
-            sales_usd_cents: 0,
+            is_licensed: false,
             variant_categories: Vec::new(),
         };
         input.apply(&mut product);
@@ -497,34 +435,4 @@ fn validate(product: &Product) -> Vec<String> {
         errors.push("Subscription duration is not included in the list".to_owned());
     }
     errors
-}
-
-#[cfg(test)]
-mod unit {
-    use super::*;
-    use chrono::TimeZone as _;
-
-    #[test]
-    fn page_keys_round_trip() {
-        let time =
-            Utc.with_ymd_and_hms(2024, 3, 2, 10, 15, 0).unwrap() + TimeDelta::microseconds(42);
-        let key = format!(
-            "{}{:06}-{}",
-            time.format("%Y%m%d%H%M%S"),
-            42,
-            ids::obfuscate_id(77)
-        );
-        assert!(key.starts_with("20240302101500000042-"));
-        assert_eq!(parse_page_key(&key), Some((time, 77)));
-        for bad in [
-            "",
-            "abc",
-            "20240302101500000042",
-            "2024030210150000004-1",
-            "20241302101500000042-1",
-            "20240302101500000042-x",
-        ] {
-            assert_eq!(parse_page_key(bad), None, "{bad}");
-        }
-    }
 }

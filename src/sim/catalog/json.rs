@@ -124,9 +124,14 @@ fn formatted_price(product: &Product) -> String {
     text
 }
 
-/// A product as index, show, create, update, enable and disable return it. `with_sales`: the token holds
-/// `view_sales`.
-pub(crate) fn product(catalog: &Catalog, product: &Product, username: &str, with_sales: bool) -> J {
+/// A product as index, show, create, update, enable and disable return it. `sales`: its `sales_count` and
+/// `sales_usd_cents`, given when the token holds `view_sales`.
+pub(crate) fn product(
+    catalog: &Catalog,
+    product: &Product,
+    username: &str,
+    sales: Option<(i64, i64)>,
+) -> J {
     let custom_fields: Vec<J> = catalog
         .custom_fields_for(product)
         .into_iter()
@@ -179,9 +184,9 @@ pub(crate) fn product(catalog: &Catalog, product: &Product, username: &str, with
         ("formatted_price", formatted_price(product).into()),
         ("file_info", J::Obj(Vec::new())),
     ];
-    if with_sales {
-        pairs.push(("sales_count", product.sales_count.into()));
-        pairs.push(("sales_usd_cents", product.sales_usd_cents.into()));
+    if let Some((count, usd_cents)) = sales {
+        pairs.push(("sales_count", count.into()));
+        pairs.push(("sales_usd_cents", usd_cents.into()));
         pairs.push(("custom_delivery_url", J::Null));
     }
     pairs.push(("is_tiered_membership", product.is_tiered_membership.into()));

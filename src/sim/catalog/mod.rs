@@ -52,12 +52,22 @@ pub(crate) struct Product {
     pub is_tiered_membership: bool,
     pub tags: Vec<String>,
     pub created_at: DateTime<Utc>,
-    pub sales_count: i64,
-    pub sales_usd_cents: i64,
+    /// Sales get license keys (Gumroad's "Generate a unique license key per sale").
+    pub is_licensed: bool,
     pub variant_categories: Vec<VariantCategory>,
 }
 
 impl Product {
+    /// Shipped goods: sales carry an address and a shipment.
+    pub fn is_physical(&self) -> bool {
+        self.native_type == "physical" || self.require_shipping
+    }
+
+    /// Memberships and legacy subscriptions charge again every period.
+    pub fn is_recurring_billing(&self) -> bool {
+        self.subscription_duration.is_some()
+    }
+
     /// Tiered memberships list the recurrences their tiers have a price for.
     pub fn recurrences(&self) -> Option<Vec<String>> {
         if !self.is_tiered_membership {

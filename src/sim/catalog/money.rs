@@ -124,6 +124,11 @@ pub(crate) fn format_number(amount: i64, unit: i64, no_cents_if_whole: bool) -> 
     }
 }
 
+/// `$`, `€`, `¥`… (`$` for an unknown code).
+pub(crate) fn symbol_of(code: &str) -> &'static str {
+    find(code).map_or("$", |c| c.symbol)
+}
+
 pub(crate) fn unit_of(code: &str) -> i64 {
     find(code).map_or(100, |c| c.unit)
 }

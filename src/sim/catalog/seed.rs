@@ -1,7 +1,8 @@
 //! Deterministic catalogues: the same seed and creators always give the same products, codes and fields.
 //!
-//! Layout: creator 0 has 23 live products (three pages of 10) in usd, eur, gbp and jpy, published and not,
-//! plus one deleted product, offer codes (one universal) and custom fields (one shared, one global); creator 1
+//! Layout: creator 0 has 23 live products (three pages of 10) in usd, eur, gbp and jpy, published and not
+//! (one physical: the printed Tokyo zine; licensed: sound pack, sprites, presets, LUTs), plus one deleted
+//! product, offer codes (one universal) and custom fields (one shared, one global); creator 1
 //! has 4 draft products and **no payment method**; creator 2 has nothing; later creators get 0–5 products.
 
 use chrono::{DateTime, Duration, TimeZone as _, Utc};
@@ -9,7 +10,6 @@ use rand::Rng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 
-use super::money;
 use super::{Catalog, CustomField, OfferCode, Product, Variant, VariantCategory};
 use crate::sim::seed::{SeededCreator, rng_for};
 
@@ -131,10 +131,10 @@ const TEMPLATES: &[Template] = &[
     ),
     t(
         "Tokyo Street Photography Zine",
-        "ebook",
+        "physical",
         1500,
         "jpy",
-        "<p>48 pages of night-time Tokyo, shot on film.</p>",
+        "<p>48 printed pages of night-time Tokyo, shot on film. Shipped worldwide.</p>",
         &["photography", "zine", "tokyo"],
         Extra::Plain,
     ),
@@ -400,7 +400,6 @@ fn product(
         custom_receipt: None,
         preview_url: None,
         thumbnail_url: None,
-        require_shipping: false,
         published: plan.published,
         deleted: plan.deleted,
         max_purchase_count: template.max_purchase_count,
@@ -408,27 +407,28 @@ fn product(
         is_tiered_membership: false,
         tags: template.tags.iter().map(|t| (*t).to_owned()).collect(),
         created_at: super::stored_time(plan.created_at),
-        sales_count: 0,
-        sales_usd_cents: 0,
+        is_licensed: matches!(template.extra, Extra::Licenses)
+            || template
+                .tags
+                .iter()
+                .any(|t| ["gamedev", "presets", "luts"].contains(t)),
+        require_shipping: template.native_type == "physical",
         variant_categories: Vec::new(),
     };
     if rng.random_bool(0.3) {
         product.custom_permalink = Some(slug(template.name));
     }
-    let (count, usd_each) = if plan.published || plan.deleted {
-        let count = match product.max_purchase_count {
+    // Sales numbers come from the seeded sales now (`sales::seed`); these draws stay so that every
+    // later seeded value (ids, permalinks, variants' `sold`) is what it always was.
+    let count = if plan.published || plan.deleted {
+        match product.max_purchase_count {
             Some(max) => rng.random_range(0..=max),
             None if template.price == 0 => rng.random_range(50..2000),
             None => rng.random_range(0..400),
-        };
-        (
-            count,
-            money::to_usd_cents(&product.currency, template.price),
-        )
+        }
     } else {
-        (0, 0)
+        0
     };
-    product.sales_count = count;
     match template.extra {
         Extra::Plain => {}
         Extra::Pwyw => product.customizable_price = Some(true),
@@ -476,12 +476,11 @@ fn product(
             product.variant_categories.push(tiers);
         }
     }
-    let multiplier = if matches!(template.extra, Extra::Pwyw) {
+    let _unused_multiplier: f64 = if matches!(template.extra, Extra::Pwyw) {
         rng.random_range(1.1..1.8)
     } else {
         rng.random_range(0.85..1.0)
     };
-    product.sales_usd_cents = (count as f64 * usd_each as f64 * multiplier).round() as i64;
     product
 }
 

@@ -8,13 +8,13 @@ use super::*;
 const ALL: &[&str] = &["edit_products", "view_sales", "view_profile"];
 
 impl TestSim {
-    fn token_for(&self, index: usize, scopes: &[&str]) -> String {
+    pub(super) fn token_for(&self, index: usize, scopes: &[&str]) -> String {
         self.handle
             .issue_token(&self.app.client_id, &self.creator(index).id, scopes)
     }
 
     /// A form-encoded API call; answers status and JSON (Null when the body is not JSON).
-    async fn call(
+    pub(super) async fn call(
         &self,
         method: Method,
         path: &str,
@@ -47,7 +47,7 @@ impl TestSim {
         response.json().await.expect("JSON")
     }
 
-    async fn catalog(&self, index: usize) -> Value {
+    pub(super) async fn catalog(&self, index: usize) -> Value {
         let path = format!("/_sim/catalog/{}", self.creator(index).id);
         let response = self.get(&path).await;
         assert_eq!(response.status(), StatusCode::OK);

@@ -5,6 +5,7 @@
 mod catalog;
 mod leniency;
 mod oauth;
+mod sales;
 
 use std::net::TcpListener;
 use std::time::{Duration, Instant};

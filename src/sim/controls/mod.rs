@@ -6,6 +6,8 @@ use actix_web::{HttpResponse, web};
 use chrono::Duration;
 use serde::Deserialize;
 
+pub(crate) mod sales;
+
 use super::faults::{FaultError, FaultSpec};
 use super::profile::Era;
 use super::rails;
@@ -24,6 +26,7 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
         .route("/_sim/profile", web::post().to(set_profile))
         .route("/_sim/catalog/{creator}", web::get().to(show_catalog))
         .route("/_sim/catalog/{creator}", web::post().to(update_catalog))
+        .configure(sales::routes)
         .route("/_sim/reset", web::post().to(reset))
         .route("/_sim/clock", web::post().to(advance_clock));
 }
@@ -296,7 +299,8 @@ pub(crate) fn catalog_json(state: &SimState, creator: &str) -> Option<serde_json
                 "name": p.name, "currency": p.currency, "price": p.price, "published": p.published,
                 "deleted": p.deleted,
                 "created_at": p.created_at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
-                "sales_count": p.sales_count, "sales_usd_cents": p.sales_usd_cents,
+                "sales_count": state.sales.totals(p.id).count,
+                "sales_usd_cents": state.sales.totals(p.id).usd_cents,
                 "variant_categories": categories,
             })
         })
@@ -340,7 +344,7 @@ pub(crate) fn catalog_json(state: &SimState, creator: &str) -> Option<serde_json
 }
 
 /// The control's body is not the JSON it expects.
-fn bad_json(err: &serde_json::Error) -> HttpResponse {
+pub(super) fn bad_json(err: &serde_json::Error) -> HttpResponse {
     bad_request(&err.to_string())
 }
 
@@ -352,7 +356,7 @@ fn bad_request(message: &str) -> HttpResponse {
     )
 }
 
-fn unprocessable(message: &str) -> HttpResponse {
+pub(super) fn unprocessable(message: &str) -> HttpResponse {
     rails::json(
         StatusCode::UNPROCESSABLE_ENTITY,
         &serde_json::json!({ "error": message }),
