@@ -25,23 +25,21 @@ pub struct WorkerPool {
 
 impl WorkerPool {
     /// Runs until `shutdown` turns true, then lets running jobs finish (each stops claiming first).
+    /// Dropping this future (aborting its task) stops every loop at once, like a killed process.
     pub async fn run(self, shutdown: watch::Receiver<bool>) {
-        let mut loops = Vec::with_capacity(self.count + 1);
+        let mut loops = tokio::task::JoinSet::new();
         for n in 0..self.count {
-            loops.push(tokio::spawn(work_loop(
+            loops.spawn(work_loop(
                 self.queue.clone(),
                 self.handler.clone(),
                 format!("{}/{n}", self.instance),
                 self.poll,
                 shutdown.clone(),
-            )));
+            ));
         }
-        loops.push(tokio::spawn(recover_leases(
-            self.queue.clone(),
-            shutdown.clone(),
-        )));
-        for handle in loops {
-            if let Err(error) = handle.await {
+        loops.spawn(recover_leases(self.queue.clone(), shutdown.clone()));
+        while let Some(ended) = loops.join_next().await {
+            if let Err(error) = ended {
                 tracing::error!(%error, "a worker loop ended abnormally");
             }
         }

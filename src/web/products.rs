@@ -17,9 +17,9 @@ use super::error::AppError;
 use super::forms::{FormErrors, done, see_other, unprocessable};
 use super::layout::{Layout, Nav};
 use super::product_cache::Listing;
+use super::sales::ProductFigures;
 use super::session::FlashKind;
 use super::state::AppState;
-use super::sales::ProductFigures;
 use super::views::{
     CustomFieldView, OfferCodeView, ProductView, VariantCategoryView, product_href,
 };

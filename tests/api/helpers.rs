@@ -271,7 +271,8 @@ impl TestApp {
             ran += gumdash::jobs::run_pending_jobs(&background.queue, background.handler.as_ref())
                 .await;
             let waiting: i64 = sqlx::query_scalar(
-                "SELECT count(*) FROM jobs WHERE state = 'pending' AND kind <> 'schedule'",
+                "SELECT count(*) FROM jobs WHERE state = 'pending' AND kind <> 'schedule'
+                 AND run_at < now() + interval '5 seconds'",
             )
             .fetch_one(&self.pool)
             .await
@@ -295,6 +296,16 @@ impl TestApp {
         .fetch_all(&self.pool)
         .await
         .unwrap()
+    }
+
+    /// Removes every injected fault.
+    pub async fn clear_faults(&self) {
+        let response = reqwest::Client::new()
+            .delete(format!("{}/_sim/faults", self.sim.base_url()))
+            .send()
+            .await
+            .unwrap();
+        assert!(response.status().is_success());
     }
 
     /// Makes the simulator fail the next `times` calls to `path` (see `/_sim/faults`).

@@ -7,7 +7,7 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{Browser, TestApp, page_text, spawn_app, spawn_app_with};
+use crate::helpers::{Browser, TestApp, page_text, spawn_app};
 
 /// Every sale the simulator lists for the creator (the API's own filters), walked page by page.
 async fn sim_sales(app: &TestApp, creator: usize, filters: &[(&str, &str)]) -> Vec<Value> {
@@ -115,30 +115,106 @@ async fn the_backfill_stores_exactly_the_simulators_sales() {
     assert_mirror_matches(&app, 0).await;
 }
 
-#[tokio::test]
-async fn a_worker_killed_mid_backfill_resumes_without_losing_or_duplicating() {
-    let app = spawn_app_with(|s| s.jobs.queue.lease = Duration::from_secs(1)).await;
-    app.signed_in(0).await;
-    // Run the workers for a moment, then kill them where they stand (their leases stay held).
-    let background = app.background();
-    let (_stop, shutdown) = tokio::sync::watch::channel(false);
-    let workers = tokio::spawn(background.run(shutdown));
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    workers.abort();
-    let _ = workers.await;
-    let (_, stored, _) = mirrored(&app, 0).await;
-    assert!(
-        stored < sim_sales(&app, 0, &[]).await.len() as i64,
-        "stopped mid-way"
+/// `DATABASE_URL` for the test's own database, for a child process.
+fn database_url(options: &sqlx::postgres::PgConnectOptions) -> String {
+    let (host, port, user) = (
+        options.get_host(),
+        options.get_port(),
+        options.get_username(),
     );
-    // A new instance takes over once the dead one's leases run out.
-    tokio::time::sleep(Duration::from_millis(1100)).await;
-    app.background()
-        .queue
-        .recover_expired_leases()
-        .await
-        .unwrap();
-    app.run_jobs().await;
+    let database = options.get_database().unwrap_or("postgres");
+    if host.starts_with('/') {
+        format!("postgres:///{database}?host={host}&port={port}&user={user}")
+    } else {
+        format!("postgres://{user}@{host}:{port}/{database}")
+    }
+}
+
+/// `gumdash serve` as a separate process on the test's database and simulator, with workers.
+fn serve_process(app: &TestApp) -> tokio::process::Child {
+    let settings = &app.settings;
+    tokio::process::Command::new(env!("CARGO_BIN_EXE_gumdash"))
+        .arg("serve")
+        .env_clear()
+        .env("DATABASE_URL", database_url(&settings.database))
+        .env("GUMDASH_LISTEN_ADDR", "127.0.0.1:0")
+        .env("GUMDASH_PUBLIC_URL", settings.public_url.as_str())
+        .env("GUMROAD_CLIENT_ID", &settings.gumroad.client_id)
+        .env(
+            "GUMROAD_CLIENT_SECRET",
+            secrecy::ExposeSecret::expose_secret(&settings.gumroad.client_secret),
+        )
+        .env("GUMROAD_OAUTH_URL", settings.gumroad.oauth_url.as_str())
+        .env("GUMROAD_API_URL", settings.gumroad.api_url.as_str())
+        .env("GUMDASH_TOKEN_KEYS", &app.token_keys_spec)
+        .env(
+            "GUMDASH_SESSION_KEY",
+            gumdash::config::generate_session_key(),
+        )
+        .env("GUMDASH_WORKERS", "4")
+        .env("GUMDASH_GUMROAD_RPS", "1000")
+        .env("GUMDASH_GUMROAD_RPS_GLOBAL", "1000")
+        .env("LOG_FORMAT", "json")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start gumdash serve")
+}
+
+#[tokio::test]
+async fn kill_9_mid_backfill_then_a_restart_loses_and_duplicates_nothing() {
+    let app = spawn_app().await;
+    app.signed_in(0).await;
+    // Slow Gumroad down so the backfill is still going when the process dies.
+    app.inject_fault(
+        json!({"path": "/v2/sales", "kind": "latency", "latency_ms": 40, "duration_ms": 60_000}),
+    )
+    .await;
+    let mut process = serve_process(&app);
+    let expected = app.sim.sales_of(&app.creator(0).id).len() as i64;
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let (_, stored, _) = mirrored(&app, 0).await;
+        if stored >= 40 {
+            assert!(stored < expected, "the backfill finished before the kill");
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the worker process stored nothing"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    process.start_kill().unwrap(); // SIGKILL: no shutdown, no cleanup, leases left held
+    process.wait().await.unwrap();
+    app.clear_faults().await;
+    // Its leases run out (a minute by default; here the clock is moved for them), and a restarted
+    // instance carries on from the checkpoints.
+    sqlx::query(
+        "UPDATE jobs SET locked_until = now() - interval '1 second' WHERE state = 'running'",
+    )
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    let mut restarted = serve_process(&app);
+    let deadline = std::time::Instant::now() + Duration::from_secs(90);
+    loop {
+        let done: Option<String> = sqlx::query_scalar("SELECT backfill FROM sync_states LIMIT 1")
+            .fetch_optional(&app.pool)
+            .await
+            .unwrap();
+        if done.as_deref() == Some("done") {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the restarted instance did not finish"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    restarted.start_kill().unwrap();
+    restarted.wait().await.unwrap();
     assert_eq!(app.failed_jobs().await, vec![]);
     assert_mirror_matches(&app, 0).await;
 }
