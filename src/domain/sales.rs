@@ -304,6 +304,26 @@ pub fn zone_for_offset(minutes: i32) -> Option<Tz> {
     name.parse().ok()
 }
 
+/// A zone's name as people read it: `Etc/GMT+5` (POSIX's inverted sign) is "UTC−05:00"; other
+/// names are shown as they are ("Europe/Paris").
+pub fn zone_label(name: &str) -> String {
+    let Some(rest) = name.strip_prefix("Etc/GMT") else {
+        return name.to_owned();
+    };
+    if rest.is_empty() {
+        return "UTC".to_owned();
+    }
+    match rest.parse::<i32>() {
+        Ok(0) => "UTC".to_owned(),
+        Ok(hours) => format!(
+            "UTC{}{:02}:00",
+            if hours > 0 { '−' } else { '+' },
+            hours.abs()
+        ),
+        Err(_) => name.to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -405,5 +425,9 @@ mod tests {
         assert_eq!(zone_for_offset(330).map(|z| z.name()), Some("Asia/Kolkata"));
         assert_eq!(zone_for_offset(0).map(|z| z.name()), Some("UTC"));
         assert_eq!(zone_for_offset(17), None);
+        assert_eq!(zone_label("Etc/GMT+5"), "UTC−05:00");
+        assert_eq!(zone_label("Etc/GMT-14"), "UTC+14:00");
+        assert_eq!(zone_label("Etc/GMT"), "UTC");
+        assert_eq!(zone_label("Europe/Paris"), "Europe/Paris");
     }
 }

@@ -78,7 +78,8 @@ pub async fn finish_backfill_if_complete(
 ) -> Result<bool, sqlx::Error> {
     sqlx::query(
         "UPDATE sync_states SET backfill = 'done', backfill_finished_at = now(),
-                last_sync_at = coalesce(last_sync_at, now())
+                last_sync_at = coalesce(last_sync_at, now()),
+                last_reconcile_at = coalesce(last_reconcile_at, now())
          WHERE creator_id = $1 AND backfill = 'running'
            AND NOT EXISTS (SELECT 1 FROM sync_windows
                            WHERE creator_id = $1 AND purpose = 'backfill' AND state <> 'done')",

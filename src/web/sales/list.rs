@@ -181,7 +181,7 @@ pub async fn index(
             .then(|| page.rows.first().map(cursor))
             .flatten(),
         sync: sync::status(pool, tenant).await?,
-        zone: zone_name,
+        zone: crate::domain::zone_label(&zone_name),
         errors,
         query,
     };

@@ -63,7 +63,7 @@ pub async fn page(
         last_sync: moment(status.state.last_sync_at),
         last_reconcile: moment(status.state.last_reconcile_at),
         error_at: moment(status.state.last_error_at),
-        zone: current.creator.time_zone.clone(),
+        zone: crate::domain::zone_label(&current.creator.time_zone),
         sync: status,
     })
 }
