@@ -454,14 +454,20 @@ pub async fn per_product(
     .await
 }
 
-/// Products that have sales in the mirror, for the product filter: (id, latest name).
+/// Products that have sales in the mirror, for the product filter: (id, latest name). The ids come
+/// from the rollups and each name from one index probe, so this does not grow with the sales count.
 pub async fn products_sold(
     pool: &PgPool,
     tenant: TenantId,
 ) -> Result<Vec<(String, String)>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT DISTINCT ON (product_id) product_id, product_name FROM sales
-         WHERE creator_id = $1 ORDER BY product_id, created_at DESC",
+        "SELECT p.product_id,
+                coalesce((SELECT s.product_name FROM sales s
+                          WHERE s.creator_id = $1 AND s.product_id = p.product_id
+                          ORDER BY s.created_at DESC, s.id DESC LIMIT 1), p.product_id) AS name
+         FROM (SELECT DISTINCT product_id FROM sales_daily
+               WHERE creator_id = $1 AND sales_count > 0) p
+         ORDER BY name",
     )
     .bind(tenant.get())
     .fetch_all(pool)

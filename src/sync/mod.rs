@@ -357,6 +357,28 @@ pub async fn status(pool: &PgPool, tenant: TenantId) -> Result<SyncStatus, sqlx:
     Ok(status)
 }
 
+async fn load_state(pool: &PgPool, tenant: TenantId) -> Result<SyncState, sqlx::Error> {
+    Ok(store::sync::state(pool, tenant)
+        .await?
+        .unwrap_or_else(|| SyncState {
+            backfill: "none".into(),
+            ..SyncState::default()
+        }))
+}
+
+/// What the sales list's banner needs: the counts only while the backfill runs, so a page of a
+/// finished mirror costs one primary-key lookup here.
+pub async fn banner_status(pool: &PgPool, tenant: TenantId) -> Result<SyncStatus, sqlx::Error> {
+    let state = load_state(pool, tenant).await?;
+    if matches!(state.backfill.as_str(), "planning" | "running") {
+        return status(pool, tenant).await;
+    }
+    Ok(SyncStatus {
+        state,
+        ..SyncStatus::default()
+    })
+}
+
 fn estimate_eta(status: &SyncStatus, now: DateTime<Utc>) -> Option<i64> {
     if !status.backfilling() {
         return None;

@@ -158,3 +158,16 @@ fn keygen_prints_keys_that_the_configuration_accepts() {
     }
     assert!(load(&env).is_ok());
 }
+
+#[test]
+fn a_session_key_read_back_from_its_variable_is_the_same_key() {
+    use base64::Engine as _;
+    let key = actix_web::cookie::Key::generate();
+    let mut env = valid_env();
+    env.insert(
+        "GUMDASH_SESSION_KEY",
+        base64::engine::general_purpose::STANDARD.encode(key.master()),
+    );
+    let settings = load(&env).unwrap();
+    assert_eq!(settings.session_key.0.master(), key.master());
+}

@@ -326,6 +326,7 @@ impl TestApp {
 /// A browser: its own cookie jar, no automatic redirects (tests follow them step by step).
 pub struct Browser {
     pub client: reqwest::Client,
+    jar: Arc<reqwest::cookie::Jar>,
     address: String,
     sim_url: String,
 }
@@ -335,17 +336,28 @@ pub struct Callback(pub String);
 
 impl Browser {
     fn new(address: &str, sim_url: &str) -> Self {
+        let jar = Arc::new(reqwest::cookie::Jar::default());
         let client = reqwest::Client::builder()
-            .cookie_store(true)
+            .cookie_provider(jar.clone())
             .redirect(reqwest::redirect::Policy::none())
             .timeout(Duration::from_secs(30))
             .build()
             .unwrap();
         Self {
             client,
+            jar,
             address: address.to_owned(),
             sim_url: sim_url.to_owned(),
         }
+    }
+
+    /// The `Cookie` header this browser sends to the dashboard (for load tools).
+    pub fn cookie_header(&self) -> Option<String> {
+        use reqwest::cookie::CookieStore as _;
+        let url = reqwest::Url::parse(&self.address).ok()?;
+        self.jar
+            .cookies(&url)
+            .and_then(|value| value.to_str().ok().map(str::to_owned))
     }
 
     pub fn url(&self, path: &str) -> String {

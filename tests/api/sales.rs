@@ -130,14 +130,18 @@ fn database_url(options: &sqlx::postgres::PgConnectOptions) -> String {
     }
 }
 
-/// `gumdash serve` as a separate process on the test's database and simulator, with workers.
-fn serve_process(app: &TestApp) -> tokio::process::Child {
+/// `gumdash serve` as a separate process on the test's database, simulator and session key, with
+/// workers, listening on `port`.
+fn serve_process(app: &TestApp, port: u16) -> tokio::process::Child {
+    use base64::Engine as _;
     let settings = &app.settings;
+    let session_key =
+        base64::engine::general_purpose::STANDARD.encode(settings.session_key.0.master());
     tokio::process::Command::new(env!("CARGO_BIN_EXE_gumdash"))
         .arg("serve")
         .env_clear()
         .env("DATABASE_URL", database_url(&settings.database))
-        .env("GUMDASH_LISTEN_ADDR", "127.0.0.1:0")
+        .env("GUMDASH_LISTEN_ADDR", format!("127.0.0.1:{port}"))
         .env("GUMDASH_PUBLIC_URL", settings.public_url.as_str())
         .env("GUMROAD_CLIENT_ID", &settings.gumroad.client_id)
         .env(
@@ -147,10 +151,7 @@ fn serve_process(app: &TestApp) -> tokio::process::Child {
         .env("GUMROAD_OAUTH_URL", settings.gumroad.oauth_url.as_str())
         .env("GUMROAD_API_URL", settings.gumroad.api_url.as_str())
         .env("GUMDASH_TOKEN_KEYS", &app.token_keys_spec)
-        .env(
-            "GUMDASH_SESSION_KEY",
-            gumdash::config::generate_session_key(),
-        )
+        .env("GUMDASH_SESSION_KEY", &session_key)
         .env("GUMDASH_WORKERS", "4")
         .env("GUMDASH_GUMROAD_RPS", "1000")
         .env("GUMDASH_GUMROAD_RPS_GLOBAL", "1000")
@@ -162,16 +163,25 @@ fn serve_process(app: &TestApp) -> tokio::process::Child {
         .expect("start gumdash serve")
 }
 
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
 #[tokio::test]
 async fn kill_9_mid_backfill_then_a_restart_loses_and_duplicates_nothing() {
     let app = spawn_app().await;
-    app.signed_in(0).await;
+    let browser = app.signed_in(0).await;
     // Slow Gumroad down so the backfill is still going when the process dies.
     app.inject_fault(
         json!({"path": "/v2/sales", "kind": "latency", "latency_ms": 40, "duration_ms": 60_000}),
     )
     .await;
-    let mut process = serve_process(&app);
+    let port = free_port();
+    let mut process = serve_process(&app, port);
     let expected = app.sim.sales_of(&app.creator(0).id).len() as i64;
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
     loop {
@@ -186,6 +196,19 @@ async fn kill_9_mid_backfill_then_a_restart_loses_and_duplicates_nothing() {
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+    // The other instance accepts this browser's session: sessions live in the shared database.
+    let cookie = browser.cookie_header().expect("a session cookie");
+    let sent = cookie.clone();
+
+    let page = reqwest::Client::new()
+        .get(format!("http://127.0.0.1:{port}/sales"))
+        .header(reqwest::header::COOKIE, sent)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("<h1>Sales</h1>"), "{}", page_text(&html));
     process.start_kill().unwrap(); // SIGKILL: no shutdown, no cleanup, leases left held
     process.wait().await.unwrap();
     app.clear_faults().await;
@@ -197,7 +220,7 @@ async fn kill_9_mid_backfill_then_a_restart_loses_and_duplicates_nothing() {
     .execute(&app.pool)
     .await
     .unwrap();
-    let mut restarted = serve_process(&app);
+    let mut restarted = serve_process(&app, free_port());
     let deadline = std::time::Instant::now() + Duration::from_secs(90);
     loop {
         let done: Option<String> = sqlx::query_scalar("SELECT backfill FROM sync_states LIMIT 1")

@@ -180,7 +180,7 @@ pub async fn index(
             .has_newer
             .then(|| page.rows.first().map(cursor))
             .flatten(),
-        sync: sync::status(pool, tenant).await?,
+        sync: sync::banner_status(pool, tenant).await?,
         zone: crate::domain::zone_label(&zone_name),
         errors,
         query,
