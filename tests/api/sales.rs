@@ -446,3 +446,62 @@ async fn another_creators_sale_is_a_404_like_an_unknown_one() {
         page_text(&html)
     );
 }
+
+#[tokio::test]
+async fn sales_pages_need_a_session_and_their_forms_a_csrf_token() {
+    let app = spawn_app().await;
+    let anonymous = app.new_browser();
+    for path in ["/sales", "/sales/sync", "/sales/abc", "/settings"] {
+        let response = anonymous.get(path).await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "{path}");
+    }
+    let creator = app.signed_in(0).await;
+    for path in ["/sales/sync", "/settings/time-zone"] {
+        let response = creator
+            .post_form(path, &[("time_zone", "Europe/Paris")])
+            .await;
+        assert_eq!(response.status(), StatusCode::FORBIDDEN, "{path}");
+    }
+    let jobs: i64 = sqlx::query_scalar("SELECT count(*) FROM jobs WHERE kind = 'redate_sales'")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(jobs, 0, "nothing was changed without the token");
+}
+
+#[tokio::test]
+async fn sync_now_cannot_flood_the_queue_and_a_bad_zone_is_refused_beside_the_field() {
+    let app = spawn_app().await;
+    let browser = signed_in_and_synced(&app).await;
+    let first = browser.submit("/sales/sync", &[]).await;
+    assert_eq!(first.status(), StatusCode::SEE_OTHER);
+    let (_, html) = browser.get_html("/sales/sync").await;
+    assert!(page_text(&html).contains("Sync started"));
+    for _ in 0..5 {
+        browser.submit("/sales/sync", &[]).await;
+    }
+    let (_, html) = browser.get_html("/sales/sync").await;
+    assert!(page_text(&html).contains("started moments ago"));
+    let queued: i64 = sqlx::query_scalar("SELECT count(*) FROM jobs WHERE kind = 'sync_recent'")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        queued, 1,
+        "one incremental sync, however often the button is pressed"
+    );
+
+    let refused = browser
+        .submit("/settings/time-zone", &[("time_zone", "Mars/Olympus_Mons")])
+        .await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = refused.text().await.unwrap();
+    assert!(page_text(&html).contains("Choose a time zone from the list."));
+    let (zone,): (String,) =
+        sqlx::query_as("SELECT time_zone FROM creators WHERE gumroad_user_id = $1")
+            .bind(&app.creator(0).id)
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_ne!(zone, "Mars/Olympus_Mons");
+}
