@@ -157,7 +157,15 @@ async fn finish_window(
 ) -> Result<(), sqlx::Error> {
     match window.purpose {
         Purpose::Backfill => {
-            store::sync::finish_backfill_if_complete(&mut *tx, tenant).await?;
+            if store::sync::finish_backfill_if_complete(&mut *tx, tenant).await? {
+                // Sales made while the history was walked are newer than the newest window's
+                // first page: catch up at once rather than at the next scheduled sync.
+                let catch_up = Job::SyncRecent {
+                    creator: tenant,
+                    reconcile: false,
+                };
+                Queue::enqueue(&mut *tx, &catch_up).await?;
+            }
         }
         Purpose::Incremental | Purpose::Reconcile => {
             store::sync::delete_window(&mut *tx, tenant, window.id).await?;

@@ -505,3 +505,26 @@ async fn sync_now_cannot_flood_the_queue_and_a_bad_zone_is_refused_beside_the_fi
             .unwrap();
     assert_ne!(zone, "Mars/Olympus_Mons");
 }
+
+#[tokio::test]
+async fn a_sale_made_after_the_backfill_shows_after_sync_now() {
+    let app = spawn_app().await;
+    let browser = signed_in_and_synced(&app).await;
+    let sale = app.sim.create_sale(
+        &app.creator(0).id,
+        json!({"email": "new.buyer@example.net", "full_name": "Nova Buyer"}),
+    );
+    let id = sale["id"].as_str().expect("a sale was made").to_owned();
+    let (_, html) = browser.get_html("/sales").await;
+    assert!(!html.contains("Nova Buyer"), "not before a sync");
+    browser.submit("/sales/sync", &[]).await;
+    app.run_jobs().await;
+    let (_, html) = browser.get_html("/sales").await;
+    let text = page_text(&html);
+    assert!(text.contains("Nova Buyer"), "{text}");
+    let (status, _) = browser
+        .get_html(&format!("/sales/{}", urlencode(&id)))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_mirror_matches(&app, 0).await;
+}
