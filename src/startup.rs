@@ -128,10 +128,6 @@ impl Background {
             tracing::info!("no background workers on this instance (GUMDASH_WORKERS=0)");
             return;
         }
-        // The scheduler is a job itself, so exactly one instance runs it at a time.
-        if let Err(error) = Queue::enqueue(self.queue.pool(), &Job::Schedule).await {
-            tracing::warn!(%error, "could not start the scheduler; another instance may run it");
-        }
         let instance = format!(
             "{}:{}",
             std::env::var("HOSTNAME").unwrap_or_else(|_| "gumdash".into()),
@@ -144,6 +140,8 @@ impl Background {
             count: self.workers,
             poll: std::time::Duration::from_millis(500),
             instance,
+            // The scheduler is a job itself, so exactly one instance runs it at a time.
+            keep_enqueued: vec![Job::Schedule],
         }
         .run(shutdown)
         .await;

@@ -255,8 +255,13 @@ impl SalesCursor {
         let bytes = URL_SAFE_NO_PAD.decode(text.trim()).ok()?;
         let text = String::from_utf8(bytes).ok()?;
         let (micros, id) = text.split_once(':')?;
+        let created_at = DateTime::from_timestamp_micros(micros.parse().ok()?)?;
+        // Only times PostgreSQL can compare with (and a sale can have).
+        if !(1970..=9999).contains(&chrono::Datelike::year(&created_at)) {
+            return None;
+        }
         Some(SalesCursor {
-            created_at: DateTime::from_timestamp_micros(micros.parse().ok()?)?,
+            created_at,
             id: id.parse().ok()?,
         })
     }
@@ -407,6 +412,8 @@ mod tests {
         assert_eq!(SalesCursor::decode(&cursor.encode()), Some(cursor));
         assert_eq!(SalesCursor::decode("not a cursor"), None);
         assert_eq!(SalesCursor::decode(""), None);
+        let ancient = URL_SAFE_NO_PAD.encode("-250000000000000000:1");
+        assert_eq!(SalesCursor::decode(&ancient), None);
     }
 
     #[test]

@@ -52,11 +52,31 @@ impl Sale {
         if let Some(object) = json.as_object_mut() {
             object.remove("timestamp");
         }
+        strip_nul(&mut json);
         Ok(Sale {
             id: head.id,
             created_at: head.created_at,
             json,
         })
+    }
+}
+
+/// PostgreSQL text cannot hold U+0000: a buyer's name or a custom field with one would make the whole
+/// page unstorable. Nothing of value is lost by dropping it.
+fn strip_nul(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::String(text) if text.contains('\0') => text.retain(|c| c != '\0'),
+        serde_json::Value::Array(items) => items.iter_mut().for_each(strip_nul),
+        serde_json::Value::Object(map) => {
+            let keys: Vec<String> = map.keys().filter(|k| k.contains('\0')).cloned().collect();
+            for key in keys {
+                if let Some(inner) = map.remove(&key) {
+                    map.insert(key.replace('\0', ""), inner);
+                }
+            }
+            map.values_mut().for_each(strip_nul);
+        }
+        _ => {}
     }
 }
 
@@ -129,6 +149,18 @@ mod tests {
         assert_eq!(sale.created_at.to_rfc3339(), "2024-03-02T10:15:00+00:00");
         assert!(sale.json.get("timestamp").is_none());
         assert_eq!(sale.json["price"], 1000);
+    }
+
+    #[test]
+    fn nul_characters_are_dropped_wherever_they_are() {
+        let sale = Sale::from_json(serde_json::json!({
+            "id": "s", "created_at": "2024-03-02T10:15:00Z", "full_name": "Ann\0 Lee",
+            "custom_fields": {"Com\0pany": "A\0cme"}, "list": ["x\0"]
+        }))
+        .unwrap();
+        assert!(!sale.json.to_string().contains("\\u0000"));
+        assert_eq!(sale.json["full_name"], "Ann Lee");
+        assert_eq!(sale.json["custom_fields"]["Company"], "Acme");
     }
 
     #[test]

@@ -37,8 +37,9 @@ pub enum Job {
     SyncWindow { creator: TenantId, window: i64 },
     /// New sales since the high-water mark (`reconcile: false`) or the last 30 days again (`true`).
     SyncRecent { creator: TenantId, reconcile: bool },
-    /// The creator's time zone changed: every sale's day (and so the rollups) follows it.
-    RedateSales { creator: TenantId },
+    /// The creator's time zone changed (to `zone`): every sale's day (and so the rollups) follows
+    /// it. The zone is part of the key, so a change made while a re-dating runs gets its own run.
+    RedateSales { creator: TenantId, zone: String },
 }
 
 impl Job {
@@ -59,7 +60,7 @@ impl Job {
             Self::PlanBackfill { creator }
             | Self::SyncWindow { creator, .. }
             | Self::SyncRecent { creator, .. }
-            | Self::RedateSales { creator } => Some(*creator),
+            | Self::RedateSales { creator, .. } => Some(*creator),
         }
     }
 
@@ -67,9 +68,8 @@ impl Job {
     pub fn dedupe_key(&self) -> String {
         match self {
             Self::Schedule | Self::SweepSessions => self.kind().to_owned(),
-            Self::PlanBackfill { creator } | Self::RedateSales { creator } => {
-                format!("{}:{creator}", self.kind())
-            }
+            Self::PlanBackfill { creator } => format!("{}:{creator}", self.kind()),
+            Self::RedateSales { creator, zone } => format!("{}:{creator}:{zone}", self.kind()),
             Self::SyncWindow { creator, window } => format!("sync_window:{creator}:{window}"),
             Self::SyncRecent { creator, reconcile } => {
                 format!("sync_recent:{creator}:{reconcile}")

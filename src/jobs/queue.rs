@@ -158,12 +158,13 @@ impl Queue {
         backoff(&self.settings, attempt)
     }
 
-    /// Stops a creator's pending jobs (for example after Gumroad revoked their token).
-    pub async fn cancel_pending_for(
+    /// Stops a creator's pending Gumroad fetches (after Gumroad revoked their token); work on
+    /// what is already stored (re-dating) goes on.
+    pub async fn cancel_pending_fetches_for(
         executor: impl PgExecutor<'_>,
         tenant: TenantId,
     ) -> Result<u64, sqlx::Error> {
-        sql::cancel_pending_for_creator(executor, tenant).await
+        sql::cancel_pending_fetches_for_creator(executor, tenant).await
     }
 }
 

@@ -4,7 +4,9 @@ use std::time::Duration;
 use futures_util::future::BoxFuture;
 use tokio::sync::watch;
 
-use super::{Claim, Outcome, Queue};
+use futures_util::FutureExt as _;
+
+use super::{Claim, Job, Outcome, Queue};
 
 /// What runs a claimed job (`sync` implements it). Never panics by contract; a panic would only
 /// lose this run, and the job comes back when its lease runs out.
@@ -21,6 +23,9 @@ pub struct WorkerPool {
     pub poll: Duration,
     /// Names this instance's leases (host and process), for the operator.
     pub instance: String,
+    /// Jobs that must always exist (the scheduler): enqueued at start and every minute after, so
+    /// one that failed or was lost comes back. De-duplication keeps it to one.
+    pub keep_enqueued: Vec<Job>,
 }
 
 impl WorkerPool {
@@ -37,7 +42,11 @@ impl WorkerPool {
                 shutdown.clone(),
             ));
         }
-        loops.spawn(recover_leases(self.queue.clone(), shutdown.clone()));
+        loops.spawn(recover_leases(
+            self.queue.clone(),
+            self.keep_enqueued,
+            shutdown.clone(),
+        ));
         while let Some(ended) = loops.join_next().await {
             if let Err(error) = ended {
                 tracing::error!(%error, "a worker loop ended abnormally");
@@ -73,13 +82,19 @@ async fn work_loop(
 }
 
 /// Jobs of an instance that died come back once their lease runs out; any instance may notice.
-async fn recover_leases(queue: Queue, mut shutdown: watch::Receiver<bool>) {
-    let every = (queue.settings().lease / 4).max(Duration::from_secs(1));
+/// The jobs that must always exist are enqueued again if they are gone.
+async fn recover_leases(queue: Queue, keep: Vec<Job>, mut shutdown: watch::Receiver<bool>) {
+    let every = (queue.settings().lease / 4).clamp(Duration::from_secs(1), Duration::from_secs(60));
     while !*shutdown.borrow() {
         match queue.recover_expired_leases().await {
             Ok(0) => {}
             Ok(recovered) => tracing::info!(recovered, "jobs of a stopped worker run again"),
             Err(error) => tracing::warn!(%error, "could not recover expired job leases"),
+        }
+        for job in &keep {
+            if let Err(error) = Queue::enqueue(queue.pool(), job).await {
+                tracing::warn!(%error, kind = job.kind(), "could not enqueue a standing job");
+            }
         }
         tokio::select! {
             _ = tokio::time::sleep(every) => {}
@@ -92,7 +107,14 @@ async fn recover_leases(queue: Queue, mut shutdown: watch::Receiver<bool>) {
 pub(super) async fn run_claimed(queue: &Queue, handler: &dyn JobHandler, claim: Claim) {
     let started = std::time::Instant::now();
     let outcome = {
-        let run = handler.run(&claim);
+        // A panicking job loses only this run (and is retried), never the worker loop.
+        let run = std::panic::AssertUnwindSafe(handler.run(&claim))
+            .catch_unwind()
+            .map(|result| {
+                result.unwrap_or_else(|_| {
+                    Outcome::RetryIn(queue.backoff(claim.attempts), "the job panicked".into())
+                })
+            });
         tokio::pin!(run);
         let mut renew = tokio::time::interval(queue.settings().lease / 3);
         renew.tick().await;

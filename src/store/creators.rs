@@ -199,3 +199,15 @@ pub async fn time_zone(
         .fetch_one(executor)
         .await
 }
+
+/// Like [`time_zone`], holding the row's share lock until the transaction ends, so a zone change
+/// waits for the sales being written with the current zone.
+pub async fn time_zone_for_share(
+    executor: impl PgExecutor<'_>,
+    tenant: TenantId,
+) -> Result<(String, String), sqlx::Error> {
+    sqlx::query_as("SELECT time_zone, time_zone_source FROM creators WHERE id = $1 FOR SHARE")
+        .bind(tenant.get())
+        .fetch_one(executor)
+        .await
+}

@@ -256,16 +256,19 @@ pub async fn depth(pool: &PgPool) -> Result<Depth, sqlx::Error> {
     .await
 }
 
-/// Stops a creator's pending jobs (their token was revoked): running ones end on their own.
-pub async fn cancel_pending_for_creator(
+/// Stops a creator's pending Gumroad fetches (their token was revoked): running ones end on their
+/// own, and re-dating stored sales goes on.
+pub async fn cancel_pending_fetches_for_creator(
     executor: impl PgExecutor<'_>,
     tenant: TenantId,
 ) -> Result<u64, sqlx::Error> {
-    sqlx::query("DELETE FROM jobs WHERE creator_id = $1 AND state = 'pending'")
-        .bind(tenant.get())
-        .execute(executor)
-        .await
-        .map(|r| r.rows_affected())
+    sqlx::query(
+        "DELETE FROM jobs WHERE creator_id = $1 AND state = 'pending' AND kind <> 'redate_sales'",
+    )
+    .bind(tenant.get())
+    .execute(executor)
+    .await
+    .map(|r| r.rows_affected())
 }
 
 /// Takes one token from the shared bucket `name` (refilled at `rate` per second up to `burst`).

@@ -57,7 +57,12 @@ pub async fn upsert(
     tenant: TenantId,
     records: &[SaleRecord],
 ) -> Result<Written, sqlx::Error> {
-    let mut rows: Vec<&SaleRecord> = records.iter().collect();
+    // One statement cannot touch a row twice: a page that repeats a sale keeps its last copy.
+    let mut latest: std::collections::HashMap<&str, &SaleRecord> = std::collections::HashMap::new();
+    for record in records {
+        latest.insert(record.gumroad_id.as_str(), record);
+    }
+    let mut rows: Vec<&SaleRecord> = latest.into_values().collect();
     rows.sort_by(|a, b| {
         (
             a.day,
@@ -72,8 +77,6 @@ pub async fn upsert(
                 &b.gumroad_id,
             ))
     });
-    // One statement cannot touch a row twice: a page that repeats a sale keeps its last copy.
-    rows.dedup_by(|later, earlier| later.gumroad_id == earlier.gumroad_id);
     if rows.is_empty() {
         return Ok(Written::default());
     }
@@ -122,9 +125,12 @@ pub async fn upsert(
             .join(", "),
     );
     // `raw` holds everything Gumroad sent and `day` follows the creator's zone: together they say
-    // whether anything changed.
+    // whether anything changed. The product's rating travels with every sale of it; a new review is
+    // not a change of the sale (it would rewrite every sale of the product at each reconciliation).
     query.push(
-        ", updated_at = now() WHERE (sales.raw, sales.day) IS DISTINCT FROM (EXCLUDED.raw, EXCLUDED.day) \
+        ", updated_at = now() \
+         WHERE (sales.raw - 'reviews_count' - 'average_rating' - 'product_rating', sales.day) \
+         IS DISTINCT FROM (EXCLUDED.raw - 'reviews_count' - 'average_rating' - 'product_rating', EXCLUDED.day) \
          RETURNING (xmax = 0) AS inserted",
     );
     let outcomes: Vec<bool> = query.build_query_scalar().fetch_all(&mut *conn).await?;

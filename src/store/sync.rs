@@ -79,7 +79,8 @@ pub async fn finish_backfill_if_complete(
     sqlx::query(
         "UPDATE sync_states SET backfill = 'done', backfill_finished_at = now(),
                 last_sync_at = coalesce(last_sync_at, now()),
-                last_reconcile_at = coalesce(last_reconcile_at, now())
+                last_reconcile_at = coalesce(last_reconcile_at, now()),
+                last_error = NULL, last_error_at = NULL
          WHERE creator_id = $1 AND backfill = 'running'
            AND NOT EXISTS (SELECT 1 FROM sync_windows
                            WHERE creator_id = $1 AND purpose = 'backfill' AND state <> 'done')",
@@ -353,34 +354,55 @@ pub async fn open_windows(
     .map(|rows| rows.into_iter().map(Window::from).collect())
 }
 
-/// Parked windows get another go ("Sync now").
+/// Windows parked before `parked_before` get another go.
 pub async fn unpark_windows(
     executor: impl PgExecutor<'_>,
     tenant: TenantId,
+    parked_before: DateTime<Utc>,
 ) -> Result<u64, sqlx::Error> {
     sqlx::query(
         "UPDATE sync_windows SET state = 'pending', updated_at = now()
-         WHERE creator_id = $1 AND state = 'parked'",
+         WHERE creator_id = $1 AND state = 'parked' AND updated_at <= $2",
     )
     .bind(tenant.get())
+    .bind(parked_before)
     .execute(executor)
     .await
     .map(|r| r.rows_affected())
 }
 
-pub async fn has_open_window(
-    pool: &PgPool,
+/// Parked windows of one kind, superseded by a new window of that kind.
+pub async fn delete_parked(
+    executor: impl PgExecutor<'_>,
     tenant: TenantId,
     purpose: Purpose,
-) -> Result<bool, sqlx::Error> {
-    sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM sync_windows
-                        WHERE creator_id = $1 AND purpose = $2 AND state = 'pending')",
+) -> Result<u64, sqlx::Error> {
+    sqlx::query(
+        "DELETE FROM sync_windows WHERE creator_id = $1 AND purpose = $2 AND state = 'parked'",
     )
     .bind(tenant.get())
     .bind(purpose.as_str())
-    .fetch_one(pool)
+    .execute(executor)
     .await
+    .map(|r| r.rows_affected())
+}
+
+/// Backfills under way for active, connected creators that have no job left to carry them on.
+pub async fn stalled_backfills(pool: &PgPool) -> Result<Vec<TenantId>, sqlx::Error> {
+    let ids: Vec<i64> = sqlx::query_scalar(
+        "SELECT s.creator_id FROM sync_states s
+         JOIN creators c ON c.id = s.creator_id
+         JOIN gumroad_connections g ON g.creator_id = s.creator_id
+         WHERE c.state = 'active' AND s.backfill IN ('planning', 'running')
+           AND ' ' || g.scopes || ' ' LIKE '% view_sales %'
+           AND s.backfill_started_at < now() - interval '1 minute'
+           AND NOT EXISTS (SELECT 1 FROM jobs j
+                           WHERE j.creator_id = s.creator_id AND j.state IN ('pending', 'running'))
+         LIMIT 100",
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(ids.into_iter().map(TenantId::from_db).collect())
 }
 
 /// The backfill's progress: windows done of all, parked ones, sales seen, and how many of the history's

@@ -30,7 +30,7 @@ pub(super) async fn plan(
         Err(Stopped::Gumroad(error)) => {
             return match sync.after_failure(claim, tenant, &error).await? {
                 Failure::Stop => Ok(Outcome::Done),
-                Failure::Postpone(pause) => Ok(Outcome::RetryIn(pause, "rate limited".into())),
+                Failure::Postpone(pause) => sync.postpone(claim, pause).await,
                 Failure::Retry(pause, words) => Ok(Outcome::RetryIn(pause, words)),
                 Failure::Park(words) => Ok(Outcome::GiveUp(words)),
             };

@@ -64,7 +64,11 @@ impl JobHandler for SyncHandler {
     fn run<'a>(&'a self, claim: &'a Claim) -> BoxFuture<'a, Outcome> {
         Box::pin(async move {
             let result = match &claim.job {
-                Job::Schedule => self.schedule().await,
+                // The scheduler must never fail for good: a database hiccup only delays it.
+                Job::Schedule => Ok(self
+                    .schedule()
+                    .await
+                    .unwrap_or(Outcome::Repeat(Duration::from_secs(30)))),
                 Job::SweepSessions => sweep_sessions(&self.ctx.pool).await,
                 Job::PlanBackfill { creator } => backfill::plan(self, claim, *creator).await,
                 Job::SyncWindow { creator, window } => {
@@ -73,17 +77,43 @@ impl JobHandler for SyncHandler {
                 Job::SyncRecent { creator, reconcile } => {
                     recent::start(self, *creator, *reconcile).await
                 }
-                Job::RedateSales { creator } => redate(&self.ctx.pool, *creator).await,
+                Job::RedateSales { creator, .. } => redate(&self.ctx.pool, *creator).await,
             };
-            result.unwrap_or_else(|error| {
-                // The database failed us: try again later; nothing was half-written (transactions).
-                Outcome::RetryIn(self.queue.backoff(claim.attempts), error.to_string())
-            })
+            match result {
+                Ok(outcome) => outcome,
+                Err(error) => self.database_failed(claim, &error).await,
+            }
         })
     }
 }
 
 impl SyncHandler {
+    /// The database failed us mid-job: nothing was half-written (transactions), so try again later.
+    /// The creator sees that syncing is stuck; a window that keeps failing is set aside, so the rest
+    /// of the sync goes on and "Sync now" can try it again.
+    async fn database_failed(&self, claim: &Claim, error: &sqlx::Error) -> Outcome {
+        tracing::warn!(job = claim.id, kind = claim.job.kind(), %error, "a sync job hit a database error");
+        let words =
+            "gumdash could not store what it fetched (a database problem); it will try again.";
+        if let Some(creator) = claim.job.creator() {
+            let _ = store::sync::record_error(&self.ctx.pool, creator, words).await;
+        }
+        let last_attempt = claim.attempts >= self.queue.settings().max_attempts;
+        if let (true, Job::SyncWindow { creator, window }) = (last_attempt, &claim.job) {
+            let _ = store::sync::park_window(&self.ctx.pool, *creator, *window, words).await;
+        }
+        Outcome::RetryIn(self.queue.backoff(claim.attempts), error.to_string())
+    }
+
+    /// Gumroad is rate limiting: wait without using up an attempt.
+    async fn postpone(&self, claim: &Claim, pause: Duration) -> Result<Outcome, sqlx::Error> {
+        let mut conn = self.ctx.pool.acquire().await?;
+        claim
+            .postpone_in(&mut conn, pause, "Gumroad is rate limiting; waiting")
+            .await?;
+        Ok(Outcome::Committed)
+    }
+
     /// Every minute: enqueue the due incremental syncs and reconciliations, and the hourly session
     /// sweep. De-duplication makes running this on several instances harmless.
     async fn schedule(&self) -> Result<Outcome, sqlx::Error> {
@@ -98,6 +128,12 @@ impl SyncHandler {
             {
                 Queue::enqueue(pool, &Job::SyncRecent { creator, reconcile }).await?;
             }
+        }
+        // A backfill whose jobs are gone (failed for good, or cancelled) is picked up again.
+        for creator in store::sync::stalled_backfills(pool).await? {
+            let mut tx = pool.begin().await?;
+            resume(&mut tx, creator, Unpark::LongParked).await?;
+            tx.commit().await?;
         }
         let next_hour = Utc::now() + chrono::Duration::hours(1);
         Queue::enqueue_with(pool, &Job::SweepSessions, None, Some(next_hour)).await?;
@@ -129,8 +165,8 @@ impl SyncHandler {
         store::sync::record_error(&self.ctx.pool, tenant, &words).await?;
         Ok(match error {
             GumroadError::Unauthorized | GumroadError::MissingScope => {
-                // Already booked as "needs reconnect" (401); nothing more to do until they sign in.
-                Queue::cancel_pending_for(&self.ctx.pool, tenant).await?;
+                // Already booked as "needs reconnect" (401); nothing more to fetch until they sign in.
+                Queue::cancel_pending_fetches_for(&self.ctx.pool, tenant).await?;
                 Failure::Stop
             }
             GumroadError::RateLimited => Failure::Postpone(self.queue.backoff(3)),
@@ -238,7 +274,7 @@ pub async fn after_sign_in(
             .await?;
     match started.as_deref() {
         Some("none") | None => start_backfill(conn, tenant).await,
-        _ => resume(conn, tenant).await,
+        _ => resume(conn, tenant, Unpark::All).await,
     }
 }
 
@@ -248,8 +284,22 @@ async fn start_backfill(conn: &mut PgConnection, tenant: TenantId) -> Result<(),
     Ok(())
 }
 
-/// Enqueues every open window again (parked ones too) and an incremental sync.
-async fn resume(conn: &mut PgConnection, tenant: TenantId) -> Result<(), sqlx::Error> {
+/// Which parked windows get another go.
+#[derive(Clone, Copy)]
+enum Unpark {
+    /// The creator asked (sign-in, "Sync now").
+    All,
+    /// The scheduler: only those set aside more than an hour ago, so a window that keeps failing
+    /// does not hammer Gumroad.
+    LongParked,
+}
+
+/// Enqueues every open window again and an incremental sync.
+async fn resume(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    unpark: Unpark,
+) -> Result<(), sqlx::Error> {
     let state: String =
         sqlx::query_scalar("SELECT backfill FROM sync_states WHERE creator_id = $1")
             .bind(tenant.get())
@@ -258,8 +308,15 @@ async fn resume(conn: &mut PgConnection, tenant: TenantId) -> Result<(), sqlx::E
     if state == "planning" {
         Queue::enqueue(&mut *conn, &Job::PlanBackfill { creator: tenant }).await?;
     }
-    store::sync::unpark_windows(&mut *conn, tenant).await?;
+    let parked_before = match unpark {
+        Unpark::All => Utc::now(),
+        Unpark::LongParked => Utc::now() - chrono::Duration::hours(1),
+    };
+    store::sync::unpark_windows(&mut *conn, tenant, parked_before).await?;
     for open in store::sync::open_windows(&mut *conn, tenant).await? {
+        if open.state != "pending" {
+            continue;
+        }
         let job = Job::SyncWindow {
             creator: tenant,
             window: open.id,
@@ -300,7 +357,7 @@ pub async fn request_sync(
     if state == "none" {
         start_backfill(&mut tx, tenant).await?;
     } else {
-        resume(&mut tx, tenant).await?;
+        resume(&mut tx, tenant, Unpark::All).await?;
     }
     tx.commit().await?;
     Ok(true)

@@ -19,7 +19,21 @@ pub(super) async fn start(
     } else {
         Purpose::Incremental
     };
-    if store::sync::has_open_window(pool, tenant, purpose).await? {
+    // One at a time: an open window of this kind is walked (its job enqueued again, in case it
+    // was lost) instead of starting another.
+    let open: Vec<_> = store::sync::open_windows(pool, tenant)
+        .await?
+        .into_iter()
+        .filter(|w| w.purpose == purpose && w.state == "pending")
+        .collect();
+    if !open.is_empty() {
+        for window in open {
+            let job = Job::SyncWindow {
+                creator: tenant,
+                window: window.id,
+            };
+            Queue::enqueue_with(pool, &job, Some(window::priority(&window)), None).await?;
+        }
         return Ok(Outcome::Done);
     }
     let today = Utc::now().date_naive();
@@ -35,6 +49,8 @@ pub(super) async fn start(
     };
     let before = today + Duration::days(2);
     let mut tx = pool.begin().await?;
+    // Windows of this kind set aside earlier are covered by the new one (or by reconciliation).
+    store::sync::delete_parked(&mut *tx, tenant, purpose).await?;
     let id = store::sync::create_window(&mut *tx, tenant, purpose, after, before).await?;
     let priority = if reconcile {
         window::OLDER_PRIORITY + 1

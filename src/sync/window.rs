@@ -112,12 +112,18 @@ async fn creator_zone(
     tenant: TenantId,
     sales: &[Sale],
 ) -> Result<Tz, sqlx::Error> {
-    let (name, source) = store::creators::time_zone(&mut *tx, tenant).await?;
+    // Shares the creator row's lock with a zone change, so a change either waits for this page or
+    // is seen by it (and its re-dating job then runs after this page is stored).
+    let (name, source) = store::creators::time_zone_for_share(&mut *tx, tenant).await?;
     if source == "default"
         && let Some(zone) = sales.iter().find_map(derived_zone)
         && store::creators::set_derived_time_zone(&mut *tx, tenant, zone.name()).await?
     {
-        Queue::enqueue(&mut *tx, &Job::RedateSales { creator: tenant }).await?;
+        let redate = Job::RedateSales {
+            creator: tenant,
+            zone: zone.name().to_owned(),
+        };
+        Queue::enqueue(&mut *tx, &redate).await?;
         return Ok(zone);
     }
     Ok(name.parse().unwrap_or(Tz::UTC))
@@ -136,6 +142,8 @@ async fn split_if_dense(
     window: &Window,
     reached: NaiveDate,
 ) -> Result<(), sqlx::Error> {
+    // A sale dated outside its window (it should not happen) must not move the split outside it.
+    let reached = reached.clamp(window.after, window.before - Duration::days(1));
     let remaining_days = (reached - window.after).num_days();
     if window.pages + 1 < PAGES_BEFORE_SPLIT || remaining_days < 2 {
         return Ok(());
@@ -185,11 +193,7 @@ async fn failed(
 ) -> Result<Outcome, sqlx::Error> {
     match sync.after_failure(claim, tenant, error).await? {
         Failure::Stop => Ok(Outcome::Done),
-        Failure::Postpone(pause) => {
-            let mut conn = sync.ctx.pool.acquire().await?;
-            claim.postpone_in(&mut conn, pause, "rate limited").await?;
-            Ok(Outcome::Committed)
-        }
+        Failure::Postpone(pause) => sync.postpone(claim, pause).await,
         Failure::Retry(pause, words) => Ok(Outcome::RetryIn(pause, words)),
         Failure::Park(words) => {
             let mut tx = sync.ctx.pool.begin().await?;

@@ -81,7 +81,11 @@ pub async fn set_time_zone(
     let tenant = current.tenant();
     let mut tx = state.pool.begin().await?;
     if store::creators::choose_time_zone(&mut *tx, tenant, zone.name()).await? {
-        Queue::enqueue(&mut *tx, &Job::RedateSales { creator: tenant }).await?;
+        let redate = Job::RedateSales {
+            creator: tenant,
+            zone: zone.name().to_owned(),
+        };
+        Queue::enqueue(&mut *tx, &redate).await?;
     }
     tx.commit().await?;
     done(

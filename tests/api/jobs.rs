@@ -58,7 +58,10 @@ fn queue(pool: &PgPool) -> Queue {
 async fn an_equal_job_is_enqueued_once_while_pending_and_again_after_it_ran() {
     let (pool, _) = fresh_database().await;
     let creator = creators(&pool, 1).await[0];
-    let job = Job::RedateSales { creator };
+    let job = Job::RedateSales {
+        creator,
+        zone: "UTC".into(),
+    };
     assert!(Queue::enqueue(&pool, &job).await.unwrap());
     assert!(!Queue::enqueue(&pool, &job).await.unwrap(), "a duplicate");
     let queue = queue(&pool);
@@ -74,9 +77,15 @@ async fn an_equal_job_is_enqueued_once_while_pending_and_again_after_it_ran() {
 async fn a_job_whose_worker_died_runs_again_once_its_lease_is_over() {
     let (pool, _) = fresh_database().await;
     let creator = creators(&pool, 1).await[0];
-    Queue::enqueue(&pool, &Job::RedateSales { creator })
-        .await
-        .unwrap();
+    Queue::enqueue(
+        &pool,
+        &Job::RedateSales {
+            creator,
+            zone: "UTC".into(),
+        },
+    )
+    .await
+    .unwrap();
     let queue = queue(&pool);
     // A worker claims it and is killed: it never finishes nor renews.
     let claimed = queue.claim("doomed-instance/0").await.unwrap().unwrap();
@@ -110,9 +119,15 @@ async fn a_failing_job_is_retried_then_kept_with_its_error() {
     }
     let (pool, _) = fresh_database().await;
     let creator = creators(&pool, 1).await[0];
-    Queue::enqueue(&pool, &Job::RedateSales { creator })
-        .await
-        .unwrap();
+    Queue::enqueue(
+        &pool,
+        &Job::RedateSales {
+            creator,
+            zone: "UTC".into(),
+        },
+    )
+    .await
+    .unwrap();
     let queue = Queue::new(
         pool.clone(),
         QueueSettings {
@@ -155,6 +170,7 @@ async fn two_worker_pools_on_one_database_run_each_job_exactly_once() {
                     count: 3,
                     poll: Duration::from_millis(20),
                     instance: instance.into(),
+                    keep_enqueued: Vec::new(),
                 }
                 .run(shutdown.clone()),
             )

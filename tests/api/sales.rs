@@ -528,3 +528,40 @@ async fn a_sale_made_after_the_backfill_shows_after_sync_now() {
     assert_eq!(status, StatusCode::OK);
     assert_mirror_matches(&app, 0).await;
 }
+
+#[tokio::test]
+async fn hostile_data_and_input_neither_stall_the_sync_nor_break_the_pages() {
+    let app = spawn_app().await;
+    // Long rate limiting while the history is being searched: the backfill waits, then finishes.
+    app.inject_fault(json!({"path": "/v2/sales", "kind": "status", "status": 429, "times": 30}))
+        .await;
+    let browser = signed_in_and_synced(&app).await;
+    assert_mirror_matches(&app, 0).await;
+    // A buyer whose name holds a NUL (PostgreSQL text cannot): stored without it.
+    let sale = app.sim.create_sale(
+        &app.creator(0).id,
+        json!({"email": "nul@example.net", "full_name": "Ann\u{0}Lee"}),
+    );
+    assert!(sale.get("id").is_some(), "{sale}");
+    browser.submit("/sales/sync", &[]).await;
+    app.run_jobs().await;
+    assert_eq!(app.failed_jobs().await, vec![]);
+    let (_, html) = browser.get_html("/sales?q=nul%40example").await;
+    assert!(page_text(&html).contains("AnnLee"), "{}", page_text(&html));
+    // Input PostgreSQL cannot take is refused or ignored, never a database error page.
+    use base64::Engine as _;
+    let ancient = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode("-250000000000000000:1");
+    for path in [
+        format!("/sales?older={ancient}"),
+        "/sales?q=%00".to_owned(),
+        "/sales?product=%00".to_owned(),
+    ] {
+        let (status, _) = browser.get_html(&path).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+    }
+    let (status, html) = browser.get_html("/sales?from=-5000-01-01").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(page_text(&html).contains("Enter a date"));
+    let (status, _) = browser.get_html("/sales/%00").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}

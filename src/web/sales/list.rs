@@ -101,7 +101,13 @@ fn parse_filter(query: &ListQuery, errors: &mut FormErrors) -> SalesFilter {
         errors.check(
             field,
             NaiveDate::parse_from_str(text, "%Y-%m-%d")
-                .map_err(|_| "Enter a date like 2026-01-31."),
+                .map_err(|_| "Enter a date like 2026-01-31.")
+                .and_then(|d| {
+                    (1970..=9999)
+                        .contains(&chrono::Datelike::year(&d))
+                        .then_some(d)
+                        .ok_or("Enter a date between 1970 and 9999.")
+                }),
         )
     };
     let mut from = date(errors, "from", &query.from);
@@ -119,11 +125,19 @@ fn parse_filter(query: &ListQuery, errors: &mut FormErrors) -> SalesFilter {
             SaleState::parse(text).ok_or("Choose one of the listed states."),
         ),
     };
-    let search: String = query.q.trim().chars().take(MAX_SEARCH_CHARS).collect();
+    // PostgreSQL text cannot hold U+0000; nobody types it.
+    let search: String = query
+        .q
+        .trim()
+        .chars()
+        .filter(|c| *c != '\0')
+        .take(MAX_SEARCH_CHARS)
+        .collect();
+    let product: String = query.product.trim().replace('\0', "");
     SalesFilter {
         from,
         to,
-        product_id: Some(query.product.trim().to_owned()).filter(|p| !p.is_empty()),
+        product_id: Some(product).filter(|p| !p.is_empty()),
         search: Some(search).filter(|s| !s.is_empty()),
         state,
     }
@@ -215,6 +229,15 @@ mod tests {
         assert_eq!(filter.from, None);
         assert_eq!(filter.to, NaiveDate::from_ymd_opt(2026, 1, 31));
         assert_eq!(filter.search.as_deref(), Some("Smith"));
+        let mut errors = FormErrors::default();
+        let query = ListQuery {
+            from: "0001-01-01".into(),
+            q: "a\0b".into(),
+            ..ListQuery::default()
+        };
+        let filter = parse_filter(&query, &mut errors);
+        assert!(errors.has("from") && filter.from.is_none());
+        assert_eq!(filter.search.as_deref(), Some("ab"));
     }
 
     #[test]

@@ -40,6 +40,9 @@ pub async fn show(
     state: web::Data<AppState>,
     id: web::Path<String>,
 ) -> Result<impl Responder, AppError> {
+    if id.contains('\0') {
+        return Err(AppError::NotFound);
+    }
     let sale = sales::find(&state.pool, current.tenant(), &id)
         .await?
         .ok_or(AppError::NotFound)?;
