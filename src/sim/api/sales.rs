@@ -127,7 +127,7 @@ impl SalesQuery {
             None => None,
             Some(key) => Some(parse_page_key(key).ok_or("Invalid page_key.")?),
         };
-        let page = match params.get("page") {
+        let page = match params.present("page") {
             Some(text) if cursor.is_none() => {
                 let number = ruby_to_i(text).unwrap_or(0);
                 if number <= 0 {

@@ -69,34 +69,33 @@ struct Builder<'a> {
     start: i64,
 }
 
-/// The launch day of creator 0's seeded sales (UTC), as seeding picks it: the day after its newest paid,
-/// one-time product was created within the history window, else 45 days ago.
+/// The launch day of creator 0's seeded sales (UTC) and its product, as seeding picks them: the day
+/// after creator 0's newest paid one-time product was created, if that was within the history window
+/// (and not in the last three days), else 45 days ago for the newest such product.
 pub(crate) fn launch_day(
     creators: &[SeededCreator],
     catalog: &Catalog,
     now: DateTime<Utc>,
-) -> (Option<usize>, chrono::NaiveDate) {
+) -> Option<(usize, chrono::NaiveDate)> {
+    let creator = creators.first()?;
     let start = now - Duration::days(HISTORY_DAYS);
-    let product = creators.first().and_then(|creator| {
-        catalog
-            .products
-            .iter()
-            .enumerate()
-            .filter(|(_, p)| {
-                p.creator_id == creator.id
-                    && p.price > 0
-                    && !p.is_recurring_billing()
-                    && p.created_at >= start
-                    && p.created_at < now - Duration::days(3)
-            })
-            .max_by_key(|(_, p)| p.created_at)
-            .map(|(index, _)| index)
-    });
-    let day = match product {
-        Some(index) => catalog.products[index].created_at.date_naive() + Duration::days(1),
-        None => (now - Duration::days(45)).date_naive(),
+    let (index, product) = catalog
+        .products
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| {
+            p.creator_id == creator.id
+                && p.price > 0
+                && !p.is_recurring_billing()
+                && p.created_at < now - Duration::days(3)
+        })
+        .max_by_key(|(_, p)| p.created_at)?;
+    let day = if product.created_at >= start {
+        product.created_at.date_naive() + Duration::days(1)
+    } else {
+        (now - Duration::days(45)).date_naive()
     };
-    (product, day)
+    Some((index, day))
 }
 
 pub(crate) fn sales(
@@ -451,8 +450,8 @@ impl Builder<'_> {
             self.sales.push(sale);
         }
 
-        let (launch, day) = launch_day(creators, self.catalog, now);
-        if let Some(product) = launch.map(|p| p as u32) {
+        if let Some((product, day)) = launch_day(creators, self.catalog, now) {
+            let product = product as u32;
             let from = day.and_time(NaiveTime::from_hms_opt(13, 0, 0).unwrap_or_default());
             let from = from.and_utc().timestamp_micros();
             let span = 11 * 3_600_000_000 - 1;
@@ -670,6 +669,31 @@ mod unit {
                 .or_default() += 1;
         }
         assert!(per_day.values().any(|n| *n >= 60), "a launch day");
+    }
+
+    #[test]
+    fn every_seed_gives_creator_zero_a_launch_day_and_a_few_hundred_sales() {
+        for seed in [1, 7, 99, 2024] {
+            let people = creators(seed, 3);
+            let catalog = catalog::seed::catalog(seed, &people);
+            for now in [1_795_000_000, 1_900_000_000] {
+                let now = DateTime::from_timestamp(now, 0).unwrap();
+                let sales = sales(seed, &people, &catalog, 0, now);
+                let count = sales.of_creator(0).count();
+                assert!((500..800).contains(&count), "seed {seed}: {count}");
+                let (_, day) = launch_day(&people, &catalog, now).expect("a launch");
+                let start = day
+                    .and_hms_opt(0, 0, 0)
+                    .unwrap()
+                    .and_utc()
+                    .timestamp_micros();
+                let on_day = sales
+                    .of_creator(0)
+                    .filter(|s| (start..start + MICROS_PER_DAY).contains(&s.created_at))
+                    .count();
+                assert!(on_day >= 60, "seed {seed}: {on_day} on {day}");
+            }
+        }
     }
 
     #[test]

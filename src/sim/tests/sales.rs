@@ -268,7 +268,8 @@ async fn bad_parameters_are_400s_without_success() {
         ),
         ("page=0", page.clone()),
         ("page=-1", page.clone()),
-        ("page=abc", page),
+        ("page=abc", page.clone()),
+        ("page=0&page_key=", page),
     ];
     for (query, message) in cases {
         let (status, body) = sim
