@@ -59,6 +59,8 @@ struct Info {
     required: bool,
     /// Offer codes that could have been used (deleted ones too), as `Catalog::offer_codes` indexes.
     codes: Vec<u32>,
+    /// Units sold so far while seeding (for `max_purchase_count`).
+    sold: i64,
 }
 
 struct Builder<'a> {
@@ -213,6 +215,7 @@ fn product_info(catalog: &Catalog) -> Vec<Info> {
             fields: false,
             required: false,
             codes: Vec::new(),
+            sold: 0,
         })
         .collect();
     let mut by_creator: std::collections::HashMap<&str, Vec<usize>> =
@@ -260,8 +263,23 @@ impl Builder<'_> {
         &self.catalog.products[index as usize]
     }
 
-    /// A random time the product could have sold at, or `None` if it is newer than now.
+    fn record(&mut self, sale: Sale) {
+        self.info[sale.product as usize].sold += i64::from(sale.quantity);
+        self.sales.push(sale);
+    }
+
+    /// Whether the product reached its `max_purchase_count`.
+    fn sold_out(&self, product: u32) -> bool {
+        self.product(product)
+            .max_purchase_count
+            .is_some_and(|max| self.info[product as usize].sold >= max)
+    }
+
+    /// A random time the product could have sold at, or `None` if it is newer than now or sold out.
     fn time_for(&self, rng: &mut ChaCha8Rng, product: u32) -> Option<i64> {
+        if self.sold_out(product) {
+            return None;
+        }
         let from = self
             .start
             .max(self.info[product as usize].created_at + 60_000_000);
@@ -326,7 +344,11 @@ impl Builder<'_> {
         if product.customizable_price == Some(true) {
             unit_price += rng.random_range(0..=7) * money::unit_of(&product.currency);
         }
-        if !product.is_recurring_billing() && unit_price > 0 && rng.random_bool(0.05) {
+        if !product.is_recurring_billing()
+            && product.max_purchase_count.is_none()
+            && unit_price > 0
+            && rng.random_bool(0.05)
+        {
             sale.quantity = rng.random_range(2..=3);
         }
         if !info.codes.is_empty() && unit_price > 0 && rng.random_bool(0.15) {
@@ -394,17 +416,21 @@ impl Builder<'_> {
         buyer_base: u32,
         pool: usize,
     ) {
-        if products.is_empty() {
-            return;
-        }
-        for _ in 0..count {
-            let product = products[rng.random_range(0..products.len())];
+        // Products that cannot sell (sold out, newer than now) leave the draw, so `count` is exact while
+        // any product can sell.
+        let mut candidates = products.to_vec();
+        let mut made = 0;
+        while made < count && !candidates.is_empty() {
+            let pick = rng.random_range(0..candidates.len());
+            let product = candidates[pick];
             let Some(at) = self.time_for(rng, product) else {
+                candidates.swap_remove(pick);
                 continue;
             };
             let buyer = buyer_base.wrapping_add(rng.random_range(0..pool.max(1)) as u32);
             let sale = self.sale(rng, creator, product, at, buyer);
-            self.sales.push(sale);
+            self.record(sale);
+            made += 1;
         }
     }
 
@@ -455,7 +481,7 @@ impl Builder<'_> {
             };
             let buyer = rng.random_range(0..buyers);
             let sale = self.sale(rng, 0, product, at, buyer);
-            self.sales.push(sale);
+            self.record(sale);
         }
 
         if let Some((product, day)) = launch_day(creators, self.catalog, now) {
@@ -467,7 +493,7 @@ impl Builder<'_> {
                 let at = from + rng.random_range(0..span);
                 let buyer = rng.random_range(0..buyers * 2);
                 let sale = self.sale(rng, 0, product, at, buyer);
-                self.sales.push(sale);
+                self.record(sale);
             }
         }
 
@@ -486,6 +512,9 @@ impl Builder<'_> {
             }
         }
 
+        if one_time.is_empty() {
+            return;
+        }
         for _ in 0..5 {
             let product = one_time[rng.random_range(0..one_time.len())];
             let giver = rng.random_range(0..buyers);
@@ -494,11 +523,16 @@ impl Builder<'_> {
         }
 
         let creator = &creators[0];
-        for _ in 0..3 {
+        let mut tests = 0;
+        for _ in 0..100 {
+            if tests == 3 {
+                break;
+            }
             let product = one_time[rng.random_range(0..one_time.len())];
             let Some(at) = self.time_for(rng, product) else {
                 continue;
             };
+            tests += 1;
             let mut sale = self.sale(rng, 0, product, at, 0);
             sale.flags |= flag::TEST;
             sale.refunded = 0;
@@ -509,7 +543,7 @@ impl Builder<'_> {
                 ..Detail::default()
             });
             sale.detail = self.details.len() as u32;
-            self.sales.push(sale);
+            self.record(sale);
         }
     }
 
@@ -542,7 +576,7 @@ impl Builder<'_> {
                 charge.refunded = 0;
                 charge.rating = 0;
             }
-            self.sales.push(charge);
+            self.record(charge);
             charges += 1;
             at += period + rng.random_range(0..3_600_000_000);
         }
@@ -584,8 +618,8 @@ impl Builder<'_> {
             ..Detail::default()
         });
         gift.detail = self.details.len() as u32;
-        self.sales.push(sender);
-        self.sales.push(gift);
+        self.record(sender);
+        self.record(gift);
     }
 
     /// Numbers the sales in date order (ties keep their making order) and builds the store.
@@ -677,6 +711,16 @@ mod unit {
                 .or_default() += 1;
         }
         assert!(per_day.values().any(|n| *n >= 60), "a launch day");
+        for (index, product) in catalog.products.iter().enumerate() {
+            if let Some(max) = product.max_purchase_count {
+                let sold: i64 = listed
+                    .iter()
+                    .filter(|s| s.product as usize == index)
+                    .map(|s| i64::from(s.quantity))
+                    .sum();
+                assert!(sold <= max, "{} sold {sold} of {max}", product.name);
+            }
+        }
     }
 
     #[test]
