@@ -74,7 +74,7 @@ struct Builder<'a> {
 }
 
 /// The launch day of creator 0's seeded sales (UTC) and its product, as seeding picks them: the day
-/// after creator 0's newest paid one-time product was created, if that was within the history window
+/// after creator 0's newest published, paid, one-time, uncapped product was created, if that was within the history window
 /// (and not in the last three days), else 45 days ago for the newest such product.
 pub(crate) fn launch_day(
     creators: &[SeededCreator],
@@ -91,6 +91,9 @@ pub(crate) fn launch_day(
             p.creator_id == creator.id
                 && p.price > 0
                 && !p.is_recurring_billing()
+                && p.max_purchase_count.is_none()
+                && p.published
+                && !p.deleted
                 && p.created_at < now - Duration::days(3)
         })
         .max_by_key(|(_, p)| p.created_at)?;
