@@ -217,14 +217,13 @@ impl Sales {
         catalog: &Catalog,
     ) -> Sales {
         let mut store = Sales {
-            sales: Vec::new(),
+            sales,
             by_creator: Vec::new(),
             details,
             subscriptions,
             totals: HashMap::new(),
             keys,
         };
-        store.sales = sales;
         for position in 0..store.sales.len() {
             store.index(position, catalog);
         }

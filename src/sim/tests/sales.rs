@@ -438,6 +438,29 @@ async fn sale_json_drops_nulls_and_has_gumroads_shapes() {
         assert!((4..=6).contains(&sale["product_permalink"].as_str().expect("permalink").len()));
         assert!(sale["card"].as_object().expect("card").contains_key("bin"));
     }
+    assert_eq!(creator.time_zone, "America/New_York");
+    for sale in all.iter().step_by(7) {
+        let local = created(sale).with_timezone(&chrono_tz::America::New_York);
+        assert_eq!(
+            sale["daystamp"],
+            local.format("%e %b %Y %l:%M %p").to_string(),
+            "in the seller's zone, daylight saving time included"
+        );
+    }
+    let yen: Vec<&Value> = all.iter().filter(|s| s["currency_symbol"] == "¥").collect();
+    assert!(!yen.is_empty());
+    for sale in yen {
+        let shown = sale["amount_refundable_in_currency"]
+            .as_str()
+            .expect("amount");
+        assert!(!shown.contains('.'), "JPY has no minor unit: {shown}");
+        assert!(
+            sale["formatted_display_price"]
+                .as_str()
+                .expect("price")
+                .starts_with('¥')
+        );
+    }
     let has = |key: &str| all.iter().any(|s| s.get(key).is_some_and(|v| v != false));
     for key in [
         "refunded",
