@@ -48,17 +48,23 @@
 //!   what counts as a read scope (2025-04: `refund_sales` reads, `edit_sales`, `view_payouts`, … are
 //!   unknown). Under 2025-04 an app storing exactly the 2026 public list (`SimApp::with_redirect_uris`) is
 //!   treated as storing the 2025-04 public list.
-//! - Sales index details: parameters are checked in the order `after`, `before`, `product_id`, `order_id`,
-//!   `page_key`, `page`, the first bad one answering 400 `{"status":400,"error":…}`; blank values count as
-//!   absent. Dates must parse as `%Y-%m-%d` (a one-digit month or day passes, as Ruby's `strptime`);
-//!   `after` is inclusive from 00:00 UTC, `before` exclusive. `email` is trimmed, then matched exactly (case
-//!   too). `product_id` takes only the external id of one of the owner's products (deleted too); its
-//!   unique permalink or anyone else's id is "Invalid product ID.". `order_id` must be digits only. With a
-//!   `page_key`, `page` is ignored; `page` ≤ 0 (or not a number) is the 400; `page` is an offset of 10
-//!   per page over the filtered list and still returns the next keys. A request whose `page` (query or
-//!   body) is above 10 is throttled at 10 per second per IP before the token is checked. The 2026 `query`
-//!   parameter is ignored. Show and index hide the seller's own test purchases; another creator's sale,
-//!   an unknown or undecodable id is HTTP 200 "The sale was not found.".
+//! - Sales index details (Gumroad's `sales_controller`): parameters are checked in the order `page`,
+//!   `before`, `after`, `product_id`, `order_id`, `page_key`, the first bad one answering 400
+//!   `{"status":400,"error":…}`. `page` is checked whenever sent (`(params[:page] || 1).to_i` must be
+//!   positive: blank, `0`, `abc` are 400s, even beside a `page_key`); when sent it wins and `page_key` is
+//!   ignored; it is an offset of 10 per page over the filtered list and still returns the next keys. A
+//!   request whose `page` (query or body) is above 10 is throttled at 10 per second per IP before the
+//!   token is checked. `before` / `after` are checked whenever sent (blank is a bad date) and must parse as
+//!   `%Y-%m-%d` (a one-digit month or day passes, as Ruby's `strptime`); `after` is inclusive from 00:00
+//!   UTC, `before` exclusive. `email` (ignored when blank) is trimmed, then matched exactly, case too.
+//!   `product_id` filters by the external id of one of the owner's products (deleted ones too); another
+//!   id this simulator issued (another creator's product, any catalogue object, a sale) decrypts in
+//!   Gumroad, so it filters to nothing; anything else, the unique permalink included, is "Invalid product
+//!   ID.". `order_id` must be what Ruby's `to_i.to_s` gives back (digits, maybe a minus; no padding or
+//!   spaces), else "Invalid order ID."; a number no sale has lists nothing. The 2026 `query` parameter is
+//!   ignored (Gumroad then searches with other exclusions: not simulated). Show and index hide the
+//!   seller's own test purchases; another creator's sale, an unknown or undecodable id is HTTP 200 "The
+//!   sale was not found.".
 //! - Sale JSON (`sales::json`): keys in `Purchase#as_json` order, every null dropped from the main block;
 //!   `card` (`bin`, `expiry_*` always null; free sales have a null `visual` and `type`) and
 //!   `product_rating` (null when unrated) are always there. `price` and `gumroad_fee` are USD cents,
