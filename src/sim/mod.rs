@@ -62,9 +62,10 @@
 //!   Gumroad, so it filters to nothing; anything else, the unique permalink included, is "Invalid product
 //!   ID.". `order_id` must be what Ruby's `to_i.to_s` gives back (digits, maybe a minus; no padding or
 //!   spaces), else "Invalid order ID."; a number no sale has lists nothing. The 2026 `query` parameter is
-//!   ignored (Gumroad then searches with other exclusions: not simulated). Show and index hide the
-//!   seller's own test purchases; another creator's sale, an unknown or undecodable id is HTTP 200 "The
-//!   sale was not found.".
+//!   ignored (Gumroad then searches with other exclusions: not simulated). The index never lists the
+//!   seller's own test purchases, but show finds them (Gumroad's show skips the index's `for_sales_api`
+//!   scope; the sale JSON says nothing about being a test); another creator's sale, an unknown or
+//!   undecodable id is HTTP 200 "The sale was not found.".
 //! - Sale JSON (`sales::json`): keys in `Purchase#as_json` order, every null dropped from the main block;
 //!   `card` (`bin`, `expiry_*` always null; free sales have a null `visual` and `type`) and
 //!   `product_rating` (null when unrated) are always there. `price` and `gumroad_fee` are USD cents,
@@ -109,8 +110,8 @@
 //!   paid in the product currency's smallest unit (default: price and variants, or the tier's price for
 //!   `recurrence`, less the offer code, times `quantity`); unnamed variant categories get their first
 //!   option; an offer code (a live one of the product) adds to its `times_used`; `test: true` makes a test
-//!   purchase the API never shows. Anything unknown: 422 `{error}`. Gifts, shipments and pings are not
-//!   made here yet.
+//!   purchase (never listed, found by show). Anything unknown: 422 `{error}`. Gifts, shipments and pings
+//!   are not made here yet.
 //! - `POST /_sim/sales/<sale id>/refund {amount_cents?}` (product currency; all that is left when absent)
 //!   → 200 with the sale; 422 `{error}` with Gumroad's text ("Purchase is already refunded.", "Refund
 //!   amount cannot be greater than the purchase price.", "The sale was unable to be modified." for free

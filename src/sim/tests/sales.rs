@@ -625,7 +625,9 @@ async fn created_sales_come_first_count_and_refund() {
             &[],
         )
         .await;
-    assert_eq!(shown["success"], false, "test purchases are never found");
+    assert_eq!(shown["sale"], test, "show finds a test purchase");
+    let listed = sim.handle.sales_of(&creator.id);
+    assert!(listed.iter().all(|s| s["id"] != test["id"]), "never listed");
     assert_eq!(sim.sales_summary(0).await["count"], after["count"]);
 
     sim.control("/_sim/reset", json!({})).await;
