@@ -95,8 +95,9 @@
 //!   normalisation (`/v2/user` also catches `/api/v2/user.json`), a trailing `*` matches a prefix.
 //!   `GET /_sim/faults` lists them, `DELETE /_sim/faults` clears them. `latency_ms` above 600000 or
 //!   `duration_ms` above 604800000 (a week) is a 400; other invalid faults are 422.
-//! - `POST /_sim/reset`: back to the seeded state (and the 2026 profile). `POST /_sim/clock {seconds}`: move the
-//!   clock forward (negative: 422; past a total of 36525 days: 400, nothing moves).
+//! - `POST /_sim/reset`: back to the seeded state, sales included (their history ending at the reset), and
+//!   the 2026 profile. `POST /_sim/clock {seconds}`: move the clock forward (negative: 422; past a total
+//!   of 36525 days: 400, nothing moves).
 //! - `GET /_sim/profile`, `POST /_sim/profile {profile?: "2025-04" | "2026", string_values?: bool}` → `{profile,
 //!   string_values}`. 2025-04: unpaginated product index, product create/update are Rails 404s, offer-code
 //!   update ignores `minimum_amount_cents`. `string_values`: numbers and booleans in catalogue objects as

@@ -74,8 +74,8 @@ struct Builder<'a> {
 }
 
 /// The launch day of creator 0's seeded sales (UTC) and its product, as seeding picks them: the day
-/// after creator 0's newest published, paid, one-time, uncapped product was created, if that was within the history window
-/// (and not in the last three days), else 45 days ago for the newest such product.
+/// after creator 0's newest published, paid, one-time, uncapped product was created, if that was within
+/// the history window (and not in the last three days), else 45 days ago for that product.
 pub(crate) fn launch_day(
     creators: &[SeededCreator],
     catalog: &Catalog,
