@@ -48,17 +48,24 @@
 //!   what counts as a read scope (2025-04: `refund_sales` reads, `edit_sales`, `view_payouts`, … are
 //!   unknown). Under 2025-04 an app storing exactly the 2026 public list (`SimApp::with_redirect_uris`) is
 //!   treated as storing the 2025-04 public list.
-//! - Sales index details: parameters are checked in the order `after`, `before`, `product_id`, `order_id`,
-//!   `page_key`, `page`, the first bad one answering 400 `{"status":400,"error":…}`; blank values count as
-//!   absent. Dates must parse as `%Y-%m-%d` (a one-digit month or day passes, as Ruby's `strptime`);
-//!   `after` is inclusive from 00:00 UTC, `before` exclusive. `email` is trimmed, then matched exactly (case
-//!   too). `product_id` takes only the external id of one of the owner's products (deleted too); its
-//!   unique permalink or anyone else's id is "Invalid product ID.". `order_id` must be digits only. With a
-//!   `page_key`, `page` is ignored; `page` ≤ 0 (or not a number) is the 400; `page` is an offset of 10
-//!   per page over the filtered list and still returns the next keys. A request whose `page` (query or
-//!   body) is above 10 is throttled at 10 per second per IP before the token is checked. The 2026 `query`
-//!   parameter is ignored. Show and index hide the seller's own test purchases; another creator's sale,
-//!   an unknown or undecodable id is HTTP 200 "The sale was not found.".
+//! - Sales index details (Gumroad's `sales_controller`): parameters are checked in the order `page`,
+//!   `before`, `after`, `product_id`, `order_id`, `page_key`, the first bad one answering 400
+//!   `{"status":400,"error":…}`. `page` is checked whenever sent (`(params[:page] || 1).to_i` must be
+//!   positive: blank, `0`, `abc` are 400s, even beside a `page_key`); when sent it wins and `page_key` is
+//!   ignored; it is an offset of 10 per page over the filtered list and still returns the next keys. A
+//!   request whose `page` (query or body) is above 10 is throttled at 10 per second per IP before the
+//!   token is checked. `before` / `after` are checked whenever sent (blank is a bad date) and must parse as
+//!   `%Y-%m-%d` (a one-digit month or day passes, as Ruby's `strptime`); `after` is inclusive from 00:00
+//!   UTC, `before` exclusive. `email` (ignored when blank) is trimmed, then matched exactly, case too.
+//!   `product_id` filters by the external id of one of the owner's products (deleted ones too); another
+//!   id this simulator issued (another creator's product, any catalogue object, a sale) decrypts in
+//!   Gumroad, so it filters to nothing; anything else, the unique permalink included, is "Invalid product
+//!   ID.". `order_id` must be what Ruby's `to_i.to_s` gives back (digits, maybe a minus; no padding or
+//!   spaces), else "Invalid order ID."; a number no sale has lists nothing. The 2026 `query` parameter is
+//!   ignored (Gumroad then searches with other exclusions: not simulated). The index never lists the
+//!   seller's own test purchases, but show finds them (Gumroad's show skips the index's `for_sales_api`
+//!   scope; the sale JSON says nothing about being a test); another creator's sale, an unknown or
+//!   undecodable id is HTTP 200 "The sale was not found.".
 //! - Sale JSON (`sales::json`): keys in `Purchase#as_json` order, every null dropped from the main block;
 //!   `card` (`bin`, `expiry_*` always null; free sales have a null `visual` and `type`) and
 //!   `product_rating` (null when unrated) are always there. `price` and `gumroad_fee` are USD cents,
@@ -88,8 +95,9 @@
 //!   normalisation (`/v2/user` also catches `/api/v2/user.json`), a trailing `*` matches a prefix.
 //!   `GET /_sim/faults` lists them, `DELETE /_sim/faults` clears them. `latency_ms` above 600000 or
 //!   `duration_ms` above 604800000 (a week) is a 400; other invalid faults are 422.
-//! - `POST /_sim/reset`: back to the seeded state (and the 2026 profile). `POST /_sim/clock {seconds}`: move the
-//!   clock forward (negative: 422; past a total of 36525 days: 400, nothing moves).
+//! - `POST /_sim/reset`: back to the seeded state, sales included (their history ending at the reset), and
+//!   the 2026 profile. `POST /_sim/clock {seconds}`: move the clock forward (negative: 422; past a total
+//!   of 36525 days: 400, nothing moves).
 //! - `GET /_sim/profile`, `POST /_sim/profile {profile?: "2025-04" | "2026", string_values?: bool}` → `{profile,
 //!   string_values}`. 2025-04: unpaginated product index, product create/update are Rails 404s, offer-code
 //!   update ignores `minimum_amount_cents`. `string_values`: numbers and booleans in catalogue objects as
@@ -103,8 +111,8 @@
 //!   paid in the product currency's smallest unit (default: price and variants, or the tier's price for
 //!   `recurrence`, less the offer code, times `quantity`); unnamed variant categories get their first
 //!   option; an offer code (a live one of the product) adds to its `times_used`; `test: true` makes a test
-//!   purchase the API never shows. Anything unknown: 422 `{error}`. Gifts, shipments and pings are not
-//!   made here yet.
+//!   purchase (never listed, found by show). Anything unknown: 422 `{error}`. Gifts, shipments and pings
+//!   are not made here yet.
 //! - `POST /_sim/sales/<sale id>/refund {amount_cents?}` (product currency; all that is left when absent)
 //!   → 200 with the sale; 422 `{error}` with Gumroad's text ("Purchase is already refunded.", "Refund
 //!   amount cannot be greater than the purchase price.", "The sale was unable to be modified." for free
@@ -120,7 +128,8 @@
 //! about 650 in usd, eur, gbp and jpy, with every kind of sale and a launch day of 60–100 sales; creators 1
 //! and 2 have none; later creators with products 20–60. `SimConfig::extra_sales` adds more, Zipf-like by
 //! creator order, so creator 0 holds the largest share. Sales live in a compact store (`sales`): 56 bytes a
-//! sale, buyers and ids derived from numbers, JSON rendered per request; a million seed in about a second.
+//! sale, buyers and ids derived from numbers, JSON rendered per request; a million seed in about half a
+//! second (release build; about 80 MB resident, 100 MB at the peak).
 mod api;
 mod avatar;
 mod catalog;

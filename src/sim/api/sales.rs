@@ -1,5 +1,6 @@
 //! `/v2/sales` (api-facts §5, §6.7, §7, §8): the paginated index with its filters, and show. Both need
-//! `view_sales`; only the token owner's sales are found, never test purchases.
+//! `view_sales`; only the token owner's sales are found. The index never lists test purchases; show
+//! finds them.
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -12,7 +13,7 @@ use crate::sim::ids;
 use crate::sim::params::Params;
 use crate::sim::rails;
 use crate::sim::rate_limit::SALES_DEEP_PAGE_TIERS;
-use crate::sim::sales::{Sale, Sales, flag, json, people};
+use crate::sim::sales::{Sale, Sales, json, people};
 use crate::sim::store::{Shared, SimState};
 
 pub(crate) const NOT_FOUND: &str = "The sale was not found.";
@@ -58,24 +59,26 @@ pub(super) async fn show(
     )
 }
 
-/// The creator's listed sale with external id `key` (a test purchase or another creator's sale is none).
+/// The creator's sale with external id `key` (another creator's is none). Test purchases are found:
+/// Gumroad's show looks in the seller's plain `sales` association, while the index adds `for_sales_api`.
 pub(crate) fn owned_sale(state: &SimState, creator_id: &str, key: &str) -> Option<Sale> {
     let creator = state.creator_index(creator_id)?;
     state
         .sales
         .find_external(key)
-        .filter(|s| s.creator as usize == creator && !s.has(flag::TEST))
+        .filter(|s| s.creator as usize == creator)
         .copied()
 }
 
-/// The index's parameters, checked in this order: `after`, `before`, `product_id`, `order_id`,
-/// `page_key`, `page` (each bad one a 400 of its own).
+/// The index's parameters, checked in Gumroad's order (its `set_page` before-action first): `page`,
+/// `before`, `after`, `product_id`, `order_id`, then `page_key` unless `page` was sent.
 struct SalesQuery {
     after: Option<i64>,
     before: Option<i64>,
     email: Option<String>,
-    /// Catalogue index of the product.
-    product: Option<u32>,
+    /// Catalogue index of the product; `Some(None)` for an id that decodes but is none of the owner's
+    /// products (nothing matches).
+    product: Option<Option<u32>>,
     /// Internal sale id (`order_id` deobfuscated); `Some(None)` for a number no sale can have.
     order: Option<Option<u64>>,
     cursor: Option<(DateTime<Utc>, u64)>,
@@ -85,11 +88,20 @@ struct SalesQuery {
 
 impl SalesQuery {
     fn read(params: &Params, state: &SimState, creator_id: &str) -> Result<SalesQuery, String> {
+        // `(params[:page] || 1).to_i` must be positive, even blank or beside a `page_key`.
+        let page = match params.get("page") {
+            None => None,
+            Some(text) => match ruby_to_i(text) {
+                Ok(number) if number > 0 => Some(usize::try_from(number).unwrap_or(usize::MAX)),
+                _ => return Err("Invalid page number. Page numbers start at 1.".to_owned()),
+            },
+        };
+        // `Date.strptime(params[:x], "%Y-%m-%d") if params[:x]`: sent blank is a bad date too.
         let date = |field: &str| -> Result<Option<i64>, String> {
-            let Some(text) = params.present(field) else {
+            let Some(text) = params.get(field) else {
                 return Ok(None);
             };
-            NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
+            NaiveDate::parse_from_str(text, "%Y-%m-%d")
                 .ok()
                 .and_then(|d| d.and_hms_opt(0, 0, 0))
                 .map(|t| Some(t.and_utc().timestamp_micros()))
@@ -99,42 +111,38 @@ impl SalesQuery {
                     )
                 })
         };
-        let after = date("after")?;
         let before = date("before")?;
+        let after = date("after")?;
         let product = match params.present("product_id") {
             None => None,
-            Some(id) => Some(
-                state
+            Some(id) => {
+                let own = state
                     .catalog
                     .products
                     .iter()
-                    .position(|p| p.creator_id == creator_id && p.external_id == id.trim())
-                    .map(|i| i as u32)
-                    .ok_or("Invalid product ID.")?,
-            ),
+                    .position(|p| p.creator_id == creator_id && p.external_id == id)
+                    .map(|i| i as u32);
+                // Gumroad decrypts the id first: only text that is no id at all is refused.
+                if own.is_none() && !decodes(state, id) {
+                    return Err("Invalid product ID.".to_owned());
+                }
+                Some(own)
+            }
         };
         let order = match params.present("order_id") {
             None => None,
             Some(text) => {
-                let text = text.trim();
-                if !text.bytes().all(|b| b.is_ascii_digit()) {
-                    return Err("Invalid order ID.".to_owned());
-                }
-                Some(text.parse::<u64>().ok().and_then(ids::deobfuscate_id))
+                // `params[:order_id].to_i.to_s != params[:order_id]`: digits, an optional minus, no
+                // padding or spaces.
+                let number = ruby_to_i(text)
+                    .ok()
+                    .filter(|n| n.to_string() == text)
+                    .ok_or("Invalid order ID.")?;
+                Some(u64::try_from(number).ok().and_then(ids::deobfuscate_id))
             }
         };
         let cursor = match params.present("page_key") {
-            None => None,
-            Some(key) => Some(parse_page_key(key).ok_or("Invalid page_key.")?),
-        };
-        let page = match params.get("page") {
-            Some(text) if cursor.is_none() => {
-                let number = ruby_to_i(text).unwrap_or(0);
-                if number <= 0 {
-                    return Err("Invalid page number. Page numbers start at 1.".to_owned());
-                }
-                Some(usize::try_from(number).unwrap_or(usize::MAX))
-            }
+            Some(key) if page.is_none() => Some(parse_page_key(key).ok_or("Invalid page_key.")?),
             _ => None,
         };
         Ok(SalesQuery {
@@ -171,7 +179,7 @@ impl SalesQuery {
             .rev()
             .map(|p| sales.at(*p))
             .filter(move |sale| {
-                self.product.is_none_or(|p| sale.product == p)
+                self.product.is_none_or(|p| p == Some(sale.product))
                     && self
                         .order
                         .is_none_or(|order| order == Some(u64::from(sale.id)))
@@ -181,6 +189,14 @@ impl SalesQuery {
                         .is_none_or(|email| email_matches(sales, sale, email, buyer))
             })
     }
+}
+
+/// Whether `text` is an external id this Gumroad issued (any object, any creator): those decrypt, so
+/// Gumroad filters by them instead of refusing them.
+fn decodes(state: &SimState, text: &str) -> bool {
+    state.catalog.issued_external_id(text)
+        || state.sales.find_external(text).is_some()
+        || state.creators.iter().any(|c| c.user_id == text)
 }
 
 /// Exact match, with the buyer number as a shortcut for derived emails.

@@ -221,6 +221,11 @@ impl Catalog {
         self.next_id
     }
 
+    /// Whether some catalogue object (any creator's, deleted too) has this external id.
+    pub fn issued_external_id(&self, id: &str) -> bool {
+        self.external_ids.contains(id)
+    }
+
     pub fn new_external_id(&mut self, rng: &mut impl Rng) -> String {
         loop {
             let id = ids::external_id_from(rng);

@@ -11,8 +11,9 @@
 //! that id and each creator's index, kept in id order, is also in `(created_at, id)` order. A page is then
 //! a binary search and ten renders.
 //!
-//! The refund, dispute and shipment mutations live here (not in the controls) so API endpoints can reuse
-//! them later.
+//! Mutations (refund, dispute) live here, not in the controls, so the API's refund endpoint can reuse them
+//! later; a shipment (`mark_as_shipped`) would set `flag::SHIPPED` / `flag::TRACKING` and
+//! `Detail::tracking_url` the same way.
 
 pub(crate) mod json;
 pub(crate) mod people;
@@ -216,14 +217,13 @@ impl Sales {
         catalog: &Catalog,
     ) -> Sales {
         let mut store = Sales {
-            sales: Vec::new(),
+            sales,
             by_creator: Vec::new(),
             details,
             subscriptions,
             totals: HashMap::new(),
             keys,
         };
-        store.sales = sales;
         for position in 0..store.sales.len() {
             store.index(position, catalog);
         }
@@ -331,7 +331,8 @@ impl Sales {
         sale.id
     }
 
-    /// Refunds `amount` (the rest when `None`), in the product currency's smallest unit.
+    /// Refunds `amount` (the rest when `None`), in the product currency's smallest unit. Zero or less is
+    /// refused like too much (Gumroad's answer for it is unknown).
     pub fn refund(
         &mut self,
         id: u64,

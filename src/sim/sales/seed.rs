@@ -8,9 +8,9 @@
 //! (`launch_day`) with 60–100 sales, and three test purchases that are never listed. Creators 1 (drafts
 //! only) and 2 (no products) sell nothing; later creators with products get 20–60 sales each.
 //!
-//! `extra` more sales (`SimConfig::extra_sales`) are spread Zipf-like (exponent 1.15) over the creators
-//! who can sell, in creator order, so creator 0 gets the biggest share (about a fifth of a million over
-//! a thousand creators) and the long tail a few dozen each.
+//! `extra` more sales (`SimConfig::extra_sales`) go a fifth to creator 0 (the big account) and the rest
+//! Zipf-like (exponent 1.3) over the other creators who can sell, in creator order, so the long tail gets
+//! a few dozen each (`extra_shares`).
 
 use chrono::{DateTime, Duration, NaiveTime, Utc};
 use rand::Rng;
@@ -24,8 +24,10 @@ use crate::sim::seed::{EXTRA_SALES_STREAM, SALES_STREAM, SeededCreator, rng_for}
 
 /// How far back seeded sales go.
 pub(crate) const HISTORY_DAYS: i64 = 400;
-/// The Zipf exponent of the extra sales' spread over creators.
-const ZIPF_EXPONENT: f64 = 1.15;
+/// The share of the extra sales that the first creator who can sell (creator 0) gets.
+const HEAD_SHARE: f64 = 0.2;
+/// The Zipf exponent of the rest's spread over the other creators, ranked from 2 in creator order.
+const ZIPF_EXPONENT: f64 = 1.3;
 const MICROS_PER_DAY: i64 = 86_400_000_000;
 
 pub(crate) fn blank_sale() -> Sale {
@@ -57,6 +59,8 @@ struct Info {
     required: bool,
     /// Offer codes that could have been used (deleted ones too), as `Catalog::offer_codes` indexes.
     codes: Vec<u32>,
+    /// Units sold so far while seeding (for `max_purchase_count`).
+    sold: i64,
 }
 
 struct Builder<'a> {
@@ -69,34 +73,36 @@ struct Builder<'a> {
     start: i64,
 }
 
-/// The launch day of creator 0's seeded sales (UTC), as seeding picks it: the day after its newest paid,
-/// one-time product was created within the history window, else 45 days ago.
+/// The launch day of creator 0's seeded sales (UTC) and its product, as seeding picks them: the day
+/// after creator 0's newest published, paid, one-time, uncapped product was created, if that was within
+/// the history window (and not in the last three days), else 45 days ago for that product.
 pub(crate) fn launch_day(
     creators: &[SeededCreator],
     catalog: &Catalog,
     now: DateTime<Utc>,
-) -> (Option<usize>, chrono::NaiveDate) {
+) -> Option<(usize, chrono::NaiveDate)> {
+    let creator = creators.first()?;
     let start = now - Duration::days(HISTORY_DAYS);
-    let product = creators.first().and_then(|creator| {
-        catalog
-            .products
-            .iter()
-            .enumerate()
-            .filter(|(_, p)| {
-                p.creator_id == creator.id
-                    && p.price > 0
-                    && !p.is_recurring_billing()
-                    && p.created_at >= start
-                    && p.created_at < now - Duration::days(3)
-            })
-            .max_by_key(|(_, p)| p.created_at)
-            .map(|(index, _)| index)
-    });
-    let day = match product {
-        Some(index) => catalog.products[index].created_at.date_naive() + Duration::days(1),
-        None => (now - Duration::days(45)).date_naive(),
+    let (index, product) = catalog
+        .products
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| {
+            p.creator_id == creator.id
+                && p.price > 0
+                && !p.is_recurring_billing()
+                && p.max_purchase_count.is_none()
+                && p.published
+                && !p.deleted
+                && p.created_at < now - Duration::days(3)
+        })
+        .max_by_key(|(_, p)| p.created_at)?;
+    let day = if product.created_at >= start {
+        product.created_at.date_naive() + Duration::days(1)
+    } else {
+        (now - Duration::days(45)).date_naive()
     };
-    (product, day)
+    Some((index, day))
 }
 
 pub(crate) fn sales(
@@ -168,15 +174,21 @@ fn sellable_products(creators: &[SeededCreator], catalog: &Catalog) -> Vec<Vec<u
         .collect()
 }
 
-/// `extra` spread over the creators who can sell, Zipf-like by creator order (largest remainders for
-/// the rounding), so the counts add up exactly.
+/// `extra` spread over the creators who can sell: a fifth to the first (creator 0), the rest Zipf-like
+/// by creator order from rank 2 (largest remainders for the rounding, so the counts add up exactly).
+/// Over 1,000 creators: about 200,000 of a million for creator 0, 130,000 for the next, about 130 for
+/// the median creator and 50 at the end of the tail.
 pub(crate) fn extra_shares(sellable: &[Vec<u32>], extra: usize) -> Vec<(usize, usize)> {
     let eligible: Vec<usize> = (0..sellable.len())
         .filter(|i| !sellable[*i].is_empty() && !matches!(i, 1 | 2))
         .collect();
-    let weights: Vec<f64> = (1..=eligible.len())
+    let mut weights: Vec<f64> = (1..=eligible.len())
         .map(|rank| (rank as f64).powf(-ZIPF_EXPONENT))
         .collect();
+    let rest: f64 = weights.iter().skip(1).sum();
+    if let Some(head) = weights.first_mut().filter(|_| rest > 0.0) {
+        *head = rest * HEAD_SHARE / (1.0 - HEAD_SHARE);
+    }
     let total: f64 = weights.iter().sum();
     let exact: Vec<f64> = weights.iter().map(|w| w / total * extra as f64).collect();
     let mut counts: Vec<usize> = exact.iter().map(|e| e.floor() as usize).collect();
@@ -206,6 +218,7 @@ fn product_info(catalog: &Catalog) -> Vec<Info> {
             fields: false,
             required: false,
             codes: Vec::new(),
+            sold: 0,
         })
         .collect();
     let mut by_creator: std::collections::HashMap<&str, Vec<usize>> =
@@ -253,8 +266,23 @@ impl Builder<'_> {
         &self.catalog.products[index as usize]
     }
 
-    /// A random time the product could have sold at, or `None` if it is newer than now.
+    fn record(&mut self, sale: Sale) {
+        self.info[sale.product as usize].sold += i64::from(sale.quantity);
+        self.sales.push(sale);
+    }
+
+    /// Whether the product reached its `max_purchase_count`.
+    fn sold_out(&self, product: u32) -> bool {
+        self.product(product)
+            .max_purchase_count
+            .is_some_and(|max| self.info[product as usize].sold >= max)
+    }
+
+    /// A random time the product could have sold at, or `None` if it is newer than now or sold out.
     fn time_for(&self, rng: &mut ChaCha8Rng, product: u32) -> Option<i64> {
+        if self.sold_out(product) {
+            return None;
+        }
         let from = self
             .start
             .max(self.info[product as usize].created_at + 60_000_000);
@@ -319,7 +347,11 @@ impl Builder<'_> {
         if product.customizable_price == Some(true) {
             unit_price += rng.random_range(0..=7) * money::unit_of(&product.currency);
         }
-        if !product.is_recurring_billing() && unit_price > 0 && rng.random_bool(0.05) {
+        if !product.is_recurring_billing()
+            && product.max_purchase_count.is_none()
+            && unit_price > 0
+            && rng.random_bool(0.05)
+        {
             sale.quantity = rng.random_range(2..=3);
         }
         if !info.codes.is_empty() && unit_price > 0 && rng.random_bool(0.15) {
@@ -387,17 +419,21 @@ impl Builder<'_> {
         buyer_base: u32,
         pool: usize,
     ) {
-        if products.is_empty() {
-            return;
-        }
-        for _ in 0..count {
-            let product = products[rng.random_range(0..products.len())];
+        // Products that cannot sell (sold out, newer than now) leave the draw, so `count` is exact while
+        // any product can sell.
+        let mut candidates = products.to_vec();
+        let mut made = 0;
+        while made < count && !candidates.is_empty() {
+            let pick = rng.random_range(0..candidates.len());
+            let product = candidates[pick];
             let Some(at) = self.time_for(rng, product) else {
+                candidates.swap_remove(pick);
                 continue;
             };
             let buyer = buyer_base.wrapping_add(rng.random_range(0..pool.max(1)) as u32);
             let sale = self.sale(rng, creator, product, at, buyer);
-            self.sales.push(sale);
+            self.record(sale);
+            made += 1;
         }
     }
 
@@ -448,11 +484,11 @@ impl Builder<'_> {
             };
             let buyer = rng.random_range(0..buyers);
             let sale = self.sale(rng, 0, product, at, buyer);
-            self.sales.push(sale);
+            self.record(sale);
         }
 
-        let (launch, day) = launch_day(creators, self.catalog, now);
-        if let Some(product) = launch.map(|p| p as u32) {
+        if let Some((product, day)) = launch_day(creators, self.catalog, now) {
+            let product = product as u32;
             let from = day.and_time(NaiveTime::from_hms_opt(13, 0, 0).unwrap_or_default());
             let from = from.and_utc().timestamp_micros();
             let span = 11 * 3_600_000_000 - 1;
@@ -460,7 +496,7 @@ impl Builder<'_> {
                 let at = from + rng.random_range(0..span);
                 let buyer = rng.random_range(0..buyers * 2);
                 let sale = self.sale(rng, 0, product, at, buyer);
-                self.sales.push(sale);
+                self.record(sale);
             }
         }
 
@@ -479,6 +515,9 @@ impl Builder<'_> {
             }
         }
 
+        if one_time.is_empty() {
+            return;
+        }
         for _ in 0..5 {
             let product = one_time[rng.random_range(0..one_time.len())];
             let giver = rng.random_range(0..buyers);
@@ -487,11 +526,16 @@ impl Builder<'_> {
         }
 
         let creator = &creators[0];
-        for _ in 0..3 {
+        let mut tests = 0;
+        for _ in 0..100 {
+            if tests == 3 {
+                break;
+            }
             let product = one_time[rng.random_range(0..one_time.len())];
             let Some(at) = self.time_for(rng, product) else {
                 continue;
             };
+            tests += 1;
             let mut sale = self.sale(rng, 0, product, at, 0);
             sale.flags |= flag::TEST;
             sale.refunded = 0;
@@ -502,7 +546,7 @@ impl Builder<'_> {
                 ..Detail::default()
             });
             sale.detail = self.details.len() as u32;
-            self.sales.push(sale);
+            self.record(sale);
         }
     }
 
@@ -535,7 +579,7 @@ impl Builder<'_> {
                 charge.refunded = 0;
                 charge.rating = 0;
             }
-            self.sales.push(charge);
+            self.record(charge);
             charges += 1;
             at += period + rng.random_range(0..3_600_000_000);
         }
@@ -577,8 +621,8 @@ impl Builder<'_> {
             ..Detail::default()
         });
         gift.detail = self.details.len() as u32;
-        self.sales.push(sender);
-        self.sales.push(gift);
+        self.record(sender);
+        self.record(gift);
     }
 
     /// Numbers the sales in date order (ties keep their making order) and builds the store.
@@ -670,6 +714,41 @@ mod unit {
                 .or_default() += 1;
         }
         assert!(per_day.values().any(|n| *n >= 60), "a launch day");
+        for (index, product) in catalog.products.iter().enumerate() {
+            if let Some(max) = product.max_purchase_count {
+                let sold: i64 = listed
+                    .iter()
+                    .filter(|s| s.product as usize == index)
+                    .map(|s| i64::from(s.quantity))
+                    .sum();
+                assert!(sold <= max, "{} sold {sold} of {max}", product.name);
+            }
+        }
+    }
+
+    #[test]
+    fn every_seed_gives_creator_zero_a_launch_day_and_a_few_hundred_sales() {
+        for seed in [1, 7, 99, 2024] {
+            let people = creators(seed, 3);
+            let catalog = catalog::seed::catalog(seed, &people);
+            for now in [1_795_000_000, 1_900_000_000] {
+                let now = DateTime::from_timestamp(now, 0).unwrap();
+                let sales = sales(seed, &people, &catalog, 0, now);
+                let count = sales.of_creator(0).count();
+                assert!((500..800).contains(&count), "seed {seed}: {count}");
+                let (_, day) = launch_day(&people, &catalog, now).expect("a launch");
+                let start = day
+                    .and_hms_opt(0, 0, 0)
+                    .unwrap()
+                    .and_utc()
+                    .timestamp_micros();
+                let on_day = sales
+                    .of_creator(0)
+                    .filter(|s| (start..start + MICROS_PER_DAY).contains(&s.created_at))
+                    .count();
+                assert!(on_day >= 60, "seed {seed}: {on_day} on {day}");
+            }
+        }
     }
 
     #[test]
@@ -679,13 +758,16 @@ mod unit {
         assert_eq!(sales.len(), base.len() + 20_000);
         let extra = |i: usize| sales.of_creator(i).count() - base.of_creator(i).count();
         let first = extra(0);
-        assert!(first > 3_000, "{first}");
+        assert_eq!(first, 4_000, "a fifth");
         let tail: Vec<usize> = (3..50).map(extra).filter(|n| *n > 0).collect();
         assert!(
             tail.windows(2).all(|w| w[0] >= w[1]),
             "Zipf by creator order: {tail:?}"
         );
-        assert!(tail[0] < first * 6 / 10, "{first} then {tail:?}");
+        assert!(
+            tail[0] < first,
+            "creator 0 has the most: {first} then {tail:?}"
+        );
         assert!(tail[tail.len() - 1] < first / 20, "{first} … {tail:?}");
         assert_eq!(extra(1) + extra(2), 0);
     }

@@ -249,18 +249,26 @@ async fn bad_parameters_are_400s_without_success() {
         ("after=2024-13-01", date("after")),
         ("after=yesterday", date("after")),
         ("before=2024/01/01", date("before")),
-        ("after=nope&before=nope", date("after")),
+        ("after=nope&before=nope", date("before")),
+        ("after=", date("after")),
+        ("before=2024-01-01&after=2024-02-30", date("after")),
+        ("page=0&after=nope", page.clone()),
         (
             &*format!("product_id={permalink}"),
             "Invalid product ID.".to_owned(),
         ),
+        ("product_id=unknown", "Invalid product ID.".to_owned()),
         (
-            &*format!("product_id={others}"),
+            "product_id=A-m3CDDC5dlrSdKZp0RFhA==",
             "Invalid product ID.".to_owned(),
         ),
-        ("product_id=unknown", "Invalid product ID.".to_owned()),
+        (
+            "product_id=nope&order_id=x",
+            "Invalid product ID.".to_owned(),
+        ),
         ("order_id=12a", "Invalid order ID.".to_owned()),
-        ("order_id=-5", "Invalid order ID.".to_owned()),
+        ("order_id=007", "Invalid order ID.".to_owned()),
+        ("order_id=%205", "Invalid order ID.".to_owned()),
         ("page_key=nope", "Invalid page_key.".to_owned()),
         (
             "page_key=20240302101500000042-x",
@@ -268,7 +276,9 @@ async fn bad_parameters_are_400s_without_success() {
         ),
         ("page=0", page.clone()),
         ("page=-1", page.clone()),
-        ("page=abc", page),
+        ("page=abc", page.clone()),
+        ("page=", page.clone()),
+        ("page=0&page_key=nope", page),
     ];
     for (query, message) in cases {
         let (status, body) = sim
@@ -276,6 +286,17 @@ async fn bad_parameters_are_400s_without_success() {
             .await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{query}");
         assert_eq!(body, json!({"status": 400, "error": message}), "{query}");
+    }
+    // Ids that decrypt filter instead: another creator's product, a negative order id.
+    for query in [format!("product_id={others}"), "order_id=-5".to_owned()] {
+        let (status, body) = sim
+            .call(Method::GET, &format!("/v2/sales?{query}"), &token, &[])
+            .await;
+        assert_eq!(
+            (status, body),
+            (StatusCode::OK, json!({"success": true, "sales": []})),
+            "{query}"
+        );
     }
 }
 
@@ -294,6 +315,13 @@ async fn offset_pages_match_keyset_pages_and_deep_ones_are_throttled() {
             .as_str()
             .is_some_and(|u| u.starts_with("/v2/sales?page_key=")),
         "offset pages give keys too, without page"
+    );
+    let (_, with_key) = sim
+        .call(Method::GET, "/v2/sales?page=2&page_key=nope", &token, &[])
+        .await;
+    assert_eq!(
+        with_key["sales"], second["sales"],
+        "page wins over page_key"
     );
     let (_, beyond) = sim
         .call(Method::GET, "/v2/sales?page=1000", &token, &[])
@@ -437,6 +465,29 @@ async fn sale_json_drops_nulls_and_has_gumroads_shapes() {
         assert!((4..=6).contains(&sale["product_permalink"].as_str().expect("permalink").len()));
         assert!(sale["card"].as_object().expect("card").contains_key("bin"));
     }
+    assert_eq!(creator.time_zone, "America/New_York");
+    for sale in all.iter().step_by(7) {
+        let local = created(sale).with_timezone(&chrono_tz::America::New_York);
+        assert_eq!(
+            sale["daystamp"],
+            local.format("%e %b %Y %l:%M %p").to_string(),
+            "in the seller's zone, daylight saving time included"
+        );
+    }
+    let yen: Vec<&Value> = all.iter().filter(|s| s["currency_symbol"] == "¥").collect();
+    assert!(!yen.is_empty());
+    for sale in yen {
+        let shown = sale["amount_refundable_in_currency"]
+            .as_str()
+            .expect("amount");
+        assert!(!shown.contains('.'), "JPY has no minor unit: {shown}");
+        assert!(
+            sale["formatted_display_price"]
+                .as_str()
+                .expect("price")
+                .starts_with('¥')
+        );
+    }
     let has = |key: &str| all.iter().any(|s| s.get(key).is_some_and(|v| v != false));
     for key in [
         "refunded",
@@ -574,7 +625,9 @@ async fn created_sales_come_first_count_and_refund() {
             &[],
         )
         .await;
-    assert_eq!(shown["success"], false, "test purchases are never found");
+    assert_eq!(shown["sale"], test, "show finds a test purchase");
+    let listed = sim.handle.sales_of(&creator.id);
+    assert!(listed.iter().all(|s| s["id"] != test["id"]), "never listed");
     assert_eq!(sim.sales_summary(0).await["count"], after["count"]);
 
     sim.control("/_sim/reset", json!({})).await;
