@@ -50,8 +50,8 @@ pub struct Written {
 }
 
 /// Inserts new sales and updates changed ones (by the creator and Gumroad's id); an unchanged sale is
-/// not written at all, so re-fetching never moves a rollup. Rows are written in rollup-key order so
-/// concurrent writers lock rollup rows in the same order.
+/// not written at all, so re-fetching never moves a rollup. Rows are written in rollup-key order (day,
+/// currency, product) so concurrent writers lock rollup rows in the same order.
 pub async fn upsert(
     conn: &mut PgConnection,
     tenant: TenantId,
@@ -346,12 +346,18 @@ pub async fn totals(
 ) -> Result<Vec<CurrencyTotals>, sqlx::Error> {
     let mut query;
     if filter.answerable_from_rollups() {
-        query = QueryBuilder::<Postgres>::new(
+        // One row per day and currency without a product filter; that product's rows with one.
+        let table = if filter.product_id.is_some() {
+            "sales_daily"
+        } else {
+            "sales_daily_all"
+        };
+        query = QueryBuilder::<Postgres>::new(format!(
             "SELECT currency, sum(sales_count)::int8 AS sales, sum(gross_cents)::int8 AS gross_cents, \
              sum(refunded_cents)::int8 AS refunded_cents, sum(gross_usd_cents)::int8 AS gross_usd_cents, \
              sum(refunded_usd_cents)::int8 AS refunded_usd_cents \
-             FROM sales_daily WHERE creator_id = ",
-        );
+             FROM {table} WHERE creator_id = "
+        ));
         query.push_bind(tenant.get());
         if let Some(from) = filter.from {
             query.push(" AND day >= ").push_bind(from);
@@ -418,7 +424,7 @@ pub async fn find(
 /// How many sales the creator's mirror holds.
 pub async fn count(pool: &PgPool, tenant: TenantId) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar(
-        "SELECT coalesce(sum(sales_count), 0)::int8 FROM sales_daily WHERE creator_id = $1",
+        "SELECT coalesce(sum(sales_count), 0)::int8 FROM sales_daily_all WHERE creator_id = $1",
     )
     .bind(tenant.get())
     .fetch_one(pool)
@@ -460,19 +466,28 @@ pub async fn per_product(
     .await
 }
 
-/// Products that have sales in the mirror, for the product filter: (id, latest name). The ids come
-/// from the rollups and each name from one index probe, so this does not grow with the sales count.
+/// Products that have sales in the mirror, for the product filter: (id, latest name). A skip scan over
+/// the rollups' product index finds the ids (one probe per product) and one probe per product finds
+/// its name, so this does not grow with the number of sales.
 pub async fn products_sold(
     pool: &PgPool,
     tenant: TenantId,
 ) -> Result<Vec<(String, String)>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT p.product_id,
+        "WITH RECURSIVE sold AS (
+             (SELECT product_id FROM sales_daily WHERE creator_id = $1 AND sales_count > 0
+              ORDER BY product_id LIMIT 1)
+             UNION ALL
+             SELECT (SELECT d.product_id FROM sales_daily d
+                     WHERE d.creator_id = $1 AND d.product_id > sold.product_id AND d.sales_count > 0
+                     ORDER BY d.product_id LIMIT 1)
+             FROM sold WHERE sold.product_id IS NOT NULL
+         )
+         SELECT p.product_id,
                 coalesce((SELECT s.product_name FROM sales s
                           WHERE s.creator_id = $1 AND s.product_id = p.product_id
                           ORDER BY s.created_at DESC, s.id DESC LIMIT 1), p.product_id) AS name
-         FROM (SELECT DISTINCT product_id FROM sales_daily
-               WHERE creator_id = $1 AND sales_count > 0) p
+         FROM sold p WHERE p.product_id IS NOT NULL
          ORDER BY name",
     )
     .bind(tenant.get())

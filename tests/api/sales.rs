@@ -78,15 +78,17 @@ async fn assert_mirror_matches(app: &TestApp, creator: usize) {
     let expected_sum: i64 = expected.iter().map(|s| s["price"].as_i64().unwrap()).sum();
     assert_eq!(sum, expected_sum, "the same USD cents");
     let tenant = app.tenant_id_of(&app.creator(creator)).await;
-    let (rolled_count, rolled_sum): (i64, i64) = sqlx::query_as(
-        "SELECT coalesce(sum(sales_count), 0)::int8, coalesce(sum(gross_usd_cents), 0)::int8
-         FROM sales_daily WHERE creator_id = $1",
-    )
-    .bind(tenant.get())
-    .fetch_one(&app.pool)
-    .await
-    .unwrap();
-    assert_eq!((rolled_count, rolled_sum), (count, sum), "rollups agree");
+    for table in ["sales_daily", "sales_daily_all"] {
+        let (rolled_count, rolled_sum): (i64, i64) = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT coalesce(sum(sales_count), 0)::int8, coalesce(sum(gross_usd_cents), 0)::int8
+             FROM {table} WHERE creator_id = $1"
+        )))
+        .bind(tenant.get())
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+        assert_eq!((rolled_count, rolled_sum), (count, sum), "{table} agrees");
+    }
 }
 
 async fn signed_in_and_synced(app: &TestApp) -> Browser {
