@@ -110,15 +110,40 @@ CREATE TABLE sales_daily_all (
     PRIMARY KEY (creator_id, day, currency)
 );
 
+-- All time, per currency: the unfiltered sales list's totals in one row lookup.
+CREATE TABLE sales_totals (
+    creator_id          BIGINT NOT NULL REFERENCES creators (id) ON DELETE CASCADE,
+    currency            TEXT NOT NULL,
+    sales_count         BIGINT NOT NULL DEFAULT 0,
+    gross_cents         BIGINT NOT NULL DEFAULT 0,
+    gross_usd_cents     BIGINT NOT NULL DEFAULT 0,
+    refunded_count      BIGINT NOT NULL DEFAULT 0,
+    refunded_cents      BIGINT NOT NULL DEFAULT 0,
+    refunded_usd_cents  BIGINT NOT NULL DEFAULT 0,
+    disputed_count      BIGINT NOT NULL DEFAULT 0,
+    free_count          BIGINT NOT NULL DEFAULT 0,
+    PRIMARY KEY (creator_id, currency)
+);
+
 -- Subtracts the old row's contribution and adds the new one's. It runs under the sale's row lock, so two
 -- writers of the same sale cannot double-count, and an unchanged re-fetch (filtered out by the upsert's
 -- WHERE) writes nothing. Removing a contribution only ever UPDATEs: when the creator is being deleted the
 -- rollup rows may already be gone, and there is nothing to insert then.
 CREATE FUNCTION sales_daily_apply() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    -- Per day first, then per day and product: every writer takes rollup locks in the same order
-    -- (the upsert sorts its rows by day, currency, product), so concurrent writers cannot deadlock.
+    -- All time, then per day, then per day and product: with the upsert's rows sorted by currency,
+    -- day and product, every writer takes rollup row locks in one order, so writers cannot deadlock.
     IF TG_OP IN ('UPDATE', 'DELETE') THEN
+        UPDATE sales_totals SET
+            sales_count = sales_count - 1,
+            gross_cents = gross_cents - coalesce(OLD.amount_cents, 0),
+            gross_usd_cents = gross_usd_cents - OLD.price_usd_cents,
+            refunded_count = refunded_count - (OLD.refunded OR OLD.partially_refunded)::int,
+            refunded_cents = refunded_cents - OLD.refunded_cents,
+            refunded_usd_cents = refunded_usd_cents - OLD.refunded_usd_cents,
+            disputed_count = disputed_count - (OLD.disputed OR OLD.chargedback)::int,
+            free_count = free_count - (OLD.price_usd_cents = 0)::int
+        WHERE creator_id = OLD.creator_id AND currency = coalesce(OLD.currency, '');
         UPDATE sales_daily_all SET
             sales_count = sales_count - 1,
             gross_cents = gross_cents - coalesce(OLD.amount_cents, 0),
@@ -142,11 +167,25 @@ BEGIN
           AND currency = coalesce(OLD.currency, '');
     END IF;
     IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        INSERT INTO sales_totals AS d (creator_id, currency, sales_count, gross_cents, gross_usd_cents,
+                                       refunded_count, refunded_cents, refunded_usd_cents, disputed_count,
+                                       free_count)
+        VALUES (NEW.creator_id, coalesce(NEW.currency, ''), 1, coalesce(NEW.amount_cents, 0), NEW.price_usd_cents,
+                (NEW.refunded OR NEW.partially_refunded)::int, NEW.refunded_cents, NEW.refunded_usd_cents,
+                (NEW.disputed OR NEW.chargedback)::int, (NEW.price_usd_cents = 0)::int)
+        ON CONFLICT (creator_id, currency) DO UPDATE SET
+            sales_count = d.sales_count + 1,
+            gross_cents = d.gross_cents + EXCLUDED.gross_cents,
+            gross_usd_cents = d.gross_usd_cents + EXCLUDED.gross_usd_cents,
+            refunded_count = d.refunded_count + EXCLUDED.refunded_count,
+            refunded_cents = d.refunded_cents + EXCLUDED.refunded_cents,
+            refunded_usd_cents = d.refunded_usd_cents + EXCLUDED.refunded_usd_cents,
+            disputed_count = d.disputed_count + EXCLUDED.disputed_count,
+            free_count = d.free_count + EXCLUDED.free_count;
         INSERT INTO sales_daily_all AS d (creator_id, day, currency, sales_count, gross_cents,
                                           gross_usd_cents, refunded_count, refunded_cents,
                                           refunded_usd_cents, disputed_count, free_count)
-        VALUES (NEW.creator_id, NEW.day, coalesce(NEW.currency, ''), 1,
-                coalesce(NEW.amount_cents, 0), NEW.price_usd_cents,
+        VALUES (NEW.creator_id, NEW.day, coalesce(NEW.currency, ''), 1, coalesce(NEW.amount_cents, 0), NEW.price_usd_cents,
                 (NEW.refunded OR NEW.partially_refunded)::int, NEW.refunded_cents, NEW.refunded_usd_cents,
                 (NEW.disputed OR NEW.chargedback)::int, (NEW.price_usd_cents = 0)::int)
         ON CONFLICT (creator_id, day, currency) DO UPDATE SET
@@ -161,8 +200,7 @@ BEGIN
         INSERT INTO sales_daily AS d (creator_id, day, product_id, currency, sales_count, gross_cents,
                                       gross_usd_cents, refunded_count, refunded_cents, refunded_usd_cents,
                                       disputed_count, free_count)
-        VALUES (NEW.creator_id, NEW.day, NEW.product_id, coalesce(NEW.currency, ''), 1,
-                coalesce(NEW.amount_cents, 0), NEW.price_usd_cents,
+        VALUES (NEW.creator_id, NEW.day, NEW.product_id, coalesce(NEW.currency, ''), 1, coalesce(NEW.amount_cents, 0), NEW.price_usd_cents,
                 (NEW.refunded OR NEW.partially_refunded)::int, NEW.refunded_cents, NEW.refunded_usd_cents,
                 (NEW.disputed OR NEW.chargedback)::int, (NEW.price_usd_cents = 0)::int)
         ON CONFLICT (creator_id, day, product_id, currency) DO UPDATE SET

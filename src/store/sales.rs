@@ -50,8 +50,8 @@ pub struct Written {
 }
 
 /// Inserts new sales and updates changed ones (by the creator and Gumroad's id); an unchanged sale is
-/// not written at all, so re-fetching never moves a rollup. Rows are written in rollup-key order (day,
-/// currency, product) so concurrent writers lock rollup rows in the same order.
+/// not written at all, so re-fetching never moves a rollup. Rows are written in rollup-key order
+/// (currency, day, product) so concurrent writers lock rollup rows in the same order.
 pub async fn upsert(
     conn: &mut PgConnection,
     tenant: TenantId,
@@ -346,11 +346,14 @@ pub async fn totals(
 ) -> Result<Vec<CurrencyTotals>, sqlx::Error> {
     let mut query;
     if filter.answerable_from_rollups() {
-        // One row per day and currency without a product filter; that product's rows with one.
+        // One row per currency for all time; one per day and currency for dates; that product's
+        // rows for a product.
         let table = if filter.product_id.is_some() {
             "sales_daily"
-        } else {
+        } else if filter.from.is_some() || filter.to.is_some() {
             "sales_daily_all"
+        } else {
+            "sales_totals"
         };
         query = QueryBuilder::<Postgres>::new(format!(
             "SELECT currency, sum(sales_count)::int8 AS sales, sum(gross_cents)::int8 AS gross_cents, \
@@ -424,7 +427,7 @@ pub async fn find(
 /// How many sales the creator's mirror holds.
 pub async fn count(pool: &PgPool, tenant: TenantId) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar(
-        "SELECT coalesce(sum(sales_count), 0)::int8 FROM sales_daily_all WHERE creator_id = $1",
+        "SELECT coalesce(sum(sales_count), 0)::int8 FROM sales_totals WHERE creator_id = $1",
     )
     .bind(tenant.get())
     .fetch_one(pool)

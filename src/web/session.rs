@@ -111,9 +111,15 @@ impl AppSession {
         Ok(())
     }
 
-    /// The flash message, shown once.
+    /// The flash message, shown once. `Session::remove` marks the session changed even when the
+    /// key is absent, which would write the session row back (and send a new cookie) on every page
+    /// view: look first.
     pub fn take_flash(&self) -> Option<Flash> {
-        self.0.remove_as::<Flash>(FLASH_KEY).and_then(Result::ok)
+        let flash = self.0.get::<Flash>(FLASH_KEY).ok().flatten();
+        if flash.is_some() {
+            self.0.remove(FLASH_KEY);
+        }
+        flash
     }
 }
 

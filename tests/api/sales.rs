@@ -78,7 +78,7 @@ async fn assert_mirror_matches(app: &TestApp, creator: usize) {
     let expected_sum: i64 = expected.iter().map(|s| s["price"].as_i64().unwrap()).sum();
     assert_eq!(sum, expected_sum, "the same USD cents");
     let tenant = app.tenant_id_of(&app.creator(creator)).await;
-    for table in ["sales_daily", "sales_daily_all"] {
+    for table in ["sales_daily", "sales_daily_all", "sales_totals"] {
         let (rolled_count, rolled_sum): (i64, i64) = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT coalesce(sum(sales_count), 0)::int8, coalesce(sum(gross_usd_cents), 0)::int8
              FROM {table} WHERE creator_id = $1"
@@ -566,4 +566,22 @@ async fn hostile_data_and_input_neither_stall_the_sync_nor_break_the_pages() {
     assert!(page_text(&html).contains("Enter a date"));
     let (status, _) = browser.get_html("/sales/%00").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn reading_pages_does_not_rewrite_the_session() {
+    let app = spawn_app().await;
+    let browser = signed_in_and_synced(&app).await;
+    browser.get("/sales").await;
+    for path in ["/sales", "/sales/sync", "/settings"] {
+        let response = browser.get(path).await;
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+        assert!(
+            response
+                .headers()
+                .get(reqwest::header::SET_COOKIE)
+                .is_none(),
+            "{path} sent a new session cookie"
+        );
+    }
 }
