@@ -159,6 +159,8 @@ struct Measured {
     rps: f64,
     p50_ms: f64,
     p99_ms: f64,
+    /// wrk's socket errors (timeouts included), if any.
+    errors: String,
 }
 
 fn parse_duration_ms(text: &str) -> f64 {
@@ -182,6 +184,8 @@ fn wrk(url: &str, cookie: &str) -> Measured {
             &format!("-c{CONNECTIONS}"),
             &format!("-d{SECONDS}s"),
             "--latency",
+            "--timeout",
+            "10s",
             "-H",
             &format!("Cookie: {cookie}"),
             url,
@@ -202,6 +206,7 @@ fn wrk(url: &str, cookie: &str) -> Measured {
         rps: field("Requests/sec:").trim().parse().unwrap_or(f64::NAN),
         p50_ms: parse_duration_ms(&field("50%")),
         p99_ms: parse_duration_ms(&field("99%")),
+        errors: field("Socket errors:"),
     }
 }
 
@@ -390,20 +395,21 @@ async fn run() {
         "{loaded} sales in the database, {creator_sales} for the signed-in creator (deep page: {depth} back); \
          {CONNECTIONS} connections, {SECONDS} s each\n"
     );
-    println!("| page | requests/s | p50 | p99 | ÷ /healthz | ÷ raw keyset query |");
-    println!("|---|---|---|---|---|---|");
+    println!("| page | requests/s | p50 | p99 | ÷ /healthz | ÷ raw keyset query | errors |");
+    println!("|---|---|---|---|---|---|---|");
     println!(
-        "| raw keyset query (pgbench, first page) | {raw_rps:.0} | | | {:.2} | 1.00 |",
+        "| raw keyset query (pgbench, first page) | {raw_rps:.0} | | | {:.2} | 1.00 | |",
         raw_rps / healthz_rps
     );
     for (name, m) in &results {
         println!(
-            "| {name} | {:.0} | {:.1} ms | {:.1} ms | {:.2} | {:.2} |",
+            "| {name} | {:.0} | {:.1} ms | {:.1} ms | {:.2} | {:.2} | {} |",
             m.rps,
             m.p50_ms,
             m.p99_ms,
             m.rps / healthz_rps,
-            m.rps / raw_rps
+            m.rps / raw_rps,
+            m.errors.trim()
         );
     }
 }

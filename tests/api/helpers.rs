@@ -592,6 +592,15 @@ fn login_form_fields(html: &str, creator_id: &str) -> Vec<(String, String)> {
     panic!("no sign-in form for creator {creator_id}");
 }
 
+/// A port nothing listens on right now, for a child process to bind.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
 /// The visible text of a page, whitespace folded: what a person reads.
 pub fn page_text(html: &str) -> String {
     let document = Html::parse_document(html);

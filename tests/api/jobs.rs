@@ -43,6 +43,18 @@ async fn creators(pool: &PgPool, count: usize) -> Vec<TenantId> {
     out
 }
 
+/// A fresh database holding one creator and one pending job of theirs.
+async fn database_with_one_job() -> PgPool {
+    let (pool, _) = fresh_database().await;
+    let creator = creators(&pool, 1).await[0];
+    let job = Job::RedateSales {
+        creator,
+        zone: "UTC".into(),
+    };
+    assert!(Queue::enqueue(&pool, &job).await.unwrap());
+    pool
+}
+
 fn queue(pool: &PgPool) -> Queue {
     Queue::new(
         pool.clone(),
@@ -75,17 +87,7 @@ async fn an_equal_job_is_enqueued_once_while_pending_and_again_after_it_ran() {
 
 #[tokio::test]
 async fn a_job_whose_worker_died_runs_again_once_its_lease_is_over() {
-    let (pool, _) = fresh_database().await;
-    let creator = creators(&pool, 1).await[0];
-    Queue::enqueue(
-        &pool,
-        &Job::RedateSales {
-            creator,
-            zone: "UTC".into(),
-        },
-    )
-    .await
-    .unwrap();
+    let pool = database_with_one_job().await;
     let queue = queue(&pool);
     // A worker claims it and is killed: it never finishes nor renews.
     let claimed = queue.claim("doomed-instance/0").await.unwrap().unwrap();
@@ -117,17 +119,7 @@ async fn a_failing_job_is_retried_then_kept_with_its_error() {
             })
         }
     }
-    let (pool, _) = fresh_database().await;
-    let creator = creators(&pool, 1).await[0];
-    Queue::enqueue(
-        &pool,
-        &Job::RedateSales {
-            creator,
-            zone: "UTC".into(),
-        },
-    )
-    .await
-    .unwrap();
+    let pool = database_with_one_job().await;
     let queue = Queue::new(
         pool.clone(),
         QueueSettings {

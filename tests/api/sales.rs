@@ -7,7 +7,7 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{Browser, TestApp, page_text, spawn_app};
+use crate::helpers::{Browser, TestApp, free_port, page_text, spawn_app};
 
 /// Every sale the simulator lists for the creator (the API's own filters), walked page by page.
 async fn sim_sales(app: &TestApp, creator: usize, filters: &[(&str, &str)]) -> Vec<Value> {
@@ -163,14 +163,6 @@ fn serve_process(app: &TestApp, port: u16) -> tokio::process::Child {
         .kill_on_drop(true)
         .spawn()
         .expect("start gumdash serve")
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 #[tokio::test]
