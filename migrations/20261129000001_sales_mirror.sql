@@ -79,14 +79,28 @@ CREATE TABLE sales_daily (
     product_id          TEXT NOT NULL,
     -- '' when the sale's currency could not be read.
     currency            TEXT NOT NULL,
-    sales_count         BIGINT NOT NULL DEFAULT 0,
-    gross_cents         BIGINT NOT NULL DEFAULT 0,
-    gross_usd_cents     BIGINT NOT NULL DEFAULT 0,
-    refunded_count      BIGINT NOT NULL DEFAULT 0,
-    refunded_cents      BIGINT NOT NULL DEFAULT 0,
-    refunded_usd_cents  BIGINT NOT NULL DEFAULT 0,
-    disputed_count      BIGINT NOT NULL DEFAULT 0,
-    free_count          BIGINT NOT NULL DEFAULT 0,
+    -- Sales.
+    sales_count                     BIGINT NOT NULL DEFAULT 0,
+    -- What buyers paid, in the currency's smallest unit.
+    gross_cents                     BIGINT NOT NULL DEFAULT 0,
+    -- Gumroad's USD figure for the same sales.
+    gross_usd_cents                 BIGINT NOT NULL DEFAULT 0,
+    -- Sales refunded in full or in part...
+    refunded_count                  BIGINT NOT NULL DEFAULT 0,
+    -- ...how much of them was refunded...
+    refunded_cents                  BIGINT NOT NULL DEFAULT 0,
+    refunded_usd_cents              BIGINT NOT NULL DEFAULT 0,
+    -- ...and what those sales were worth (the refunded filter's totals).
+    refunded_sales_gross_cents      BIGINT NOT NULL DEFAULT 0,
+    refunded_sales_gross_usd_cents  BIGINT NOT NULL DEFAULT 0,
+    -- Disputed or charged back sales, their worth and their refunds (the disputed filter's totals).
+    disputed_count                  BIGINT NOT NULL DEFAULT 0,
+    disputed_gross_cents            BIGINT NOT NULL DEFAULT 0,
+    disputed_gross_usd_cents        BIGINT NOT NULL DEFAULT 0,
+    disputed_refunded_cents         BIGINT NOT NULL DEFAULT 0,
+    disputed_refunded_usd_cents     BIGINT NOT NULL DEFAULT 0,
+    -- Free sales.
+    free_count                      BIGINT NOT NULL DEFAULT 0,
     PRIMARY KEY (creator_id, day, product_id, currency)
 );
 
@@ -98,41 +112,71 @@ CREATE INDEX sales_daily_product ON sales_daily (creator_id, product_id, day);
 CREATE TABLE sales_daily_all (
     creator_id          BIGINT NOT NULL REFERENCES creators (id) ON DELETE CASCADE,
     day                 DATE NOT NULL,
+    -- '' when the sale's currency could not be read.
     currency            TEXT NOT NULL,
-    sales_count         BIGINT NOT NULL DEFAULT 0,
-    gross_cents         BIGINT NOT NULL DEFAULT 0,
-    gross_usd_cents     BIGINT NOT NULL DEFAULT 0,
-    refunded_count      BIGINT NOT NULL DEFAULT 0,
-    refunded_cents      BIGINT NOT NULL DEFAULT 0,
-    refunded_usd_cents  BIGINT NOT NULL DEFAULT 0,
-    disputed_count      BIGINT NOT NULL DEFAULT 0,
-    free_count          BIGINT NOT NULL DEFAULT 0,
+    -- Sales.
+    sales_count                     BIGINT NOT NULL DEFAULT 0,
+    -- What buyers paid, in the currency's smallest unit.
+    gross_cents                     BIGINT NOT NULL DEFAULT 0,
+    -- Gumroad's USD figure for the same sales.
+    gross_usd_cents                 BIGINT NOT NULL DEFAULT 0,
+    -- Sales refunded in full or in part...
+    refunded_count                  BIGINT NOT NULL DEFAULT 0,
+    -- ...how much of them was refunded...
+    refunded_cents                  BIGINT NOT NULL DEFAULT 0,
+    refunded_usd_cents              BIGINT NOT NULL DEFAULT 0,
+    -- ...and what those sales were worth (the refunded filter's totals).
+    refunded_sales_gross_cents      BIGINT NOT NULL DEFAULT 0,
+    refunded_sales_gross_usd_cents  BIGINT NOT NULL DEFAULT 0,
+    -- Disputed or charged back sales, their worth and their refunds (the disputed filter's totals).
+    disputed_count                  BIGINT NOT NULL DEFAULT 0,
+    disputed_gross_cents            BIGINT NOT NULL DEFAULT 0,
+    disputed_gross_usd_cents        BIGINT NOT NULL DEFAULT 0,
+    disputed_refunded_cents         BIGINT NOT NULL DEFAULT 0,
+    disputed_refunded_usd_cents     BIGINT NOT NULL DEFAULT 0,
+    -- Free sales.
+    free_count                      BIGINT NOT NULL DEFAULT 0,
     PRIMARY KEY (creator_id, day, currency)
 );
 
 -- All time, per currency: the unfiltered sales list's totals in one row lookup.
 CREATE TABLE sales_totals (
     creator_id          BIGINT NOT NULL REFERENCES creators (id) ON DELETE CASCADE,
+        -- '' when the sale's currency could not be read.
     currency            TEXT NOT NULL,
-    sales_count         BIGINT NOT NULL DEFAULT 0,
-    gross_cents         BIGINT NOT NULL DEFAULT 0,
-    gross_usd_cents     BIGINT NOT NULL DEFAULT 0,
-    refunded_count      BIGINT NOT NULL DEFAULT 0,
-    refunded_cents      BIGINT NOT NULL DEFAULT 0,
-    refunded_usd_cents  BIGINT NOT NULL DEFAULT 0,
-    disputed_count      BIGINT NOT NULL DEFAULT 0,
-    free_count          BIGINT NOT NULL DEFAULT 0,
+    -- Sales.
+    sales_count                     BIGINT NOT NULL DEFAULT 0,
+    -- What buyers paid, in the currency's smallest unit.
+    gross_cents                     BIGINT NOT NULL DEFAULT 0,
+    -- Gumroad's USD figure for the same sales.
+    gross_usd_cents                 BIGINT NOT NULL DEFAULT 0,
+    -- Sales refunded in full or in part...
+    refunded_count                  BIGINT NOT NULL DEFAULT 0,
+    -- ...how much of them was refunded...
+    refunded_cents                  BIGINT NOT NULL DEFAULT 0,
+    refunded_usd_cents              BIGINT NOT NULL DEFAULT 0,
+    -- ...and what those sales were worth (the refunded filter's totals).
+    refunded_sales_gross_cents      BIGINT NOT NULL DEFAULT 0,
+    refunded_sales_gross_usd_cents  BIGINT NOT NULL DEFAULT 0,
+    -- Disputed or charged back sales, their worth and their refunds (the disputed filter's totals).
+    disputed_count                  BIGINT NOT NULL DEFAULT 0,
+    disputed_gross_cents            BIGINT NOT NULL DEFAULT 0,
+    disputed_gross_usd_cents        BIGINT NOT NULL DEFAULT 0,
+    disputed_refunded_cents         BIGINT NOT NULL DEFAULT 0,
+    disputed_refunded_usd_cents     BIGINT NOT NULL DEFAULT 0,
+    -- Free sales.
+    free_count                      BIGINT NOT NULL DEFAULT 0,
     PRIMARY KEY (creator_id, currency)
 );
 
 -- Subtracts the old row's contribution and adds the new one's. It runs under the sale's row lock, so two
 -- writers of the same sale cannot double-count, and an unchanged re-fetch (filtered out by the upsert's
 -- WHERE) writes nothing. Removing a contribution only ever UPDATEs: when the creator is being deleted the
--- rollup rows may already be gone, and there is nothing to insert then.
+-- rollup rows may already be gone, and there is nothing to insert then. All time, then per day, then per
+-- day and product: with the upsert's rows sorted by currency, day and product, every writer takes rollup
+-- row locks in one order, so writers cannot deadlock each other.
 CREATE FUNCTION sales_daily_apply() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    -- All time, then per day, then per day and product: with the upsert's rows sorted by currency,
-    -- day and product, every writer takes rollup row locks in one order, so writers cannot deadlock.
     IF TG_OP IN ('UPDATE', 'DELETE') THEN
         UPDATE sales_totals SET
             sales_count = sales_count - 1,
@@ -141,7 +185,13 @@ BEGIN
             refunded_count = refunded_count - (OLD.refunded OR OLD.partially_refunded)::int,
             refunded_cents = refunded_cents - OLD.refunded_cents,
             refunded_usd_cents = refunded_usd_cents - OLD.refunded_usd_cents,
+            refunded_sales_gross_cents = refunded_sales_gross_cents - CASE WHEN OLD.refunded OR OLD.partially_refunded THEN coalesce(OLD.amount_cents, 0) ELSE 0 END,
+            refunded_sales_gross_usd_cents = refunded_sales_gross_usd_cents - CASE WHEN OLD.refunded OR OLD.partially_refunded THEN OLD.price_usd_cents ELSE 0 END,
             disputed_count = disputed_count - (OLD.disputed OR OLD.chargedback)::int,
+            disputed_gross_cents = disputed_gross_cents - CASE WHEN OLD.disputed OR OLD.chargedback THEN coalesce(OLD.amount_cents, 0) ELSE 0 END,
+            disputed_gross_usd_cents = disputed_gross_usd_cents - CASE WHEN OLD.disputed OR OLD.chargedback THEN OLD.price_usd_cents ELSE 0 END,
+            disputed_refunded_cents = disputed_refunded_cents - CASE WHEN OLD.disputed OR OLD.chargedback THEN OLD.refunded_cents ELSE 0 END,
+            disputed_refunded_usd_cents = disputed_refunded_usd_cents - CASE WHEN OLD.disputed OR OLD.chargedback THEN OLD.refunded_usd_cents ELSE 0 END,
             free_count = free_count - (OLD.price_usd_cents = 0)::int
         WHERE creator_id = OLD.creator_id AND currency = coalesce(OLD.currency, '');
         UPDATE sales_daily_all SET
@@ -151,9 +201,15 @@ BEGIN
             refunded_count = refunded_count - (OLD.refunded OR OLD.partially_refunded)::int,
             refunded_cents = refunded_cents - OLD.refunded_cents,
             refunded_usd_cents = refunded_usd_cents - OLD.refunded_usd_cents,
+            refunded_sales_gross_cents = refunded_sales_gross_cents - CASE WHEN OLD.refunded OR OLD.partially_refunded THEN coalesce(OLD.amount_cents, 0) ELSE 0 END,
+            refunded_sales_gross_usd_cents = refunded_sales_gross_usd_cents - CASE WHEN OLD.refunded OR OLD.partially_refunded THEN OLD.price_usd_cents ELSE 0 END,
             disputed_count = disputed_count - (OLD.disputed OR OLD.chargedback)::int,
+            disputed_gross_cents = disputed_gross_cents - CASE WHEN OLD.disputed OR OLD.chargedback THEN coalesce(OLD.amount_cents, 0) ELSE 0 END,
+            disputed_gross_usd_cents = disputed_gross_usd_cents - CASE WHEN OLD.disputed OR OLD.chargedback THEN OLD.price_usd_cents ELSE 0 END,
+            disputed_refunded_cents = disputed_refunded_cents - CASE WHEN OLD.disputed OR OLD.chargedback THEN OLD.refunded_cents ELSE 0 END,
+            disputed_refunded_usd_cents = disputed_refunded_usd_cents - CASE WHEN OLD.disputed OR OLD.chargedback THEN OLD.refunded_usd_cents ELSE 0 END,
             free_count = free_count - (OLD.price_usd_cents = 0)::int
-        WHERE creator_id = OLD.creator_id AND day = OLD.day AND currency = coalesce(OLD.currency, '');
+        WHERE creator_id = OLD.creator_id AND currency = coalesce(OLD.currency, '') AND day = OLD.day;
         UPDATE sales_daily SET
             sales_count = sales_count - 1,
             gross_cents = gross_cents - coalesce(OLD.amount_cents, 0),
@@ -161,56 +217,115 @@ BEGIN
             refunded_count = refunded_count - (OLD.refunded OR OLD.partially_refunded)::int,
             refunded_cents = refunded_cents - OLD.refunded_cents,
             refunded_usd_cents = refunded_usd_cents - OLD.refunded_usd_cents,
+            refunded_sales_gross_cents = refunded_sales_gross_cents - CASE WHEN OLD.refunded OR OLD.partially_refunded THEN coalesce(OLD.amount_cents, 0) ELSE 0 END,
+            refunded_sales_gross_usd_cents = refunded_sales_gross_usd_cents - CASE WHEN OLD.refunded OR OLD.partially_refunded THEN OLD.price_usd_cents ELSE 0 END,
             disputed_count = disputed_count - (OLD.disputed OR OLD.chargedback)::int,
+            disputed_gross_cents = disputed_gross_cents - CASE WHEN OLD.disputed OR OLD.chargedback THEN coalesce(OLD.amount_cents, 0) ELSE 0 END,
+            disputed_gross_usd_cents = disputed_gross_usd_cents - CASE WHEN OLD.disputed OR OLD.chargedback THEN OLD.price_usd_cents ELSE 0 END,
+            disputed_refunded_cents = disputed_refunded_cents - CASE WHEN OLD.disputed OR OLD.chargedback THEN OLD.refunded_cents ELSE 0 END,
+            disputed_refunded_usd_cents = disputed_refunded_usd_cents - CASE WHEN OLD.disputed OR OLD.chargedback THEN OLD.refunded_usd_cents ELSE 0 END,
             free_count = free_count - (OLD.price_usd_cents = 0)::int
-        WHERE creator_id = OLD.creator_id AND day = OLD.day AND product_id = OLD.product_id
-          AND currency = coalesce(OLD.currency, '');
+        WHERE creator_id = OLD.creator_id AND currency = coalesce(OLD.currency, '') AND day = OLD.day AND product_id = OLD.product_id;
     END IF;
     IF TG_OP IN ('INSERT', 'UPDATE') THEN
-        INSERT INTO sales_totals AS d (creator_id, currency, sales_count, gross_cents, gross_usd_cents,
-                                       refunded_count, refunded_cents, refunded_usd_cents, disputed_count,
-                                       free_count)
-        VALUES (NEW.creator_id, coalesce(NEW.currency, ''), 1, coalesce(NEW.amount_cents, 0), NEW.price_usd_cents,
-                (NEW.refunded OR NEW.partially_refunded)::int, NEW.refunded_cents, NEW.refunded_usd_cents,
-                (NEW.disputed OR NEW.chargedback)::int, (NEW.price_usd_cents = 0)::int)
+        INSERT INTO sales_totals AS d (creator_id, currency, sales_count, gross_cents, gross_usd_cents, refunded_count, refunded_cents, refunded_usd_cents, refunded_sales_gross_cents, refunded_sales_gross_usd_cents, disputed_count, disputed_gross_cents, disputed_gross_usd_cents, disputed_refunded_cents, disputed_refunded_usd_cents, free_count)
+        VALUES (NEW.creator_id,
+                coalesce(NEW.currency, ''),
+                1,
+                coalesce(NEW.amount_cents, 0),
+                NEW.price_usd_cents,
+                (NEW.refunded OR NEW.partially_refunded)::int,
+                NEW.refunded_cents,
+                NEW.refunded_usd_cents,
+                CASE WHEN NEW.refunded OR NEW.partially_refunded THEN coalesce(NEW.amount_cents, 0) ELSE 0 END,
+                CASE WHEN NEW.refunded OR NEW.partially_refunded THEN NEW.price_usd_cents ELSE 0 END,
+                (NEW.disputed OR NEW.chargedback)::int,
+                CASE WHEN NEW.disputed OR NEW.chargedback THEN coalesce(NEW.amount_cents, 0) ELSE 0 END,
+                CASE WHEN NEW.disputed OR NEW.chargedback THEN NEW.price_usd_cents ELSE 0 END,
+                CASE WHEN NEW.disputed OR NEW.chargedback THEN NEW.refunded_cents ELSE 0 END,
+                CASE WHEN NEW.disputed OR NEW.chargedback THEN NEW.refunded_usd_cents ELSE 0 END,
+                (NEW.price_usd_cents = 0)::int)
         ON CONFLICT (creator_id, currency) DO UPDATE SET
-            sales_count = d.sales_count + 1,
+            sales_count = d.sales_count + EXCLUDED.sales_count,
             gross_cents = d.gross_cents + EXCLUDED.gross_cents,
             gross_usd_cents = d.gross_usd_cents + EXCLUDED.gross_usd_cents,
             refunded_count = d.refunded_count + EXCLUDED.refunded_count,
             refunded_cents = d.refunded_cents + EXCLUDED.refunded_cents,
             refunded_usd_cents = d.refunded_usd_cents + EXCLUDED.refunded_usd_cents,
+            refunded_sales_gross_cents = d.refunded_sales_gross_cents + EXCLUDED.refunded_sales_gross_cents,
+            refunded_sales_gross_usd_cents = d.refunded_sales_gross_usd_cents + EXCLUDED.refunded_sales_gross_usd_cents,
             disputed_count = d.disputed_count + EXCLUDED.disputed_count,
+            disputed_gross_cents = d.disputed_gross_cents + EXCLUDED.disputed_gross_cents,
+            disputed_gross_usd_cents = d.disputed_gross_usd_cents + EXCLUDED.disputed_gross_usd_cents,
+            disputed_refunded_cents = d.disputed_refunded_cents + EXCLUDED.disputed_refunded_cents,
+            disputed_refunded_usd_cents = d.disputed_refunded_usd_cents + EXCLUDED.disputed_refunded_usd_cents,
             free_count = d.free_count + EXCLUDED.free_count;
-        INSERT INTO sales_daily_all AS d (creator_id, day, currency, sales_count, gross_cents,
-                                          gross_usd_cents, refunded_count, refunded_cents,
-                                          refunded_usd_cents, disputed_count, free_count)
-        VALUES (NEW.creator_id, NEW.day, coalesce(NEW.currency, ''), 1, coalesce(NEW.amount_cents, 0), NEW.price_usd_cents,
-                (NEW.refunded OR NEW.partially_refunded)::int, NEW.refunded_cents, NEW.refunded_usd_cents,
-                (NEW.disputed OR NEW.chargedback)::int, (NEW.price_usd_cents = 0)::int)
+        INSERT INTO sales_daily_all AS d (creator_id, day, currency, sales_count, gross_cents, gross_usd_cents, refunded_count, refunded_cents, refunded_usd_cents, refunded_sales_gross_cents, refunded_sales_gross_usd_cents, disputed_count, disputed_gross_cents, disputed_gross_usd_cents, disputed_refunded_cents, disputed_refunded_usd_cents, free_count)
+        VALUES (NEW.creator_id,
+                NEW.day,
+                coalesce(NEW.currency, ''),
+                1,
+                coalesce(NEW.amount_cents, 0),
+                NEW.price_usd_cents,
+                (NEW.refunded OR NEW.partially_refunded)::int,
+                NEW.refunded_cents,
+                NEW.refunded_usd_cents,
+                CASE WHEN NEW.refunded OR NEW.partially_refunded THEN coalesce(NEW.amount_cents, 0) ELSE 0 END,
+                CASE WHEN NEW.refunded OR NEW.partially_refunded THEN NEW.price_usd_cents ELSE 0 END,
+                (NEW.disputed OR NEW.chargedback)::int,
+                CASE WHEN NEW.disputed OR NEW.chargedback THEN coalesce(NEW.amount_cents, 0) ELSE 0 END,
+                CASE WHEN NEW.disputed OR NEW.chargedback THEN NEW.price_usd_cents ELSE 0 END,
+                CASE WHEN NEW.disputed OR NEW.chargedback THEN NEW.refunded_cents ELSE 0 END,
+                CASE WHEN NEW.disputed OR NEW.chargedback THEN NEW.refunded_usd_cents ELSE 0 END,
+                (NEW.price_usd_cents = 0)::int)
         ON CONFLICT (creator_id, day, currency) DO UPDATE SET
-            sales_count = d.sales_count + 1,
+            sales_count = d.sales_count + EXCLUDED.sales_count,
             gross_cents = d.gross_cents + EXCLUDED.gross_cents,
             gross_usd_cents = d.gross_usd_cents + EXCLUDED.gross_usd_cents,
             refunded_count = d.refunded_count + EXCLUDED.refunded_count,
             refunded_cents = d.refunded_cents + EXCLUDED.refunded_cents,
             refunded_usd_cents = d.refunded_usd_cents + EXCLUDED.refunded_usd_cents,
+            refunded_sales_gross_cents = d.refunded_sales_gross_cents + EXCLUDED.refunded_sales_gross_cents,
+            refunded_sales_gross_usd_cents = d.refunded_sales_gross_usd_cents + EXCLUDED.refunded_sales_gross_usd_cents,
             disputed_count = d.disputed_count + EXCLUDED.disputed_count,
+            disputed_gross_cents = d.disputed_gross_cents + EXCLUDED.disputed_gross_cents,
+            disputed_gross_usd_cents = d.disputed_gross_usd_cents + EXCLUDED.disputed_gross_usd_cents,
+            disputed_refunded_cents = d.disputed_refunded_cents + EXCLUDED.disputed_refunded_cents,
+            disputed_refunded_usd_cents = d.disputed_refunded_usd_cents + EXCLUDED.disputed_refunded_usd_cents,
             free_count = d.free_count + EXCLUDED.free_count;
-        INSERT INTO sales_daily AS d (creator_id, day, product_id, currency, sales_count, gross_cents,
-                                      gross_usd_cents, refunded_count, refunded_cents, refunded_usd_cents,
-                                      disputed_count, free_count)
-        VALUES (NEW.creator_id, NEW.day, NEW.product_id, coalesce(NEW.currency, ''), 1, coalesce(NEW.amount_cents, 0), NEW.price_usd_cents,
-                (NEW.refunded OR NEW.partially_refunded)::int, NEW.refunded_cents, NEW.refunded_usd_cents,
-                (NEW.disputed OR NEW.chargedback)::int, (NEW.price_usd_cents = 0)::int)
+        INSERT INTO sales_daily AS d (creator_id, day, product_id, currency, sales_count, gross_cents, gross_usd_cents, refunded_count, refunded_cents, refunded_usd_cents, refunded_sales_gross_cents, refunded_sales_gross_usd_cents, disputed_count, disputed_gross_cents, disputed_gross_usd_cents, disputed_refunded_cents, disputed_refunded_usd_cents, free_count)
+        VALUES (NEW.creator_id,
+                NEW.day,
+                NEW.product_id,
+                coalesce(NEW.currency, ''),
+                1,
+                coalesce(NEW.amount_cents, 0),
+                NEW.price_usd_cents,
+                (NEW.refunded OR NEW.partially_refunded)::int,
+                NEW.refunded_cents,
+                NEW.refunded_usd_cents,
+                CASE WHEN NEW.refunded OR NEW.partially_refunded THEN coalesce(NEW.amount_cents, 0) ELSE 0 END,
+                CASE WHEN NEW.refunded OR NEW.partially_refunded THEN NEW.price_usd_cents ELSE 0 END,
+                (NEW.disputed OR NEW.chargedback)::int,
+                CASE WHEN NEW.disputed OR NEW.chargedback THEN coalesce(NEW.amount_cents, 0) ELSE 0 END,
+                CASE WHEN NEW.disputed OR NEW.chargedback THEN NEW.price_usd_cents ELSE 0 END,
+                CASE WHEN NEW.disputed OR NEW.chargedback THEN NEW.refunded_cents ELSE 0 END,
+                CASE WHEN NEW.disputed OR NEW.chargedback THEN NEW.refunded_usd_cents ELSE 0 END,
+                (NEW.price_usd_cents = 0)::int)
         ON CONFLICT (creator_id, day, product_id, currency) DO UPDATE SET
-            sales_count = d.sales_count + 1,
+            sales_count = d.sales_count + EXCLUDED.sales_count,
             gross_cents = d.gross_cents + EXCLUDED.gross_cents,
             gross_usd_cents = d.gross_usd_cents + EXCLUDED.gross_usd_cents,
             refunded_count = d.refunded_count + EXCLUDED.refunded_count,
             refunded_cents = d.refunded_cents + EXCLUDED.refunded_cents,
             refunded_usd_cents = d.refunded_usd_cents + EXCLUDED.refunded_usd_cents,
+            refunded_sales_gross_cents = d.refunded_sales_gross_cents + EXCLUDED.refunded_sales_gross_cents,
+            refunded_sales_gross_usd_cents = d.refunded_sales_gross_usd_cents + EXCLUDED.refunded_sales_gross_usd_cents,
             disputed_count = d.disputed_count + EXCLUDED.disputed_count,
+            disputed_gross_cents = d.disputed_gross_cents + EXCLUDED.disputed_gross_cents,
+            disputed_gross_usd_cents = d.disputed_gross_usd_cents + EXCLUDED.disputed_gross_usd_cents,
+            disputed_refunded_cents = d.disputed_refunded_cents + EXCLUDED.disputed_refunded_cents,
+            disputed_refunded_usd_cents = d.disputed_refunded_usd_cents + EXCLUDED.disputed_refunded_usd_cents,
             free_count = d.free_count + EXCLUDED.free_count;
     END IF;
     RETURN NULL;

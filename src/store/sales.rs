@@ -188,11 +188,6 @@ impl SaleState {
 }
 
 impl SalesFilter {
-    /// Only what the day rollups can answer (dates and product): totals then never scan `sales`.
-    fn answerable_from_rollups(&self) -> bool {
-        self.search.is_none() && self.state.is_none()
-    }
-
     /// `AND …` conditions on `sales` for this filter; `zone` turns the creator's days into instants.
     fn push_conditions(&self, query: &mut QueryBuilder<Postgres>, zone: &str) {
         if let Some(from) = self.from {
@@ -336,18 +331,59 @@ pub struct CurrencyTotals {
     pub refunded_usd_cents: i64,
 }
 
-/// Totals of the filtered set, per currency: from the day rollups when the filter allows (dates and
-/// product), else from the matching sales.
+/// Searches whose matches are counted and totalled exactly; beyond this the page says "more than".
+pub const SEARCH_TOTALS_CAP: i64 = 2000;
+
+/// The totals of a filtered set.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Totals {
+    Exact(Vec<CurrencyTotals>),
+    /// A search matching more sales than [`SEARCH_TOTALS_CAP`]: counting them all would scan them.
+    MoreThan(i64),
+}
+
+impl SaleState {
+    /// The rollup columns holding (count, gross, refunded, gross USD, refunded USD) of sales in
+    /// this state; `None` is every sale.
+    fn rollup_measures(state: Option<Self>) -> [&'static str; 5] {
+        match state {
+            None => [
+                "sales_count",
+                "gross_cents",
+                "refunded_cents",
+                "gross_usd_cents",
+                "refunded_usd_cents",
+            ],
+            Some(Self::Refunded) => [
+                "refunded_count",
+                "refunded_sales_gross_cents",
+                "refunded_cents",
+                "refunded_sales_gross_usd_cents",
+                "refunded_usd_cents",
+            ],
+            Some(Self::Disputed) => [
+                "disputed_count",
+                "disputed_gross_cents",
+                "disputed_refunded_cents",
+                "disputed_gross_usd_cents",
+                "disputed_refunded_usd_cents",
+            ],
+            Some(Self::Free) => ["free_count", "0", "0", "0", "0"],
+        }
+    }
+}
+
+/// Totals of the filtered set, per currency: from the rollups for every filter but a buyer search
+/// (one row per currency, day, or day and product), so the cost does not grow with the sales; a
+/// search is counted from the matching sales, up to [`SEARCH_TOTALS_CAP`].
 pub async fn totals(
     pool: &PgPool,
     tenant: TenantId,
     filter: &SalesFilter,
     zone: &str,
-) -> Result<Vec<CurrencyTotals>, sqlx::Error> {
+) -> Result<Totals, sqlx::Error> {
     let mut query;
-    if filter.answerable_from_rollups() {
-        // One row per currency for all time; one per day and currency for dates; that product's
-        // rows for a product.
+    if filter.search.is_none() {
         let table = if filter.product_id.is_some() {
             "sales_daily"
         } else if filter.from.is_some() || filter.to.is_some() {
@@ -355,10 +391,12 @@ pub async fn totals(
         } else {
             "sales_totals"
         };
+        let [count, gross, refunded, gross_usd, refunded_usd] =
+            SaleState::rollup_measures(filter.state);
         query = QueryBuilder::<Postgres>::new(format!(
-            "SELECT currency, sum(sales_count)::int8 AS sales, sum(gross_cents)::int8 AS gross_cents, \
-             sum(refunded_cents)::int8 AS refunded_cents, sum(gross_usd_cents)::int8 AS gross_usd_cents, \
-             sum(refunded_usd_cents)::int8 AS refunded_usd_cents \
+            "SELECT currency, sum({count})::int8 AS sales, sum({gross})::int8 AS gross_cents, \
+             sum({refunded})::int8 AS refunded_cents, sum({gross_usd})::int8 AS gross_usd_cents, \
+             sum({refunded_usd})::int8 AS refunded_usd_cents \
              FROM {table} WHERE creator_id = "
         ));
         query.push_bind(tenant.get());
@@ -372,6 +410,10 @@ pub async fn totals(
             query.push(" AND product_id = ").push_bind(product.clone());
         }
     } else {
+        let matching = count_up_to(pool, tenant, filter, zone, SEARCH_TOTALS_CAP + 1).await?;
+        if matching > SEARCH_TOTALS_CAP {
+            return Ok(Totals::MoreThan(SEARCH_TOTALS_CAP));
+        }
         query = QueryBuilder::<Postgres>::new(
             "SELECT coalesce(currency, '') AS currency, count(*)::int8 AS sales, \
              coalesce(sum(amount_cents), 0)::int8 AS gross_cents, sum(refunded_cents)::int8 AS refunded_cents, \
@@ -383,7 +425,26 @@ pub async fn totals(
     }
     query.push(" GROUP BY 1 ORDER BY 2 DESC, 1");
     let totals: Vec<CurrencyTotals> = query.build_query_as().fetch_all(pool).await?;
-    Ok(totals.into_iter().filter(|t| t.sales != 0).collect())
+    Ok(Totals::Exact(
+        totals.into_iter().filter(|t| t.sales != 0).collect(),
+    ))
+}
+
+/// How many sales match, counting no further than `limit`.
+async fn count_up_to(
+    pool: &PgPool,
+    tenant: TenantId,
+    filter: &SalesFilter,
+    zone: &str,
+    limit: i64,
+) -> Result<i64, sqlx::Error> {
+    let mut query = QueryBuilder::<Postgres>::new(
+        "SELECT count(*) FROM (SELECT 1 FROM sales WHERE creator_id = ",
+    );
+    query.push_bind(tenant.get());
+    filter.push_conditions(&mut query, zone);
+    query.push(" LIMIT ").push_bind(limit).push(") AS matching");
+    query.build_query_scalar().fetch_one(pool).await
 }
 
 /// One sale, with everything Gumroad sent.

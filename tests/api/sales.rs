@@ -577,3 +577,69 @@ async fn reading_pages_does_not_rewrite_the_session() {
         );
     }
 }
+
+#[tokio::test]
+async fn totals_from_the_rollups_equal_totals_over_the_sales_for_every_state_and_product() {
+    use gumdash::store::sales::{SaleState, SalesFilter, Totals, totals};
+    let app = spawn_app().await;
+    signed_in_and_synced(&app).await;
+    let tenant = app.tenant_id_of(&app.creator(0)).await;
+    let product: String = sqlx::query_scalar(
+        "SELECT product_id FROM sales WHERE creator_id = $1 GROUP BY 1 ORDER BY count(*) DESC LIMIT 1",
+    )
+    .bind(tenant.get())
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    let states = [
+        (None, "true"),
+        (
+            Some(SaleState::Refunded),
+            "(refunded OR partially_refunded)",
+        ),
+        (Some(SaleState::Disputed), "(disputed OR chargedback)"),
+        (Some(SaleState::Free), "price_usd_cents = 0"),
+    ];
+    for (state, condition) in states {
+        for product in [None, Some(product.clone())] {
+            let filter = SalesFilter {
+                state,
+                product_id: product.clone(),
+                ..SalesFilter::default()
+            };
+            let Totals::Exact(from_rollups) =
+                totals(&app.pool, tenant, &filter, "UTC").await.unwrap()
+            else {
+                panic!("exact totals expected");
+            };
+            let direct: Vec<(String, i64, i64, i64, i64, i64)> =
+                sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "SELECT coalesce(currency, ''), count(*)::int8, coalesce(sum(amount_cents), 0)::int8,
+                            sum(refunded_cents)::int8, sum(price_usd_cents)::int8,
+                            sum(refunded_usd_cents)::int8
+                     FROM sales WHERE creator_id = $1 AND {condition}
+                       AND ($2::text IS NULL OR product_id = $2)
+                     GROUP BY 1 ORDER BY 2 DESC, 1"
+                )))
+                .bind(tenant.get())
+                .bind(product.clone())
+                .fetch_all(&app.pool)
+                .await
+                .unwrap();
+            let from_rollups: Vec<_> = from_rollups
+                .into_iter()
+                .map(|t| {
+                    (
+                        t.currency,
+                        t.sales,
+                        t.gross_cents,
+                        t.refunded_cents,
+                        t.gross_usd_cents,
+                        t.refunded_usd_cents,
+                    )
+                })
+                .collect();
+            assert_eq!(from_rollups, direct, "{state:?} {product:?}");
+        }
+    }
+}

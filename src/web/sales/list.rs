@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use super::view::{SaleLine, TotalsLine};
 use crate::domain::SalesCursor;
-use crate::store::sales::{self, Direction, SaleState, SalesFilter};
+use crate::store::sales::{self, Direction, SaleState, SalesFilter, Totals};
 use crate::sync::{self, SyncStatus};
 use crate::web::current_creator::CurrentCreator;
 use crate::web::error::AppError;
@@ -54,6 +54,8 @@ struct IndexPage {
     lines: Vec<SaleLine>,
     totals: Vec<TotalsLine>,
     count: i64,
+    /// The count is a lower bound (a broad search): no totals are shown.
+    count_capped: bool,
     filtered: bool,
     older: Option<String>,
     newer: Option<String>,
@@ -183,8 +185,15 @@ pub async fn index(
         layout: Layout::signed_in(&current.session, &current.creator, &state, Nav::Sales)?,
         products: sales::products_sold(pool, tenant).await?,
         lines: page.rows.iter().map(|r| SaleLine::new(r, zone)).collect(),
-        count: totals.iter().map(|t| t.sales).sum(),
-        totals: totals.iter().map(TotalsLine::new).collect(),
+        count: match &totals {
+            Totals::Exact(totals) => totals.iter().map(|t| t.sales).sum(),
+            Totals::MoreThan(bound) => *bound,
+        },
+        count_capped: matches!(totals, Totals::MoreThan(_)),
+        totals: match &totals {
+            Totals::Exact(totals) => totals.iter().map(TotalsLine::new).collect(),
+            Totals::MoreThan(_) => Vec::new(),
+        },
         filtered: filter != SalesFilter::default(),
         older: page
             .has_older
