@@ -241,6 +241,7 @@ pub struct SaleRow {
     pub currency: Option<String>,
     pub amount_cents: Option<i64>,
     pub refunded_cents: i64,
+    pub refunded_usd_cents: i64,
     pub quantity: i32,
     pub refunded: bool,
     pub partially_refunded: bool,
@@ -250,8 +251,8 @@ pub struct SaleRow {
 }
 
 const ROW_COLUMNS: &str = "id, gumroad_id, created_at, product_id, product_name, email, full_name, \
-     price_usd_cents, currency, amount_cents, refunded_cents, quantity, refunded, partially_refunded, \
-     disputed, dispute_won, chargedback";
+     price_usd_cents, currency, amount_cents, refunded_cents, refunded_usd_cents, quantity, refunded, \
+     partially_refunded, disputed, dispute_won, chargedback";
 
 /// Which way to page from a cursor.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -331,17 +332,6 @@ pub struct CurrencyTotals {
     pub refunded_usd_cents: i64,
 }
 
-/// Searches whose matches are counted and totalled exactly; beyond this the page says "more than".
-pub const SEARCH_TOTALS_CAP: i64 = 2000;
-
-/// The totals of a filtered set.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Totals {
-    Exact(Vec<CurrencyTotals>),
-    /// A search matching more sales than [`SEARCH_TOTALS_CAP`]: counting them all would scan them.
-    MoreThan(i64),
-}
-
 impl SaleState {
     /// The rollup columns holding (count, gross, refunded, gross USD, refunded USD) of sales in
     /// this state; `None` is every sale.
@@ -373,17 +363,19 @@ impl SaleState {
     }
 }
 
-/// Totals of the filtered set, per currency: from the rollups for every filter but a buyer search
-/// (one row per currency, day, or day and product), so the cost does not grow with the sales; a
-/// search is counted from the matching sales, up to [`SEARCH_TOTALS_CAP`].
+/// Totals of the filtered set, per currency, from the rollups (one row per currency, day, or day and
+/// product), so the cost does not grow with the number of sales. A buyer search cannot be answered
+/// from rollups: `None` (see [`totals_of`]).
 pub async fn totals(
     pool: &PgPool,
     tenant: TenantId,
     filter: &SalesFilter,
-    zone: &str,
-) -> Result<Totals, sqlx::Error> {
+) -> Result<Option<Vec<CurrencyTotals>>, sqlx::Error> {
+    if filter.search.is_some() {
+        return Ok(None);
+    }
     let mut query;
-    if filter.search.is_none() {
+    {
         let table = if filter.product_id.is_some() {
             "sales_daily"
         } else if filter.from.is_some() || filter.to.is_some() {
@@ -409,42 +401,40 @@ pub async fn totals(
         if let Some(product) = &filter.product_id {
             query.push(" AND product_id = ").push_bind(product.clone());
         }
-    } else {
-        let matching = count_up_to(pool, tenant, filter, zone, SEARCH_TOTALS_CAP + 1).await?;
-        if matching > SEARCH_TOTALS_CAP {
-            return Ok(Totals::MoreThan(SEARCH_TOTALS_CAP));
-        }
-        query = QueryBuilder::<Postgres>::new(
-            "SELECT coalesce(currency, '') AS currency, count(*)::int8 AS sales, \
-             coalesce(sum(amount_cents), 0)::int8 AS gross_cents, sum(refunded_cents)::int8 AS refunded_cents, \
-             sum(price_usd_cents)::int8 AS gross_usd_cents, sum(refunded_usd_cents)::int8 AS refunded_usd_cents \
-             FROM sales WHERE creator_id = ",
-        );
-        query.push_bind(tenant.get());
-        filter.push_conditions(&mut query, zone);
     }
     query.push(" GROUP BY 1 ORDER BY 2 DESC, 1");
     let totals: Vec<CurrencyTotals> = query.build_query_as().fetch_all(pool).await?;
-    Ok(Totals::Exact(
-        totals.into_iter().filter(|t| t.sales != 0).collect(),
-    ))
+    Ok(Some(totals.into_iter().filter(|t| t.sales != 0).collect()))
 }
 
-/// How many sales match, counting no further than `limit`.
-async fn count_up_to(
-    pool: &PgPool,
-    tenant: TenantId,
-    filter: &SalesFilter,
-    zone: &str,
-    limit: i64,
-) -> Result<i64, sqlx::Error> {
-    let mut query = QueryBuilder::<Postgres>::new(
-        "SELECT count(*) FROM (SELECT 1 FROM sales WHERE creator_id = ",
-    );
-    query.push_bind(tenant.get());
-    filter.push_conditions(&mut query, zone);
-    query.push(" LIMIT ").push_bind(limit).push(") AS matching");
-    query.build_query_scalar().fetch_one(pool).await
+/// Totals of some sales already read (a search's only page): no query.
+pub fn totals_of(rows: &[SaleRow]) -> Vec<CurrencyTotals> {
+    let mut totals: Vec<CurrencyTotals> = Vec::new();
+    for row in rows {
+        let currency = row.currency.clone().unwrap_or_default();
+        let index = match totals.iter().position(|t| t.currency == currency) {
+            Some(index) => index,
+            None => {
+                totals.push(CurrencyTotals {
+                    currency,
+                    ..CurrencyTotals::default()
+                });
+                totals.len() - 1
+            }
+        };
+        let t = &mut totals[index];
+        t.sales += 1;
+        t.gross_cents += row.amount_cents.unwrap_or(0);
+        t.refunded_cents += row.refunded_cents;
+        t.gross_usd_cents += row.price_usd_cents;
+        t.refunded_usd_cents += row.refunded_usd_cents;
+    }
+    totals.sort_by(|a, b| {
+        b.sales
+            .cmp(&a.sales)
+            .then_with(|| a.currency.cmp(&b.currency))
+    });
+    totals
 }
 
 /// One sale, with everything Gumroad sent.

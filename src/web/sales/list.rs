@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use super::view::{SaleLine, TotalsLine};
 use crate::domain::SalesCursor;
-use crate::store::sales::{self, Direction, SaleState, SalesFilter, Totals};
+use crate::store::sales::{self, Direction, SaleState, SalesFilter};
 use crate::sync::{self, SyncStatus};
 use crate::web::current_creator::CurrentCreator;
 use crate::web::error::AppError;
@@ -54,7 +54,7 @@ struct IndexPage {
     lines: Vec<SaleLine>,
     totals: Vec<TotalsLine>,
     count: i64,
-    /// The count is a lower bound (a broad search): no totals are shown.
+    /// A search matching more than a page: `count` is a lower bound and no totals are shown.
     count_capped: bool,
     filtered: bool,
     older: Option<String>,
@@ -173,7 +173,14 @@ pub async fn index(
         PAGE_SIZE,
     )
     .await?;
-    let totals = sales::totals(pool, tenant, &filter, &zone_name).await?;
+    // A buyer search has no rollups: its totals are those of its only page, or not shown when it
+    // matches more (counting every match of a common name would scan them all).
+    let from = cursor_of(&query);
+    let totals = match sales::totals(pool, tenant, &filter).await? {
+        Some(totals) => Some(totals),
+        None if from.is_none() && !page.has_older => Some(sales::totals_of(&page.rows)),
+        None => None,
+    };
     let cursor = |row: &sales::SaleRow| {
         SalesCursor {
             created_at: row.created_at,
@@ -185,15 +192,11 @@ pub async fn index(
         layout: Layout::signed_in(&current.session, &current.creator, &state, Nav::Sales)?,
         products: sales::products_sold(pool, tenant).await?,
         lines: page.rows.iter().map(|r| SaleLine::new(r, zone)).collect(),
-        count: match &totals {
-            Totals::Exact(totals) => totals.iter().map(|t| t.sales).sum(),
-            Totals::MoreThan(bound) => *bound,
-        },
-        count_capped: matches!(totals, Totals::MoreThan(_)),
-        totals: match &totals {
-            Totals::Exact(totals) => totals.iter().map(TotalsLine::new).collect(),
-            Totals::MoreThan(_) => Vec::new(),
-        },
+        count: totals
+            .as_ref()
+            .map_or(PAGE_SIZE, |totals| totals.iter().map(|t| t.sales).sum()),
+        count_capped: totals.is_none(),
+        totals: totals.iter().flatten().map(TotalsLine::new).collect(),
         filtered: filter != SalesFilter::default(),
         older: page
             .has_older
