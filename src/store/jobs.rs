@@ -295,3 +295,43 @@ pub async fn take_budget_token(
     .await?;
     Ok(taken.is_some())
 }
+
+/// How long the oldest runnable job has waited, in seconds.
+pub async fn oldest_runnable_wait_secs(pool: &PgPool) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT extract(epoch FROM now() - min(run_at))::int8 FROM jobs
+         WHERE state = 'pending' AND run_at <= now()",
+    )
+    .fetch_one(pool)
+    .await
+}
+
+/// A failed job runs again, as if new, unless an equal job is already pending or running (then
+/// the failed one is simply removed). Returns its kind, or `None` if no failed job has this id.
+pub async fn retry_failed(
+    conn: &mut sqlx::PgConnection,
+    id: i64,
+) -> Result<Option<String>, sqlx::Error> {
+    let row: Option<(String, Option<String>)> = sqlx::query_as(
+        "SELECT kind, dedupe_key FROM jobs WHERE id = $1 AND state = 'failed' FOR UPDATE",
+    )
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some((kind, dedupe_key)) = row else {
+        return Ok(None);
+    };
+    let duplicate: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM jobs WHERE dedupe_key = $1 AND state IN ('pending', 'running'))",
+    )
+    .bind(dedupe_key)
+    .fetch_one(&mut *conn)
+    .await?;
+    let statement = if duplicate {
+        "DELETE FROM jobs WHERE id = $1"
+    } else {
+        "UPDATE jobs SET state = 'pending', attempts = 0, run_at = now(), updated_at = now() WHERE id = $1"
+    };
+    sqlx::query(statement).bind(id).execute(&mut *conn).await?;
+    Ok(Some(kind))
+}

@@ -39,7 +39,9 @@ where
     }
 }
 
-fn verify(session: &AppSession, submitted: &str) -> Result<(), AppError> {
+/// For handlers that must decide something else first (an admin route answers 404 to anyone not
+/// an operator, whatever the token): check a submitted token against the session.
+pub(super) fn verify(session: &AppSession, submitted: &str) -> Result<(), AppError> {
     let expected = session.stored_csrf_token()?.ok_or(AppError::CsrfRejected)?;
     if submitted.is_empty() || !bool::from(expected.as_bytes().ct_eq(submitted.as_bytes())) {
         return Err(AppError::CsrfRejected);

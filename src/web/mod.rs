@@ -2,6 +2,7 @@
 //! Handlers parse input, call `store`/`vault`/`gumroad` through [`AppState`], and render a template
 //! or redirect (POST-redirect-GET). They never build SQL or HTTP requests themselves.
 
+mod admin;
 mod assets;
 mod auth;
 mod confirm;
@@ -57,5 +58,6 @@ pub fn routes(cfg: &mut web::ServiceConfig, sign_in_limit: &SignInLimit) {
     .configure(custom_fields::routes)
     .configure(sales::routes)
     .configure(settings::routes)
+    .configure(admin::routes)
     .default_service(web::to(error::not_found));
 }

@@ -1,6 +1,7 @@
 //! One integration-test binary (one link step) for the whole dashboard: real PostgreSQL (a fresh
 //! database per test), the real simulator over real HTTP, and a headless Chromium for the browser test.
 
+mod admin;
 mod browser;
 mod catalog;
 mod catalog_failures;
