@@ -14,6 +14,7 @@ mod isolation;
 mod jobs;
 mod products;
 mod sales;
+mod schema;
 mod sign_in;
 mod sign_out;
 mod tenants;
