@@ -271,7 +271,9 @@ pub struct SalesPage {
     pub has_newer: bool,
 }
 
-/// One keyset page: never an OFFSET, so the thousandth page costs what the first does.
+/// One keyset page: never an OFFSET, so the thousandth page costs what the first does. The page's ids
+/// are chosen from an index alone (the keyset, product, state and buyer-search indexes all cover what
+/// they filter on), then only those rows are read.
 pub async fn page(
     pool: &PgPool,
     tenant: TenantId,
@@ -284,6 +286,8 @@ pub async fn page(
         "SELECT {ROW_COLUMNS} FROM sales WHERE creator_id = "
     ));
     query.push_bind(tenant.get());
+    query.push(" AND id IN (SELECT id FROM sales WHERE creator_id = ");
+    query.push_bind(tenant.get());
     filter.push_conditions(&mut query, zone);
     let direction = from.map_or(Direction::Older, |(_, d)| d);
     if let Some((cursor, _)) = from {
@@ -294,11 +298,16 @@ pub async fn page(
         query.push(comparison).push_bind(cursor.created_at);
         query.push(", ").push_bind(cursor.id).push(")");
     }
-    query.push(match direction {
-        Direction::Older => " ORDER BY created_at DESC, id DESC LIMIT ",
-        Direction::Newer => " ORDER BY created_at ASC, id ASC LIMIT ",
-    });
-    query.push_bind(size + 1);
+    let order = match direction {
+        Direction::Older => " ORDER BY created_at DESC, id DESC",
+        Direction::Newer => " ORDER BY created_at ASC, id ASC",
+    };
+    query
+        .push(order)
+        .push(" LIMIT ")
+        .push_bind(size + 1)
+        .push(")");
+    query.push(order);
     let mut rows: Vec<SaleRow> = query.build_query_as().fetch_all(pool).await?;
     let more = rows.len() as i64 > size;
     rows.truncate(size as usize);
