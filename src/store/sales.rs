@@ -271,9 +271,10 @@ pub struct SalesPage {
     pub has_newer: bool,
 }
 
-/// One keyset page: never an OFFSET, so the thousandth page costs what the first does. The page's ids
-/// are chosen from an index alone (the keyset, product, state and buyer-search indexes all cover what
-/// they filter on), then only those rows are read.
+/// One keyset page: never an OFFSET, so the thousandth page costs what the first does. A buyer search
+/// picks the page's ids from the keyset index alone (it includes the buyer columns, so rows that do
+/// not match are never read from the table), then reads those rows; other filters read the rows
+/// their index finds directly (measured faster for them).
 pub async fn page(
     pool: &PgPool,
     tenant: TenantId,
@@ -286,8 +287,11 @@ pub async fn page(
         "SELECT {ROW_COLUMNS} FROM sales WHERE creator_id = "
     ));
     query.push_bind(tenant.get());
-    query.push(" AND id IN (SELECT id FROM sales WHERE creator_id = ");
-    query.push_bind(tenant.get());
+    let by_ids = filter.search.is_some();
+    if by_ids {
+        query.push(" AND id IN (SELECT id FROM sales WHERE creator_id = ");
+        query.push_bind(tenant.get());
+    }
     filter.push_conditions(&mut query, zone);
     let direction = from.map_or(Direction::Older, |(_, d)| d);
     if let Some((cursor, _)) = from {
@@ -302,12 +306,10 @@ pub async fn page(
         Direction::Older => " ORDER BY created_at DESC, id DESC",
         Direction::Newer => " ORDER BY created_at ASC, id ASC",
     };
-    query
-        .push(order)
-        .push(" LIMIT ")
-        .push_bind(size + 1)
-        .push(")");
-    query.push(order);
+    query.push(order).push(" LIMIT ").push_bind(size + 1);
+    if by_ids {
+        query.push(")").push(order);
+    }
     let mut rows: Vec<SaleRow> = query.build_query_as().fetch_all(pool).await?;
     let more = rows.len() as i64 > size;
     rows.truncate(size as usize);
