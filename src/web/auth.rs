@@ -90,14 +90,59 @@ pub async fn callback(
     Ok(see_other("/dashboard"))
 }
 
+/// The `error` and `error_description` of a callback are whatever the visitor's URL says: only
+/// RFC 6749's characters for them (printable ASCII but `"` and `\`) are taken, so nobody can forge
+/// log lines or send terminal escapes through them.
 fn provider_error(code: String, description: Option<String>) -> SignInFailure {
+    let code = rfc6749_text(&code, 64).unwrap_or_else(|| "unrecognised_error".to_owned());
     if code == "access_denied" {
         SignInFailure::Denied
     } else {
         SignInFailure::Provider {
-            description: description.unwrap_or_else(|| code.clone()),
+            description: description
+                .and_then(|d| rfc6749_text(&d, 300))
+                .unwrap_or_else(|| code.clone()),
             code,
         }
+    }
+}
+
+/// `Some(text)` when it is non-empty, at most `max` bytes, and only `%x20-21 / %x23-5B / %x5D-7E`.
+fn rfc6749_text(text: &str, max: usize) -> Option<String> {
+    let allowed = |b: u8| matches!(b, 0x20..=0x21 | 0x23..=0x5B | 0x5D..=0x7E);
+    (!text.is_empty() && text.len() <= max && text.bytes().all(allowed)).then(|| text.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn provider_errors_keep_only_rfc6749_characters() {
+        let forged = provider_error(
+            "server_error\n2026-01-01 INFO admin signed in".into(),
+            Some("\u{1b}[31mred".into()),
+        );
+        match forged {
+            SignInFailure::Provider { code, description } => {
+                assert_eq!(code, "unrecognised_error");
+                assert_eq!(description, "unrecognised_error");
+            }
+            other => panic!("{other:?}"),
+        }
+        match provider_error("temporarily_unavailable".into(), Some("Try later.".into())) {
+            SignInFailure::Provider { code, description } => {
+                assert_eq!(
+                    (code.as_str(), description.as_str()),
+                    ("temporarily_unavailable", "Try later.")
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            provider_error("access_denied".into(), None),
+            SignInFailure::Denied
+        ));
     }
 }
 

@@ -337,3 +337,33 @@ async fn behind_https_the_session_cookie_is_secure_and_hsts_is_sent() {
         "https://dash.example.com/auth/gumroad/callback"
     );
 }
+
+#[tokio::test]
+async fn a_forged_oauth_error_cannot_write_log_lines_or_terminal_escapes() {
+    let app = spawn_app().await;
+    let authorize = app.browser.start_sign_in().await;
+    let state = url::Url::parse(&authorize)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "state")
+        .map(|(_, v)| v.into_owned())
+        .unwrap();
+    let marker = "FORGED-LINE-7f3a";
+    let evil = format!("server_error\n{{\"level\":\"INFO\",\"message\":\"{marker}\"}}\u{1b}[2J");
+    let mut url = url::Url::parse(&app.browser.url("/auth/gumroad/callback")).unwrap();
+    url.query_pairs_mut()
+        .append_pair("state", &state)
+        .append_pair("error", &evil)
+        .append_pair("error_description", &evil);
+    let response = app.browser.get(url.as_str()).await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let text = page_text(&response.text().await.unwrap());
+    assert!(text.contains("Gumroad could not sign you in"), "{text}");
+    assert!(!text.contains(marker));
+    let logs = captured_logs();
+    assert!(!logs.contains(marker), "the forged text reached the logs");
+    assert!(
+        !logs.contains('\u{1b}'),
+        "a terminal escape reached the logs"
+    );
+}
