@@ -37,18 +37,32 @@ pub fn security_headers(csp: &str, https: bool) -> DefaultHeaders {
 }
 
 /// Echoes the request id `tracing-actix-web` put on every log line, so a user's report can be
-/// matched, and logs one line per request (inside the request's span, so with its id).
+/// matched, and logs one line per request (inside the request's span, so with its id): at ERROR
+/// only when we failed (5xx); a visitor sent to sign in, a 404 or a refused form is not an error of
+/// ours, so it is an INFO line with the reason.
 pub async fn request_id_header(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
     let started = std::time::Instant::now();
     let mut response = next.call(req).await?;
-    tracing::info!(
-        status = response.status().as_u16(),
-        elapsed_ms = started.elapsed().as_millis() as u64,
-        "request finished"
-    );
+    let status = response.status();
+    let elapsed_ms = started.elapsed().as_millis() as u64;
+    match response.response().error() {
+        Some(error) if status.is_server_error() => tracing::error!(
+            status = status.as_u16(),
+            elapsed_ms,
+            error = ?error,
+            "request failed"
+        ),
+        Some(error) => tracing::info!(
+            status = status.as_u16(),
+            elapsed_ms,
+            reason = %error,
+            "request finished"
+        ),
+        None => tracing::info!(status = status.as_u16(), elapsed_ms, "request finished"),
+    }
     let id = response.request().extensions().get::<RequestId>().copied();
     if let Some(id) = id
         && let Ok(value) = HeaderValue::from_str(&id.to_string())
