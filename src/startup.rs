@@ -228,6 +228,7 @@ fn run(listener: TcpListener, pool: PgPool, settings: Settings) -> std::io::Resu
             .wrap(web::security_headers(&csp, secure))
             .wrap(from_fn(web::request_id_header))
             .wrap(TracingLogger::<web::RootSpanWithoutQuery>::new())
+            .wrap(from_fn(web::head_as_get))
             .app_data(state.clone())
             .app_data(web::form_config())
             .app_data(web::query_config())

@@ -105,3 +105,15 @@ impl RootSpanBuilder for RootSpanWithoutQuery {
         DefaultRootSpanBuilder::on_request_end(span, outcome);
     }
 }
+
+/// `HEAD` is answered like `GET` (monitors use it): the request is routed as a `GET`, and the
+/// server sends the headers without the body (actix-http drops it for a request that came as `HEAD`).
+pub async fn head_as_get(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    if req.method() == actix_web::http::Method::HEAD {
+        req.head_mut().method = actix_web::http::Method::GET;
+    }
+    next.call(req).await
+}

@@ -30,7 +30,7 @@ pub use current_creator::CurrentCreator;
 pub use error::{AppError, SignInFailure};
 pub use forms::{form_config, query_config};
 pub use middleware::{
-    RootSpanWithoutQuery, content_security_policy, request_id_header, security_headers,
+    RootSpanWithoutQuery, content_security_policy, head_as_get, request_id_header, security_headers,
 };
 pub use product_cache::ProductListCache;
 pub use rate_limit::{SignInLimit, sign_in_limit};

@@ -73,3 +73,20 @@ async fn log_lines_are_json_and_carry_the_request_id_the_response_shows() {
     assert_eq!(json["message"], "request finished");
     assert_eq!(json["status"], 200);
 }
+
+#[tokio::test]
+async fn head_is_answered_like_get_without_a_body() {
+    let app = crate::helpers::spawn_app().await;
+    let browser = app.signed_in(0).await;
+    for path in ["/healthz", "/sales", "/"] {
+        let get = browser.get(path).await;
+        let get_status = get.status();
+        let head = browser.client.head(browser.url(path)).send().await.unwrap();
+        assert_eq!(head.status(), get_status, "{path}");
+        assert!(
+            head.headers().contains_key("content-security-policy"),
+            "{path}"
+        );
+        assert!(head.bytes().await.unwrap().is_empty(), "{path}");
+    }
+}
