@@ -10,7 +10,7 @@ use super::error::{AppError, SignInFailure};
 use super::forms::see_other;
 use super::session::{AppSession, FlashKind, PendingSignIn};
 use super::state::AppState;
-use crate::domain::TenantId;
+use crate::domain::{CreatorState, TenantId};
 use crate::gumroad::User;
 use crate::store::{self, audit, creators::Profile};
 use crate::vault::Purpose;
@@ -155,6 +155,11 @@ async fn save_sign_in(
 ) -> Result<TenantId, AppError> {
     let mut tx = state.pool.begin().await?;
     let creator = store::creators::upsert_on_sign_in(&mut *tx, &profile_of(user)).await?;
+    if creator.state == CreatorState::Disabled {
+        // The operator switched this account off: nothing of this sign-in is kept (the transaction
+        // is dropped), no token, no session.
+        return Err(AppError::Disabled);
+    }
     let sealed = state.keys.seal(
         creator.id,
         Purpose::GumroadAccessToken,

@@ -385,3 +385,36 @@ async fn a_visitor_sent_to_sign_in_is_not_logged_as_an_error() {
         "{lines:#?}"
     );
 }
+
+#[tokio::test]
+async fn a_disabled_creator_cannot_sign_in_and_nothing_of_the_attempt_is_stored() {
+    let app = spawn_app().await;
+    app.signed_in(0).await;
+    let creator = app.creator(0);
+    sqlx::query("UPDATE creators SET state = 'disabled' WHERE gumroad_user_id = $1")
+        .bind(&creator.id)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let token_before: Vec<u8> =
+        sqlx::query_scalar("SELECT token_ciphertext FROM gumroad_connections")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+
+    let browser = app.new_browser();
+    let authorize = browser.start_sign_in().await;
+    let callback = browser.consent(&authorize, &creator, true).await;
+    let response = browser.finish_sign_in(&callback).await;
+
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert!(page_text(&response.text().await.unwrap()).contains("Account disabled"));
+    let token_after: Vec<u8> =
+        sqlx::query_scalar("SELECT token_ciphertext FROM gumroad_connections")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(token_after, token_before, "no new token stored");
+    let (status, _) = browser.get_html("/dashboard").await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "not signed in");
+}
