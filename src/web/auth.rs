@@ -200,7 +200,8 @@ fn client_ip(req: &HttpRequest) -> Option<String> {
 }
 
 /// Sign out: the server-side session row is deleted, so the old cookie is worthless.
-#[post("/sign-out")]
+/// Outside the sign-in rate limit: nobody should be kept signed in because others hammered sign-in.
+#[post("/auth/sign-out")]
 pub async fn sign_out(
     req: HttpRequest,
     _form: CsrfForm<CsrfOnly>,

@@ -41,23 +41,24 @@ use actix_web::web;
 
 /// Every route; `sign_in_limit` is shared by all workers so the limit is per instance.
 pub fn routes(cfg: &mut web::ServiceConfig, sign_in_limit: &SignInLimit) {
-    cfg.service(
-        web::scope("/auth")
-            .wrap(actix_governor::Governor::new(sign_in_limit))
-            .service(auth::start)
-            .service(auth::callback)
-            .service(auth::sign_out),
-    )
-    .service(health::healthz)
-    .service(assets::stylesheet)
-    .service(home::landing)
-    .service(home::dashboard)
-    .configure(products::routes)
-    .configure(variants::routes)
-    .configure(offer_codes::routes)
-    .configure(custom_fields::routes)
-    .configure(sales::routes)
-    .configure(settings::routes)
-    .configure(admin::routes)
-    .default_service(web::to(error::not_found));
+    // Sign-out before the `/auth` scope (a scope answers every path under it) and outside its limit.
+    cfg.service(auth::sign_out)
+        .service(
+            web::scope("/auth")
+                .wrap(actix_governor::Governor::new(sign_in_limit))
+                .service(auth::start)
+                .service(auth::callback),
+        )
+        .service(health::healthz)
+        .service(assets::stylesheet)
+        .service(home::landing)
+        .service(home::dashboard)
+        .configure(products::routes)
+        .configure(variants::routes)
+        .configure(offer_codes::routes)
+        .configure(custom_fields::routes)
+        .configure(sales::routes)
+        .configure(settings::routes)
+        .configure(admin::routes)
+        .default_service(web::to(error::not_found));
 }

@@ -4,7 +4,7 @@
 use std::net::IpAddr;
 
 use actix_governor::governor::NotUntil;
-use actix_governor::governor::clock::QuantaInstant;
+use actix_governor::governor::clock::{Clock as _, DefaultClock, QuantaInstant};
 use actix_governor::governor::middleware::NoOpMiddleware;
 use actix_governor::{
     GovernorConfig, GovernorConfigBuilder, KeyExtractor, PeerIpKeyExtractor,
@@ -28,12 +28,22 @@ impl KeyExtractor for PerPeer {
         PeerIpKeyExtractor.extract(req)
     }
 
+    /// The clear "too many attempts" page, with `Retry-After` saying when the next try will pass.
     fn exceed_rate_limit_response(
         &self,
-        _wait: &NotUntil<QuantaInstant>,
+        wait: &NotUntil<QuantaInstant>,
         _response: HttpResponseBuilder,
     ) -> HttpResponse {
-        AppError::TooManyRequests.error_response()
+        let seconds = wait
+            .wait_time_from(DefaultClock::default().now())
+            .as_secs()
+            .max(1);
+        let mut response = AppError::TooManyRequests.error_response();
+        response.headers_mut().insert(
+            actix_web::http::header::RETRY_AFTER,
+            actix_web::http::header::HeaderValue::from(seconds),
+        );
+        response
     }
 }
 

@@ -289,6 +289,7 @@ async fn the_oauth_code_and_state_never_reach_the_logs() {
 #[tokio::test]
 async fn hammering_sign_in_from_one_address_is_slowed_down_with_a_clear_page() {
     let app = spawn_app().await;
+    let creator = app.signed_in(0).await;
     let mut limited = None;
     for _ in 0..45 {
         let response = app.browser.get("/auth/gumroad").await;
@@ -300,9 +301,22 @@ async fn hammering_sign_in_from_one_address_is_slowed_down_with_a_clear_page() {
     }
 
     let limited = limited.expect("a burst of sign-in starts gets limited");
+    let retry_after: u64 = limited.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        (1..=60).contains(&retry_after),
+        "Retry-After: {retry_after}"
+    );
     assert!(page_text(&limited.text().await.unwrap()).contains("Too many attempts"));
-    // Other pages are not limited.
+    // Other pages are not limited, and neither is signing out.
     assert_eq!(app.browser.get("/").await.status(), StatusCode::OK);
+    let signed_out = creator.submit("/auth/sign-out", &[]).await;
+    assert_eq!(signed_out.status(), StatusCode::SEE_OTHER);
+    let (status, _) = creator.get_html("/dashboard").await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "signed out");
 }
 
 #[tokio::test]
