@@ -307,6 +307,10 @@ pub fn parse_custom_field(
 ) -> Result<(CustomFieldKind, RequiredName), FieldError> {
     let kind = CustomFieldKind::parse(kind)?;
     let name = RequiredName::parse(name)?;
+    // Its links would be `…/custom-fields/.`, which browsers resolve to another page.
+    if matches!(name.as_str(), "." | "..") {
+        return Err(FieldError::new("A field cannot be named “.” or “..”."));
+    }
     if kind == CustomFieldKind::Terms && !is_web_url(name.as_str()) {
         return Err(FieldError::new(
             "A terms field needs the URL of your terms, starting with https://",
@@ -544,5 +548,13 @@ mod tests {
         assert_eq!(kind, CustomFieldKind::Checkbox);
         assert_eq!(name.as_str(), "Subscribe to news");
         assert_eq!(err(parse_custom_field("text", "")), "Enter a name.");
+    }
+
+    #[test]
+    fn a_custom_field_cannot_be_named_like_a_dot_segment() {
+        for name in [".", ".."] {
+            assert!(err(parse_custom_field("text", name)).contains("cannot be named"));
+        }
+        assert!(parse_custom_field("text", "...").is_ok());
     }
 }

@@ -27,6 +27,11 @@ pub fn path_segment(value: &str) -> String {
     utf8_percent_encode(value, SEGMENT).to_string()
 }
 
+/// `.` or `..`: a path segment that browsers resolve (also as `%2E`), whatever the encoding.
+pub fn is_dot_segment(value: &str) -> bool {
+    matches!(value, "." | "..")
+}
+
 /// Our page for a product.
 pub fn product_href(id: &str) -> String {
     format!("/products/{}", path_segment(id))
@@ -196,7 +201,9 @@ pub struct CustomFieldView {
     pub name: String,
     pub kind: String,
     pub required: bool,
-    pub href: String,
+    /// `None` for a field named `.` or `..` (made elsewhere than gumdash): browsers resolve such a
+    /// path segment, even percent-encoded, so its links would open other pages.
+    pub href: Option<String>,
 }
 
 impl CustomFieldView {
@@ -207,7 +214,8 @@ impl CustomFieldView {
                 .map(|k| k.label().to_owned())
                 .unwrap_or_else(|_| field.kind.clone()),
             required: field.required,
-            href: format!("{product_href}/custom-fields/{}", path_segment(&field.name)),
+            href: (!is_dot_segment(&field.name))
+                .then(|| format!("{product_href}/custom-fields/{}", path_segment(&field.name))),
         }
     }
 }
@@ -215,6 +223,25 @@ impl CustomFieldView {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_field_named_like_a_dot_segment_gets_no_links() {
+        let field = |name: &str| CustomField {
+            id: None,
+            name: name.to_owned(),
+            kind: "text".to_owned(),
+            required: false,
+        };
+        for name in [".", ".."] {
+            assert_eq!(CustomFieldView::new(&field(name), "/products/p").href, None);
+        }
+        assert_eq!(
+            CustomFieldView::new(&field("..."), "/products/p")
+                .href
+                .as_deref(),
+            Some("/products/p/custom-fields/...")
+        );
+    }
 
     #[test]
     fn names_with_slashes_and_spaces_stay_one_segment() {

@@ -320,3 +320,47 @@ async fn custom_fields_are_added_toggled_and_deleted_even_with_awkward_names() {
     assert!(text.contains("Custom field deleted."));
     assert!(text.contains("Buyers are not asked anything extra"));
 }
+
+#[tokio::test]
+async fn a_custom_field_named_like_a_dot_segment_is_refused_here_and_gets_no_links_if_made_elsewhere()
+ {
+    let app = spawn_app().await;
+    let (browser, product) = with_product(&app).await;
+    let refused = browser
+        .submit(
+            &format!("{product}/custom-fields"),
+            &[("kind", "text"), ("name", "..")],
+        )
+        .await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page_text(&refused.text().await.unwrap()).contains("cannot be named"));
+
+    // Made through Gumroad itself (here: the simulator's API with the creator's token).
+    let id = product.rsplit('/').next().unwrap();
+    let id = percent_encoding::percent_decode_str(id)
+        .decode_utf8()
+        .unwrap();
+    let token = app.sim.issue_token(
+        &app.settings.gumroad.client_id,
+        &app.creator(NO_PRODUCTS).id,
+        &["edit_products"],
+    );
+    for name in [".", ".."] {
+        let created = reqwest::Client::new()
+            .post(format!(
+                "{}/v2/products/{id}/custom_fields",
+                app.sim.base_url()
+            ))
+            .bearer_auth(&token)
+            .form(&[("name", name)])
+            .send()
+            .await
+            .unwrap();
+        let body: serde_json::Value = created.json().await.unwrap();
+        assert_eq!(body["success"], true, "{body}");
+    }
+    let (status, html) = browser.get_html(&product).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!html.contains("custom-fields/./") && !html.contains("custom-fields/../"));
+    assert!(page_text(&html).contains("Change it on Gumroad"));
+}
