@@ -11,7 +11,7 @@ pub use catalog::{
 };
 pub use money::{AmountError, Currency, Money, UnknownCurrency, parse_amount};
 pub use sales::{
-    SaleRecord, SalesCursor, parse_decimal_amount, utc_offset_from_daystamp, zone_for_offset,
-    zone_label,
+    SaleRecord, SalesCursor, bool_of, parse_decimal_amount, utc_offset_from_daystamp,
+    zone_for_offset, zone_label,
 };
 pub use tenant::{CreatorState, TenantId};

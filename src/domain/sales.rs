@@ -148,7 +148,8 @@ fn int_of(json: &Value, key: &str) -> Option<i64> {
     }
 }
 
-fn bool_of(json: &Value, key: &str) -> bool {
+/// A Gumroad flag in a JSON object: `true`, `"true"` or `1`; absent is false.
+pub fn bool_of(json: &Value, key: &str) -> bool {
     match json.get(key) {
         Some(Value::Bool(b)) => *b,
         Some(Value::String(s)) => s.trim().eq_ignore_ascii_case("true") || s.trim() == "1",

@@ -225,11 +225,7 @@ impl Claim {
         pause: Duration,
         reason: &str,
     ) -> Result<bool, sqlx::Error> {
-        sqlx::query("UPDATE jobs SET attempts = greatest(attempts - 1, 0) WHERE id = $1")
-            .bind(self.id)
-            .execute(&mut *conn)
-            .await?;
-        sql::finish_retry(conn, self.id, &self.worker, ms(pause), reason).await
+        sql::finish_postponed(conn, self.id, &self.worker, ms(pause), reason).await
     }
 }
 

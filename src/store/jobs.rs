@@ -194,6 +194,29 @@ pub async fn finish_retry(
     .map(|r| r.rows_affected() == 1)
 }
 
+/// Like [`finish_retry`], giving back the attempt this run used (rate limiting is not a failure).
+pub async fn finish_postponed(
+    executor: impl PgExecutor<'_>,
+    id: i64,
+    worker: &str,
+    delay_ms: i64,
+    reason: &str,
+) -> Result<bool, sqlx::Error> {
+    sqlx::query(
+        "UPDATE jobs SET state = 'pending', run_at = now() + $3 * interval '1 millisecond',
+                attempts = greatest(attempts - 1, 0), locked_by = NULL, locked_until = NULL,
+                last_error = $4, updated_at = now()
+         WHERE id = $1 AND locked_by = $2 AND state = 'running'",
+    )
+    .bind(id)
+    .bind(worker)
+    .bind(delay_ms)
+    .bind(reason)
+    .execute(executor)
+    .await
+    .map(|r| r.rows_affected() == 1)
+}
+
 /// Kept for the operator with its error; it no longer blocks its dedupe key.
 pub async fn finish_failed(
     executor: impl PgExecutor<'_>,

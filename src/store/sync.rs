@@ -29,6 +29,17 @@ pub async fn ensure_state(
         .map(|_| ())
 }
 
+/// `none`, `planning`, `running` or `done` (call [`ensure_state`] first).
+pub async fn backfill_phase(
+    executor: impl PgExecutor<'_>,
+    tenant: TenantId,
+) -> Result<String, sqlx::Error> {
+    sqlx::query_scalar("SELECT backfill FROM sync_states WHERE creator_id = $1")
+        .bind(tenant.get())
+        .fetch_one(executor)
+        .await
+}
+
 pub async fn state(pool: &PgPool, tenant: TenantId) -> Result<Option<SyncState>, sqlx::Error> {
     sqlx::query_as(
         "SELECT backfill, backfill_started_at, backfill_finished_at, history_starts_on, last_sync_at,

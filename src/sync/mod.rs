@@ -266,15 +266,16 @@ pub async fn after_sign_in(
     if !scopes.iter().any(|s| s == "view_sales") {
         return Ok(());
     }
+    start_or_resume(conn, tenant).await
+}
+
+/// The first time, the backfill; after that, whatever was left open, and a catch-up.
+async fn start_or_resume(conn: &mut PgConnection, tenant: TenantId) -> Result<(), sqlx::Error> {
     store::sync::ensure_state(&mut *conn, tenant).await?;
-    let started: Option<String> =
-        sqlx::query_scalar("SELECT backfill FROM sync_states WHERE creator_id = $1")
-            .bind(tenant.get())
-            .fetch_optional(&mut *conn)
-            .await?;
-    match started.as_deref() {
-        Some("none") | None => start_backfill(conn, tenant).await,
-        _ => resume(conn, tenant, Unpark::All).await,
+    if store::sync::backfill_phase(&mut *conn, tenant).await? == "none" {
+        start_backfill(conn, tenant).await
+    } else {
+        resume(conn, tenant, Unpark::All).await
     }
 }
 
@@ -300,11 +301,7 @@ async fn resume(
     tenant: TenantId,
     unpark: Unpark,
 ) -> Result<(), sqlx::Error> {
-    let state: String =
-        sqlx::query_scalar("SELECT backfill FROM sync_states WHERE creator_id = $1")
-            .bind(tenant.get())
-            .fetch_one(&mut *conn)
-            .await?;
+    let state = store::sync::backfill_phase(&mut *conn, tenant).await?;
     if state == "planning" {
         Queue::enqueue(&mut *conn, &Job::PlanBackfill { creator: tenant }).await?;
     }
@@ -349,16 +346,7 @@ pub async fn request_sync(
         return Ok(false);
     }
     let mut tx = pool.begin().await?;
-    let state: String =
-        sqlx::query_scalar("SELECT backfill FROM sync_states WHERE creator_id = $1")
-            .bind(tenant.get())
-            .fetch_one(&mut *tx)
-            .await?;
-    if state == "none" {
-        start_backfill(&mut tx, tenant).await?;
-    } else {
-        resume(&mut tx, tenant, Unpark::All).await?;
-    }
+    start_or_resume(&mut tx, tenant).await?;
     tx.commit().await?;
     Ok(true)
 }

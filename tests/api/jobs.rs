@@ -44,7 +44,7 @@ async fn creators(pool: &PgPool, count: usize) -> Vec<TenantId> {
 }
 
 /// A fresh database holding one creator and one pending job of theirs.
-async fn database_with_one_job() -> PgPool {
+async fn database_with_one_job() -> (PgPool, Job) {
     let (pool, _) = fresh_database().await;
     let creator = creators(&pool, 1).await[0];
     let job = Job::RedateSales {
@@ -52,7 +52,7 @@ async fn database_with_one_job() -> PgPool {
         zone: "UTC".into(),
     };
     assert!(Queue::enqueue(&pool, &job).await.unwrap());
-    pool
+    (pool, job)
 }
 
 fn queue(pool: &PgPool) -> Queue {
@@ -68,13 +68,7 @@ fn queue(pool: &PgPool) -> Queue {
 
 #[tokio::test]
 async fn an_equal_job_is_enqueued_once_while_pending_and_again_after_it_ran() {
-    let (pool, _) = fresh_database().await;
-    let creator = creators(&pool, 1).await[0];
-    let job = Job::RedateSales {
-        creator,
-        zone: "UTC".into(),
-    };
-    assert!(Queue::enqueue(&pool, &job).await.unwrap());
+    let (pool, job) = database_with_one_job().await;
     assert!(!Queue::enqueue(&pool, &job).await.unwrap(), "a duplicate");
     let queue = queue(&pool);
     let recorder = Recorder::default();
@@ -87,7 +81,7 @@ async fn an_equal_job_is_enqueued_once_while_pending_and_again_after_it_ran() {
 
 #[tokio::test]
 async fn a_job_whose_worker_died_runs_again_once_its_lease_is_over() {
-    let pool = database_with_one_job().await;
+    let (pool, _) = database_with_one_job().await;
     let queue = queue(&pool);
     // A worker claims it and is killed: it never finishes nor renews.
     let claimed = queue.claim("doomed-instance/0").await.unwrap().unwrap();
@@ -119,7 +113,7 @@ async fn a_failing_job_is_retried_then_kept_with_its_error() {
             })
         }
     }
-    let pool = database_with_one_job().await;
+    let (pool, _) = database_with_one_job().await;
     let queue = Queue::new(
         pool.clone(),
         QueueSettings {

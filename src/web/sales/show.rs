@@ -8,6 +8,7 @@ use chrono_tz::Tz;
 use serde_json::Value;
 
 use super::view::{Moment, badges, money, sale_amount, usd};
+use crate::domain::bool_of;
 use crate::store::sales::{self, StoredSale};
 use crate::web::current_creator::CurrentCreator;
 use crate::web::error::AppError;
@@ -67,11 +68,6 @@ fn text(raw: &Value, key: &str) -> Option<String> {
         Value::Bool(b) => Some(if *b { "Yes" } else { "No" }.into()),
         _ => None,
     }
-}
-
-fn truthy(raw: &Value, key: &str) -> bool {
-    matches!(raw.get(key), Some(Value::Bool(true)))
-        || raw.get(key).and_then(Value::as_str) == Some("true")
 }
 
 /// Pushes `(label, value)` when there is a value.
@@ -184,7 +180,7 @@ fn sections(sale: &StoredSale) -> Vec<Section> {
             &mut subscription,
             "Recurring charge",
             Some(
-                if truthy(raw, "is_recurring_billing") {
+                if bool_of(raw, "is_recurring_billing") {
                     "Yes"
                 } else {
                     "No (first payment)"
@@ -197,7 +193,7 @@ fn sections(sale: &StoredSale) -> Vec<Section> {
             ("ended", "Ended"),
             ("dead", "Inactive"),
         ] {
-            if truthy(raw, key) {
+            if bool_of(raw, key) {
                 row(&mut subscription, label, Some("Yes".into()));
             }
         }
