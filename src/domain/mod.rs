@@ -2,6 +2,7 @@
 
 mod catalog;
 mod money;
+pub mod periods;
 mod sales;
 mod tenant;
 

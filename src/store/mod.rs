@@ -4,6 +4,7 @@ pub mod audit;
 pub mod connections;
 pub mod creators;
 pub mod jobs;
+pub mod overview;
 pub mod sales;
 pub mod sessions;
 pub mod sync;

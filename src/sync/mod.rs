@@ -13,6 +13,7 @@
 //! retry with back-off; a page that keeps failing parks its window with the error, not the backfill.
 
 mod backfill;
+mod profile;
 mod recent;
 mod window;
 
@@ -29,6 +30,8 @@ use crate::gumroad::GumroadError;
 use crate::jobs::{Claim, Job, JobHandler, Outcome, Queue, RequestBudget};
 use crate::store;
 use crate::store::sync::{Progress, SyncState};
+
+pub use profile::profile_of;
 
 /// How often and how far the sync looks.
 #[derive(Clone, Debug)]

@@ -12,7 +12,7 @@ use super::session::{AppSession, FlashKind, PendingSignIn};
 use super::state::AppState;
 use crate::domain::{CreatorState, TenantId};
 use crate::gumroad::User;
-use crate::store::{self, audit, creators::Profile};
+use crate::store::{self, audit};
 use crate::vault::Purpose;
 
 /// Starts the flow: a fresh random `state` (and PKCE verifier) in the server-side session, then off
@@ -154,7 +154,8 @@ async fn save_sign_in(
     ip: Option<String>,
 ) -> Result<TenantId, AppError> {
     let mut tx = state.pool.begin().await?;
-    let creator = store::creators::upsert_on_sign_in(&mut *tx, &profile_of(user)).await?;
+    let creator =
+        store::creators::upsert_on_sign_in(&mut *tx, &crate::sync::profile_of(user)).await?;
     if creator.state == CreatorState::Disabled {
         // The operator switched this account off: nothing of this sign-in is kept (the transaction
         // is dropped), no token, no session.
@@ -181,17 +182,6 @@ async fn save_sign_in(
     .await?;
     tx.commit().await?;
     Ok(creator.id)
-}
-
-pub(super) fn profile_of(user: &User) -> Profile<'_> {
-    Profile {
-        gumroad_user_id: &user.id,
-        gumroad_external_id: user.user_id.as_deref(),
-        name: user.shown_name(),
-        email: user.email.as_deref(),
-        avatar_url: user.profile_url.as_deref(),
-        profile_url: user.url.as_deref(),
-    }
 }
 
 /// The peer address, not `X-Forwarded-For`: an audit log must not record what a client claims.

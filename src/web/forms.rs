@@ -98,6 +98,20 @@ pub fn unprocessable(page: &impl Template) -> Result<HttpResponse, AppError> {
         .body(html))
 }
 
+/// A page read with a query that may have been refused in part (filters, ranges): 400 with the
+/// messages beside the fields, else 200.
+pub fn filtered_page(page: &impl Template, errors: &FormErrors) -> Result<HttpResponse, AppError> {
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::BAD_REQUEST
+    };
+    let html = page.render().map_err(anyhow::Error::from)?;
+    Ok(HttpResponse::build(status)
+        .content_type(header::ContentType::html())
+        .body(html))
+}
+
 /// After a change that worked: say so on the next page, and send the browser there.
 pub fn done(
     session: &AppSession,

@@ -5,6 +5,7 @@
 mod admin;
 mod assets;
 mod auth;
+mod charts;
 mod confirm;
 mod csrf;
 mod current_creator;
@@ -16,6 +17,7 @@ mod home;
 mod layout;
 mod middleware;
 mod offer_codes;
+mod overview;
 mod product_cache;
 mod products;
 mod rate_limit;
@@ -52,7 +54,7 @@ pub fn routes(cfg: &mut web::ServiceConfig, sign_in_limit: &SignInLimit) {
         .service(health::healthz)
         .service(assets::stylesheet)
         .service(home::landing)
-        .service(home::dashboard)
+        .service(overview::overview)
         .configure(products::routes)
         .configure(variants::routes)
         .configure(offer_codes::routes)

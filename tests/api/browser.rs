@@ -52,6 +52,8 @@ async fn start_browser() -> Option<Driver> {
         .expect("start chromedriver");
     let profile = TempDir(std::env::temp_dir().join(format!("gumdash-chromium-{port}")));
     let capabilities = serde_json::json!({
+        // The console, for CSP violations (see `console_errors`).
+        "goog:loggingPrefs": {"browser": "ALL"},
         "goog:chromeOptions": {
             "binary": CHROMIUM,
             "args": [
@@ -89,6 +91,41 @@ async fn start_browser() -> Option<Driver> {
         }
     }
     panic!("chromedriver did not start: {last_error:?}");
+}
+
+/// Chromium's console since the last call, through chromedriver's log endpoint (outside the W3C
+/// protocol, hence a command of our own). The browser reports CSP violations there.
+#[derive(Debug)]
+struct BrowserLog;
+
+impl fantoccini::wd::WebDriverCompatibleCommand for BrowserLog {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!(
+            "session/{}/se/log",
+            session_id.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        (http::Method::POST, Some(r#"{"type":"browser"}"#.to_owned()))
+    }
+}
+
+/// The console's messages since the last call.
+async fn console_messages(client: &Client) -> Vec<String> {
+    let log = client
+        .issue_cmd(BrowserLog)
+        .await
+        .expect("the browser's console log");
+    log.as_array()
+        .expect("a list of log entries")
+        .iter()
+        .map(|entry| entry["message"].as_str().unwrap_or_default().to_owned())
+        .collect()
 }
 
 async fn body_text(client: &Client) -> String {
@@ -398,6 +435,34 @@ async fn a_creator_watches_the_sync_finish_and_browses_their_sales_in_a_real_bro
         "{text}"
     );
     screenshot(c, "sale").await;
+
+    // The overview: charts drawn, nothing refused by the CSP, legible on a phone.
+    console_messages(c).await;
+    click(c, Locator::LinkText("Home")).await;
+    c.wait()
+        .for_element(Locator::Css("figure.chart svg rect"))
+        .await
+        .unwrap();
+    let text = body_text(c).await;
+    assert!(
+        text.contains("Last 30 days") && text.contains("Top products"),
+        "{text}"
+    );
+    click(c, Locator::Css("details.chart-table summary")).await;
+    screenshot(c, "overview").await;
+    c.set_window_size(390, 844).await.unwrap();
+    screenshot(c, "overview-phone").await;
+    c.set_window_size(1200, 900).await.unwrap();
+    let refused: Vec<String> = console_messages(c)
+        .await
+        .into_iter()
+        .filter(|m| m.contains("Content Security Policy"))
+        .collect();
+    assert_eq!(
+        refused,
+        Vec::<String>::new(),
+        "no CSP violation on the overview"
+    );
 
     stop.send(true).unwrap();
     let _ = workers.await;

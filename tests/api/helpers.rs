@@ -284,6 +284,19 @@ impl TestApp {
         }
     }
 
+    /// Enqueues the creator's incremental sync (or reconciliation), as the scheduler would.
+    pub async fn enqueue_sync(&self, tenant: gumdash::domain::TenantId, reconcile: bool) {
+        gumdash::jobs::Queue::enqueue(
+            &self.pool,
+            &gumdash::jobs::Job::SyncRecent {
+                creator: tenant,
+                reconcile,
+            },
+        )
+        .await
+        .unwrap();
+    }
+
     pub async fn run_jobs(&self) -> usize {
         self.run_jobs_for(Duration::from_secs(60)).await
     }

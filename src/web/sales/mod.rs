@@ -8,7 +8,7 @@
 mod list;
 mod show;
 mod status;
-mod view;
+pub(super) mod view;
 
 pub use view::ProductFigures;
 
