@@ -31,7 +31,14 @@ fn product_id_cutoff() -> DateTime<Utc> {
         .unwrap_or_default()
 }
 
-fn refused(status: StatusCode, message: &str) -> HttpResponse {
+/// A refusal: the status and Gumroad's message.
+type Refused = (StatusCode, String);
+
+fn refused(status: StatusCode, message: &str) -> Refused {
+    (status, message.to_owned())
+}
+
+fn refusal_response((status, message): Refused) -> HttpResponse {
     rails::json(status, &json!({"success": false, "message": message}))
 }
 
@@ -41,7 +48,7 @@ fn find_license(
     state: &SimState,
     params: &Params,
     permalink: Option<&str>,
-) -> Result<u32, HttpResponse> {
+) -> Result<u32, Refused> {
     let key = params.get("license_key").unwrap_or_default();
     let by_product = params.present("product_id");
     let (sale, product) = match by_product {
@@ -110,10 +117,10 @@ pub(super) async fn verify(
     let mut state = shared.lock();
     let id = match find_license(&state, &params, permalink) {
         Ok(id) => id,
-        Err(response) => return response,
+        Err(refusal) => return refusal_response(refusal),
     };
     if state.sales.license(id).disabled {
-        return refused(StatusCode::NOT_FOUND, DISABLED);
+        return refusal_response(refused(StatusCode::NOT_FOUND, DISABLED));
     }
     if params.get("increment_uses_count") != Some("false") {
         state.sales.license_mut(id).uses += 1;
@@ -140,7 +147,7 @@ fn change_license(
                 call.params.present("product_permalink"),
             ) {
                 Ok(id) => id,
-                Err(response) => return response,
+                Err(refusal) => return refusal_response(refusal),
             };
             let owner = state
                 .sales
