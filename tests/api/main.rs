@@ -13,6 +13,7 @@ mod helpers;
 mod isolation;
 mod jobs;
 mod products;
+mod sale_actions;
 mod sales;
 mod schema;
 mod sign_in;
