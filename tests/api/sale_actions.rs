@@ -24,6 +24,14 @@ async fn synced(app: &TestApp, creator: usize) -> Browser {
     browser
 }
 
+/// Creator 0 signed in with the action scopes, the mirror synced, and a plain USD sale's id.
+async fn with_a_usd_sale() -> (TestApp, Browser, String) {
+    let app = app_with_action_scopes().await;
+    let browser = synced(&app, 0).await;
+    let id = plain_usd_sale(&app, |_| true);
+    (app, browser, id)
+}
+
 /// A sale of creator 0 as the simulator has it now.
 fn sim_sale(app: &TestApp, id: &str) -> Value {
     app.sim
@@ -48,6 +56,17 @@ fn plain_usd_sale(app: &TestApp, also: impl Fn(&Value) -> bool) -> String {
         })
         .and_then(|s| s["id"].as_str().map(str::to_owned))
         .expect("a plain USD sale")
+}
+
+/// `"$1,234.50"`, `"12"` → cents.
+fn usd_cents(text: &Value) -> i64 {
+    let number: f64 = text
+        .as_str()
+        .unwrap()
+        .replace(['$', ','], "")
+        .parse()
+        .unwrap();
+    (number * 100.0).round() as i64
 }
 
 /// USD refunded in the mirror's totals (the rollup trigger's figure).
@@ -105,9 +124,7 @@ async fn confirm(browser: &Browser, id: &str, fields: &[(String, String)]) -> re
 
 #[tokio::test]
 async fn a_partial_then_a_full_refund_reach_gumroad_once_and_show_on_the_sale_and_in_totals() {
-    let app = app_with_action_scopes().await;
-    let browser = synced(&app, 0).await;
-    let id = plain_usd_sale(&app, |_| true);
+    let (app, browser, id) = with_a_usd_sale().await;
     let paid = sim_sale(&app, &id)["formatted_total_price"].clone();
     let before = usd_refunded_total(&app).await;
 
@@ -156,14 +173,7 @@ async fn a_partial_then_a_full_refund_reach_gumroad_once_and_show_on_the_sale_an
     );
     let (refunded_cents, refunded) = mirrored_refund(&app, &id).await;
     assert!(refunded);
-    let paid_cents = (paid
-        .as_str()
-        .unwrap()
-        .trim_start_matches('$')
-        .parse::<f64>()
-        .unwrap()
-        * 100.0)
-        .round() as i64;
+    let paid_cents = usd_cents(&paid);
     assert_eq!(refunded_cents, paid_cents);
     assert_eq!(usd_refunded_total(&app).await, before + paid_cents);
     let (_, page) = browser.get_html(&format!("/sales/{id}")).await;
@@ -177,9 +187,7 @@ async fn a_partial_then_a_full_refund_reach_gumroad_once_and_show_on_the_sale_an
 
 #[tokio::test]
 async fn a_double_submitted_refund_form_refunds_once() {
-    let app = app_with_action_scopes().await;
-    let browser = synced(&app, 0).await;
-    let id = plain_usd_sale(&app, |_| true);
+    let (app, browser, id) = with_a_usd_sale().await;
     let (_, html) = review(&browser, &id, "3").await;
     let fields = confirm_fields(&html);
     let (a, b) = tokio::join!(
@@ -191,40 +199,17 @@ async fn a_double_submitted_refund_form_refunds_once() {
         (StatusCode::SEE_OTHER, StatusCode::SEE_OTHER)
     );
     let sale = sim_sale(&app, &id);
-    let paid: f64 = sale["formatted_total_price"]
-        .as_str()
-        .unwrap()
-        .trim_start_matches('$')
-        .parse()
-        .unwrap();
-    let left: f64 = sale["amount_refundable_in_currency"]
-        .as_str()
-        .unwrap()
-        .replace(',', "")
-        .parse()
-        .unwrap();
-    assert!(
-        (paid - left - 3.0).abs() < 0.001,
-        "refunded $3 once: {paid} → {left}"
-    );
+    let paid = usd_cents(&sale["formatted_total_price"]);
+    let left = usd_cents(&sale["amount_refundable_in_currency"]);
+    assert_eq!(paid - left, 300, "refunded $3 once: {paid} → {left}");
     assert_eq!(mirrored_refund(&app, &id).await.0, 300);
 }
 
 #[tokio::test]
 async fn gumroads_refusals_show_beside_the_form_and_change_nothing() {
-    let app = app_with_action_scopes().await;
-    let browser = synced(&app, 0).await;
-    let id = plain_usd_sale(&app, |_| true);
+    let (app, browser, id) = with_a_usd_sale().await;
     // Someone refunded most of it on Gumroad itself; the mirror has not seen that yet.
-    let price = sim_sale(&app, &id)["formatted_total_price"].clone();
-    let cents = (price
-        .as_str()
-        .unwrap()
-        .trim_start_matches('$')
-        .parse::<f64>()
-        .unwrap()
-        * 100.0)
-        .round() as i64;
+    let cents = usd_cents(&sim_sale(&app, &id)["formatted_total_price"]);
     app.sim.refund_sale(&id, Some(cents - 100));
     let before = usd_refunded_total(&app).await;
 
@@ -300,9 +285,7 @@ async fn a_token_without_the_scope_gets_grant_access_and_then_refunds() {
 
 #[tokio::test]
 async fn a_403_from_gumroad_shows_the_same_offer() {
-    let app = app_with_action_scopes().await;
-    let browser = synced(&app, 0).await;
-    let id = plain_usd_sale(&app, |_| true);
+    let (app, browser, id) = with_a_usd_sale().await;
     let (_, html) = review(&browser, &id, "1").await;
     app.inject_fault(
         json!({"method": "PUT", "path": "/v2/sales/*", "kind": "status", "status": 403}),
@@ -323,9 +306,7 @@ async fn a_403_from_gumroad_shows_the_same_offer() {
 
 #[tokio::test]
 async fn an_answer_lost_after_sending_shows_the_check_first_page() {
-    let app = app_with_action_scopes().await;
-    let browser = synced(&app, 0).await;
-    let id = plain_usd_sale(&app, |_| true);
+    let (app, browser, id) = with_a_usd_sale().await;
 
     // A timeout: Gumroad never answers.
     let (_, html) = review(&browser, &id, "1").await;
@@ -414,9 +395,7 @@ async fn shipping_with_a_tracking_link_shows_on_the_sale_and_leaves_the_to_ship_
 
 #[tokio::test]
 async fn receipts_are_resent_on_2026_and_not_offered_on_2025_04() {
-    let app = app_with_action_scopes().await;
-    let browser = synced(&app, 0).await;
-    let id = plain_usd_sale(&app, |_| true);
+    let (app, browser, id) = with_a_usd_sale().await;
     let (status, page) = browser
         .submit_and_follow(&format!("/sales/{id}/receipt"), &[])
         .await;
@@ -531,9 +510,7 @@ async fn license_lookups_never_count_a_use_and_changes_reach_gumroad() {
 
 #[tokio::test]
 async fn every_new_form_refuses_a_post_without_the_csrf_token() {
-    let app = app_with_action_scopes().await;
-    let browser = synced(&app, 0).await;
-    let id = plain_usd_sale(&app, |_| true);
+    let (app, browser, id) = with_a_usd_sale().await;
     let (_, html) = review(&browser, &id, "1").await;
     let mut fields = confirm_fields(&html);
     fields.retain(|(k, _)| k != "csrf_token");

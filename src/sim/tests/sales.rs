@@ -767,6 +767,15 @@ async fn fresh_sale(sim: &TestSim, currency: &str, price_cents: i64) -> Value {
     )
 }
 
+/// Creator 0's newest listed sale matching `wanted`.
+fn first_sale(sim: &TestSim, wanted: impl Fn(&Value) -> bool) -> Value {
+    sim.handle
+        .sales_of(&sim.creator(0).id)
+        .into_iter()
+        .find(|s| wanted(s))
+        .expect("a matching seeded sale")
+}
+
 fn id_of(sale: &Value) -> String {
     sale["id"].as_str().expect("sale id").to_owned()
 }
@@ -900,12 +909,7 @@ async fn refund_scopes_and_amounts_follow_the_era() {
 #[tokio::test]
 async fn shipping_and_receipts() {
     let sim = spawn().await;
-    let zine = sim
-        .handle
-        .sales_of(&sim.creator(0).id)
-        .into_iter()
-        .find(|s| s["is_product_physical"] == true)
-        .expect("a physical product's sale");
+    let zine = first_sale(&sim, |s| s["is_product_physical"] == true);
     let physical = sim.handle.create_sale(
         &sim.creator(0).id,
         json!({"product_id": zine["product_id"]}),
@@ -956,12 +960,9 @@ async fn shipping_and_receipts() {
 #[tokio::test]
 async fn licenses_verify_and_change_like_gumroad() {
     let sim = spawn().await;
-    let licensed = sim
-        .handle
-        .sales_of(&sim.creator(0).id)
-        .into_iter()
-        .find(|s| s["license_key"].is_string() && s["refunded"] == false)
-        .expect("a licensed sale");
+    let licensed = first_sale(&sim, |s| {
+        s["license_key"].is_string() && s["refunded"] == false
+    });
     let key = licensed["license_key"].as_str().expect("key").to_owned();
     let product = licensed["product_id"].as_str().expect("product").to_owned();
     let verify = |form: Vec<(&'static str, String)>| {

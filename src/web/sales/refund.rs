@@ -167,6 +167,27 @@ async fn form_again(
     render(StatusCode::UNPROCESSABLE_ENTITY, &page)
 }
 
+/// The sale and amount of a submitted form, or the form again with the amount's error.
+async fn submitted(
+    state: &AppState,
+    current: &CurrentCreator,
+    id: &str,
+    form: &RefundForm,
+) -> Result<Result<(SaleAt, RefundAmount), HttpResponse>, AppError> {
+    let sale = SaleAt::load(state, current, id).await?;
+    match parse_amount(&sale, &form.amount) {
+        Ok(amount) => Ok(Ok((sale, amount))),
+        Err(errors) => Ok(Err(form_again(
+            state,
+            current,
+            &sale,
+            form.amount.clone(),
+            errors,
+        )
+        .await?)),
+    }
+}
+
 #[post("/sales/{id}/refund")]
 pub async fn refund_review(
     current: CurrentCreator,
@@ -175,10 +196,9 @@ pub async fn refund_review(
     form: CsrfForm<RefundForm>,
 ) -> Result<HttpResponse, AppError> {
     let form = form.0;
-    let sale = SaleAt::load(&state, &current, &id).await?;
-    let amount = match parse_amount(&sale, &form.amount) {
-        Ok(amount) => amount,
-        Err(errors) => return form_again(&state, &current, &sale, form.amount, errors).await,
+    let (sale, amount) = match submitted(&state, &current, &id, &form).await? {
+        Ok(submitted) => submitted,
+        Err(page) => return Ok(page),
     };
     if !action_keys::is_unused(&state.pool, current.tenant(), &form.key, sale.id(), ACTION).await? {
         return already_sent(&current, &sale);
@@ -224,10 +244,9 @@ pub async fn refund_confirm(
     form: CsrfForm<RefundForm>,
 ) -> Result<HttpResponse, AppError> {
     let form = form.0;
-    let sale = SaleAt::load(&state, &current, &id).await?;
-    let amount = match parse_amount(&sale, &form.amount) {
-        Ok(amount) => amount,
-        Err(errors) => return form_again(&state, &current, &sale, form.amount, errors).await,
+    let (sale, amount) = match submitted(&state, &current, &id, &form).await? {
+        Ok(submitted) => submitted,
+        Err(page) => return Ok(page),
     };
     let back = format!("{}/refund", sale.href);
     if let Some(offer) = Scopes::of(&state, &current)
