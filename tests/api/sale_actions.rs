@@ -21,6 +21,19 @@ async fn synced(app: &TestApp, creator: usize) -> Browser {
     let browser = app.signed_in(creator).await;
     app.run_jobs().await;
     assert_eq!(app.failed_jobs().await, vec![]);
+    // The sync can outlast the server's keep-alive: a pooled connection it closed fails the next
+    // request once (hyper's IncompleteMessage). A browser would open a new one; so does this.
+    for _ in 0..2 {
+        if browser
+            .client
+            .get(browser.url("/healthz"))
+            .send()
+            .await
+            .is_ok()
+        {
+            break;
+        }
+    }
     browser
 }
 
