@@ -252,6 +252,22 @@ async fn gumroads_refusals_show_beside_the_form_and_change_nothing() {
         text.contains("Refunds are switched off on your Gumroad account"),
         "{text}"
     );
+    for (refusal, words) in [
+        (
+            "paypal_funds",
+            "does not have enough money in it for this refund",
+        ),
+        ("temporary", "had a temporary problem; nothing was refunded"),
+        ("disconnected", "is disconnected from Gumroad"),
+    ] {
+        app.sim.refuse_refunds(&app.creator(0).id, Some(refusal));
+        let (_, html) = review(&browser, &other, "1").await;
+        let response = confirm(&browser, &other, &confirm_fields(&html)).await;
+        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let text = page_text(&response.text().await.unwrap());
+        assert!(text.contains(words), "{refusal}: {text}");
+    }
+    app.sim.refuse_refunds(&app.creator(0).id, Some("disabled"));
     assert_eq!(sim_sale(&app, &other)["partially_refunded"], false);
     let (_, page) = browser.get_html(&format!("/sales/{other}")).await;
     let text = page_text(&page);
@@ -479,14 +495,7 @@ async fn license_lookups_never_count_a_use_and_changes_reach_gumroad() {
         "looking is no use"
     );
 
-    let (_, confirm_page) = browser
-        .get_html(&format!("/sales/{id}/license/disable"))
-        .await;
-    let fields = hidden_fields(&confirm_page, "form[action$='/license/disable']");
-    let response = browser
-        .post_form(&format!("/sales/{id}/license/disable"), &pairs(&fields))
-        .await;
-    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let fields = change_license(&browser, &id, "disable").await;
     assert_eq!(app.sim.sale_actions(&id).unwrap()["disabled"], true);
     let replay = browser
         .post_form(&format!("/sales/{id}/license/disable"), &pairs(&fields))
@@ -519,6 +528,43 @@ async fn license_lookups_never_count_a_use_and_changes_reach_gumroad() {
         assert_eq!(response.status(), StatusCode::NOT_FOUND, "{path}");
     }
     assert_eq!(app.sim.sale_actions(&id).unwrap()["disabled"], true);
+
+    change_license(&browser, &id, "enable").await;
+    assert_eq!(app.sim.sale_actions(&id).unwrap()["disabled"], false);
+    // The buyer's copy of the software verifies the key twice, counting uses.
+    for _ in 0..2 {
+        let verified = reqwest::Client::new()
+            .post(format!("{}/v2/licenses/verify", app.sim.base_url()))
+            .form(&[
+                ("product_id", product.as_str()),
+                ("license_key", key.as_str()),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(verified.status(), StatusCode::OK);
+    }
+    let fields = change_license(&browser, &id, "decrement").await;
+    assert_eq!(app.sim.sale_actions(&id).unwrap()["uses"], 1);
+    browser
+        .post_form(&format!("/sales/{id}/license/decrement"), &pairs(&fields))
+        .await;
+    assert_eq!(
+        app.sim.sale_actions(&id).unwrap()["uses"],
+        1,
+        "a replayed decrement takes nothing more"
+    );
+}
+
+/// Opens the license change's confirmation page and confirms; returns the form for a replay.
+async fn change_license(browser: &Browser, id: &str, change: &str) -> Vec<(String, String)> {
+    let path = format!("/sales/{id}/license/{change}");
+    let (status, page) = browser.get_html(&path).await;
+    assert_eq!(status, StatusCode::OK, "{}", page_text(&page));
+    let fields = hidden_fields(&page, &format!("form[action$='/license/{change}']"));
+    let response = browser.post_form(&path, &pairs(&fields)).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    fields
 }
 
 #[tokio::test]
