@@ -1,5 +1,6 @@
 //! SQL, one module per aggregate. Every function on tenant-owned data takes a `TenantId` first.
 
+pub mod action_keys;
 pub mod audit;
 pub mod connections;
 pub mod creators;

@@ -15,6 +15,7 @@ mod forms;
 mod health;
 mod home;
 mod layout;
+mod licenses;
 mod middleware;
 mod offer_codes;
 mod overview;
@@ -49,7 +50,8 @@ pub fn routes(cfg: &mut web::ServiceConfig, sign_in_limit: &SignInLimit) {
             web::scope("/auth")
                 .wrap(actix_governor::Governor::new(sign_in_limit))
                 .service(auth::start)
-                .service(auth::callback),
+                .service(auth::callback)
+                .service(auth::grant),
         )
         .service(health::healthz)
         .service(assets::stylesheet)
@@ -60,6 +62,7 @@ pub fn routes(cfg: &mut web::ServiceConfig, sign_in_limit: &SignInLimit) {
         .configure(offer_codes::routes)
         .configure(custom_fields::routes)
         .configure(sales::routes)
+        .configure(licenses::routes)
         .configure(settings::routes)
         .configure(admin::routes)
         .default_service(web::to(error::not_found));

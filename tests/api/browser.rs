@@ -9,7 +9,7 @@ use std::time::Duration;
 use fantoccini::{Client, ClientBuilder, Locator};
 use tokio::process::{Child, Command};
 
-use crate::helpers::{free_port, spawn_app};
+use crate::helpers::{free_port, spawn_app, spawn_app_with};
 
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 const CHROMIUM: &str = "/usr/bin/chromium";
@@ -466,6 +466,70 @@ async fn a_creator_watches_the_sync_finish_and_browses_their_sales_in_a_real_bro
 
     stop.send(true).unwrap();
     let _ = workers.await;
+    driver.client.clone().close().await.unwrap();
+    let _ = driver.process.kill().await;
+}
+
+#[tokio::test]
+async fn a_creator_refunds_part_of_a_sale_after_confirming_in_a_real_browser() {
+    let Some(mut driver) = start_browser().await else {
+        return;
+    };
+    let app = spawn_app_with(|s| s.gumroad.scopes.push("edit_sales".to_owned())).await;
+    let creator = app.creator(0);
+    let id = app
+        .sim
+        .sales_of(&creator.id)
+        .into_iter()
+        .find(|s| {
+            s["currency_symbol"] == "$"
+                && s["price"].as_i64().unwrap_or(0) >= 1000
+                && s["refunded"] == false
+                && s["partially_refunded"] == false
+        })
+        .and_then(|s| s["id"].as_str().map(str::to_owned))
+        .expect("a plain USD sale");
+    let c = &driver.client;
+    sign_in(c, &app.address, &creator).await;
+    app.run_jobs().await;
+
+    c.goto(&format!("{}/sales/{id}", app.address))
+        .await
+        .unwrap();
+    click(c, Locator::LinkText("Refund…")).await;
+    fill(c, "amount", "2.50").await;
+    submit(c, "form.stacked").await;
+    c.wait()
+        .for_element(Locator::Css("section.confirm"))
+        .await
+        .unwrap();
+    let text = body_text(c).await;
+    assert!(
+        text.contains("Refund $2.50 of the") && text.contains("Gumroad keeps its fees"),
+        "{text}"
+    );
+    let untouched = |app: &crate::helpers::TestApp| {
+        app.sim
+            .sales_of(&app.creator(0).id)
+            .into_iter()
+            .find(|s| s["id"] == id.as_str())
+            .map(|s| s["partially_refunded"] == false)
+    };
+    assert_eq!(untouched(&app), Some(true), "nothing before confirming");
+    screenshot(c, "refund-confirm").await;
+    click(c, Locator::Css("section.confirm button[type='submit']")).await;
+    c.wait()
+        .for_element(Locator::Css("#section-history"))
+        .await
+        .unwrap();
+    let text = body_text(c).await;
+    assert!(
+        text.contains("Refunded $2.50") && text.contains("Partly refunded"),
+        "{text}"
+    );
+    assert_eq!(untouched(&app), Some(false), "Gumroad refunded it");
+    screenshot(c, "refunded-sale").await;
+
     driver.client.clone().close().await.unwrap();
     let _ = driver.process.kill().await;
 }

@@ -199,6 +199,7 @@ pub fn test_settings(
             timeout: Duration::from_secs(2),
             retry_base_delay: Duration::from_millis(10),
             max_read_attempts: 3,
+            actions: Default::default(),
         },
         token_keys: KeyRing::generate("test1").0,
         session_key: SessionKey(actix_web::cookie::Key::generate()),

@@ -14,6 +14,7 @@ mod isolation;
 mod jobs;
 mod overview;
 mod products;
+mod sale_actions;
 mod sales;
 mod schema;
 mod sign_in;

@@ -35,6 +35,7 @@ const TENANT_TABLE: (&str, &str) = ("creators", "id");
 
 /// Tenant-owned tables, distributed by `creator_id` and co-located with `creators`.
 const DISTRIBUTED_BY_CREATOR_ID: &[&str] = &[
+    "action_keys",
     "gumroad_connections",
     "sales",
     "sales_daily",

@@ -6,6 +6,7 @@ use actix_web::{HttpResponse, web};
 use chrono::Duration;
 use serde::Deserialize;
 
+pub(crate) mod sale_actions;
 pub(crate) mod sales;
 
 use super::faults::{FaultError, FaultSpec};
@@ -27,6 +28,7 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
         .route("/_sim/catalog/{creator}", web::get().to(show_catalog))
         .route("/_sim/catalog/{creator}", web::post().to(update_catalog))
         .configure(sales::routes)
+        .configure(sale_actions::routes)
         .route("/_sim/reset", web::post().to(reset))
         .route("/_sim/clock", web::post().to(advance_clock));
 }
