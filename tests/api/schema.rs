@@ -40,6 +40,7 @@ const DISTRIBUTED_BY_CREATOR_ID: &[&str] = &[
     "sales",
     "sales_daily",
     "sales_daily_all",
+    "sales_daily_dims",
     "sales_totals",
     "sync_states",
     "sync_windows",
