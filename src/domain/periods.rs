@@ -87,7 +87,20 @@ pub enum RangeError {
     Reversed,
     #[error("Pick a range of at most 20 years.")]
     TooLong,
+    #[error("Pick dates between 1970 and next year.")]
+    OutOfBounds,
 }
+
+/// The days a custom range may touch: Gumroad has no sales before it existed, and none from the far
+/// future. Bounding them keeps every date computation and every query well inside what chrono and
+/// PostgreSQL can represent.
+fn within_bounds(day: NaiveDate, today: NaiveDate) -> bool {
+    let earliest = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or(NaiveDate::MIN);
+    earliest <= day && day <= today + Duration::days(366)
+}
+
+/// At most this many bars: a hard stop whatever the range (months over 20 years are 241).
+pub const MAX_BUCKETS: usize = 400;
 
 impl ChartRange {
     /// Presets by their URL name; `None` for anything else (the caller falls back to the default).
@@ -110,12 +123,16 @@ impl ChartRange {
         ("all", "All time"),
     ];
 
-    /// A range the creator typed: both dates, in order, and not absurdly long.
-    pub fn custom(from: &str, to: &str) -> Result<Self, RangeError> {
+    /// A range the creator typed: both dates, in order, between 1970 and next year, and not absurdly
+    /// long.
+    pub fn custom(from: &str, to: &str, today: NaiveDate) -> Result<Self, RangeError> {
         let parse = |text: &str| {
             NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").map_err(|_| RangeError::BadDate)
         };
         let (from, to) = (parse(from)?, parse(to)?);
+        if !within_bounds(from, today) || !within_bounds(to, today) {
+            return Err(RangeError::OutOfBounds);
+        }
         if from > to {
             return Err(RangeError::Reversed);
         }
@@ -184,23 +201,26 @@ impl Bucket {
     pub fn start_of(self, day: NaiveDate) -> NaiveDate {
         match self {
             Self::Day => day,
-            Self::Week => day - Duration::days(day.weekday().num_days_from_monday() as i64),
+            Self::Week => day
+                .checked_sub_days(chrono::Days::new(u64::from(
+                    day.weekday().num_days_from_monday(),
+                )))
+                .unwrap_or(day),
             Self::Month => first_of_month(day),
         }
     }
 
-    /// The buckets' first days, covering `period` in order (the first may start before it).
+    /// The buckets' first days, covering `period` in order (the first may start before it); never more
+    /// than [`MAX_BUCKETS`], and never past the last representable date.
     pub fn starts(self, period: Period) -> Vec<NaiveDate> {
         let mut out = Vec::new();
-        let mut day = self.start_of(period.from);
-        while day <= period.to {
+        let mut next = Some(self.start_of(period.from));
+        while let Some(day) = next.filter(|d| *d <= period.to && out.len() < MAX_BUCKETS) {
             out.push(day);
-            day = match self {
-                Self::Day => day + Duration::days(1),
-                Self::Week => day + Duration::days(7),
-                Self::Month => day
-                    .checked_add_months(chrono::Months::new(1))
-                    .unwrap_or(NaiveDate::MAX),
+            next = match self {
+                Self::Day => day.checked_add_days(chrono::Days::new(1)),
+                Self::Week => day.checked_add_days(chrono::Days::new(7)),
+                Self::Month => day.checked_add_months(chrono::Months::new(1)),
             };
         }
         out
@@ -263,25 +283,38 @@ mod tests {
 
     #[test]
     fn custom_ranges_are_parsed_and_refused_in_words() {
+        let today = day("2026-11-29");
         assert_eq!(
-            ChartRange::custom("2026-01-01", "2026-01-31"),
+            ChartRange::custom("2026-01-01", "2026-01-31", today),
             Ok(ChartRange::Custom(Period::new(
                 day("2026-01-01"),
                 day("2026-01-31")
             )))
         );
         assert_eq!(
-            ChartRange::custom("2026-02-01", "2026-01-31"),
+            ChartRange::custom("2026-02-01", "2026-01-31", today),
             Err(RangeError::Reversed)
         );
         assert_eq!(
-            ChartRange::custom("yesterday", "2026-01-31"),
+            ChartRange::custom("yesterday", "2026-01-31", today),
             Err(RangeError::BadDate)
         );
         assert_eq!(
-            ChartRange::custom("1900-01-01", "2026-01-31"),
+            ChartRange::custom("1971-01-01", "2026-01-31", today),
             Err(RangeError::TooLong)
         );
+        for (from, to) in [
+            ("1900-01-01", "2026-01-31"),
+            ("+262141-01-01", "+262142-12-31"),
+            ("-4800-01-01", "-4799-01-01"),
+            ("2026-01-01", "2028-01-01"),
+        ] {
+            assert_eq!(
+                ChartRange::custom(from, to, today),
+                Err(RangeError::OutOfBounds),
+                "{from}..{to}"
+            );
+        }
         assert_eq!(ChartRange::preset("bogus"), None);
     }
 
@@ -318,6 +351,20 @@ mod tests {
         let months = Bucket::Month.starts(long);
         assert_eq!(months[0], day("2023-06-01"));
         assert_eq!(months.len(), 42);
+    }
+
+    #[test]
+    fn buckets_stop_at_the_end_of_time_and_at_a_hard_cap() {
+        let end = Period::new(NaiveDate::MAX - Duration::days(700), NaiveDate::MAX);
+        for bucket in [Bucket::Day, Bucket::Week, Bucket::Month] {
+            let starts = bucket.starts(end);
+            assert!(
+                !starts.is_empty() && starts.len() <= MAX_BUCKETS,
+                "{bucket:?}"
+            );
+        }
+        let start = Period::new(NaiveDate::MIN, NaiveDate::MIN + Duration::days(30));
+        assert!(!Bucket::Week.starts(start).is_empty());
     }
 
     #[test]

@@ -63,17 +63,19 @@ pub async fn upsert(
         latest.insert(record.gumroad_id.as_str(), record);
     }
     let mut rows: Vec<&SaleRecord> = latest.into_values().collect();
+    // The trigger locks the all-time row (currency), then the day's (currency, day), then the day and
+    // product's: sorting by the same keys in that order makes every writer take them in one order.
     rows.sort_by(|a, b| {
         (
+            a.currency.map(|c| c.code()),
             a.day,
             &a.product_id,
-            a.currency.map(|c| c.code()),
             &a.gumroad_id,
         )
             .cmp(&(
+                b.currency.map(|c| c.code()),
                 b.day,
                 &b.product_id,
-                b.currency.map(|c| c.code()),
                 &b.gumroad_id,
             ))
     });

@@ -219,9 +219,9 @@ fn headline_cards(basis: &Basis, today: NaiveDate, figures: &[Figures]) -> Vec<H
 }
 
 /// The chosen range: a preset, or custom dates (refused beside the fields, falling back to 30 days).
-fn chart_range(query: &OverviewQuery, errors: &mut FormErrors) -> ChartRange {
+fn chart_range(query: &OverviewQuery, today: NaiveDate, errors: &mut FormErrors) -> ChartRange {
     if query.range == "custom" || !query.from.is_empty() || !query.to.is_empty() {
-        match ChartRange::custom(&query.from, &query.to) {
+        match ChartRange::custom(&query.from, &query.to, today) {
             Ok(range) => return range,
             Err(error) => errors.add("from", error.to_string()),
         }
@@ -402,7 +402,7 @@ pub async fn overview(
     let zone: Tz = current.creator.time_zone.parse().unwrap_or(Tz::UTC);
     let today = Utc::now().with_timezone(&zone).date_naive();
     let mut errors = FormErrors::default();
-    let range = chart_range(&query, &mut errors);
+    let range = chart_range(&query, today, &mut errors);
 
     let currencies = rollups::currencies(pool, tenant).await?;
     let basis = basis_for(&currencies);

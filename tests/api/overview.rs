@@ -359,6 +359,12 @@ async fn charts_are_svg_with_a_title_and_a_description_and_no_inline_style() {
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(page_text(&html).contains("The start must not be after the end."));
+    // Dates at the edge of the calendar are refused, not computed with.
+    let (status, html) = browser
+        .get_html("/dashboard?range=custom&from=%2B262141-01-01&to=%2B262142-12-31")
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(page_text(&html).contains("between 1970 and next year"));
 }
 
 #[tokio::test]
