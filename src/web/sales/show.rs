@@ -7,7 +7,7 @@ use askama_web::WebTemplate;
 use chrono_tz::Tz;
 use serde_json::Value;
 
-use super::view::{Moment, badges, money, sale_amount, usd};
+use super::view::{Moment, badges, custom_field_text, money, sale_amount, usd};
 use crate::domain::bool_of;
 use crate::store::sales::{self, StoredSale};
 use crate::web::current_creator::CurrentCreator;
@@ -85,25 +85,29 @@ fn sections(sale: &StoredSale) -> Vec<Section> {
     row(
         &mut order,
         "Order number",
-        sale.order_id.map(|o| o.to_string()),
+        sale.details.order_id.map(|o| o.to_string()),
     );
     row(&mut order, "Quantity", Some(r.quantity.to_string()));
-    row(&mut order, "Variants", sale.variants.clone());
-    row(&mut order, "Offer code", sale.offer_code.clone());
+    row(&mut order, "Variants", sale.details.variants.clone());
+    row(&mut order, "Offer code", sale.details.offer_code.clone());
     row(&mut order, "Paid", Some(sale_amount(r)));
     row(
         &mut order,
         "Price in USD (Gumroad's figure)",
         Some(usd(r.price_usd_cents)),
     );
-    row(&mut order, "Gumroad fee (USD)", sale.fee_usd_cents.map(usd));
-    row(&mut order, "License key", sale.license_key.clone());
-    row(&mut order, "Referrer", sale.referrer.clone());
+    row(
+        &mut order,
+        "Gumroad fee (USD)",
+        sale.details.fee_usd_cents.map(usd),
+    );
+    row(&mut order, "License key", sale.details.license_key.clone());
+    row(&mut order, "Referrer", sale.details.referrer.clone());
 
     let mut buyer = Vec::new();
     row(&mut buyer, "Name", r.full_name.clone());
     row(&mut buyer, "Email", r.email.clone());
-    row(&mut buyer, "Country", sale.country.clone());
+    row(&mut buyer, "Country", sale.details.country.clone());
     row(&mut buyer, "Gumroad buyer id", text(raw, "purchaser_id"));
     row(&mut buyer, "Gift for", text(raw, "giftee_email"));
     row(&mut buyer, "Gift from", text(raw, "gifter_email"));
@@ -117,12 +121,7 @@ fn sections(sale: &StoredSale) -> Vec<Section> {
     let mut custom = Vec::new();
     if let Some(Value::Object(fields)) = raw.get("custom_fields") {
         for (name, value) in fields {
-            let value = match value {
-                Value::String(s) => s.clone(),
-                Value::Bool(b) => if *b { "Yes" } else { "No" }.into(),
-                other => other.to_string(),
-            };
-            custom.push(("", format!("{name}: {value}")));
+            custom.push(("", format!("{name}: {}", custom_field_text(value))));
         }
     }
 
@@ -138,7 +137,8 @@ fn sections(sale: &StoredSale) -> Vec<Section> {
         row(
             &mut money_state,
             "Still refundable",
-            sale.refundable_cents
+            sale.details
+                .refundable_cents
                 .map(|c| money(c, r.currency.as_deref())),
         );
     }
@@ -154,7 +154,7 @@ fn sections(sale: &StoredSale) -> Vec<Section> {
     }
 
     let mut shipping = Vec::new();
-    if sale.is_physical {
+    if sale.details.is_physical {
         let address: Vec<String> = ["street_address", "city", "state", "zip_code", "country"]
             .iter()
             .filter_map(|k| text(raw, k))
@@ -163,7 +163,14 @@ fn sections(sale: &StoredSale) -> Vec<Section> {
         row(
             &mut shipping,
             "Shipped",
-            Some(if sale.shipped { "Yes" } else { "Not yet" }.into()),
+            Some(
+                if sale.details.shipped {
+                    "Yes"
+                } else {
+                    "Not yet"
+                }
+                .into(),
+            ),
         );
         row(&mut shipping, "Tracking", text(raw, "tracking_url"));
     }
@@ -172,9 +179,9 @@ fn sections(sale: &StoredSale) -> Vec<Section> {
     row(
         &mut subscription,
         "Subscription id",
-        sale.subscription_id.clone(),
+        sale.details.subscription_id.clone(),
     );
-    if sale.subscription_id.is_some() {
+    if sale.details.subscription_id.is_some() {
         row(&mut subscription, "Billing", text(raw, "recurrence"));
         row(
             &mut subscription,
