@@ -198,6 +198,7 @@ fn app_state(settings: &Settings, pool: PgPool) -> AppState {
         sync: settings.sync.clone(),
         admin_gumroad_ids: settings.admin_gumroad_ids.clone(),
         product_lists: web::ProductListCache::default(),
+        exports: std::sync::Arc::new(tokio::sync::Semaphore::new(settings.exports_at_once)),
     }
 }
 

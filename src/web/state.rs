@@ -1,6 +1,8 @@
 use std::ops::Deref;
+use std::sync::Arc;
 
 use secrecy::SecretString;
+use tokio::sync::Semaphore;
 
 use crate::context::{AccessError, Context, CreatorApi};
 use crate::domain::TenantId;
@@ -22,6 +24,8 @@ pub struct AppState {
     pub sync: SyncSettings,
     pub admin_gumroad_ids: Vec<String>,
     pub product_lists: ProductListCache,
+    /// One permit per CSV export streaming from this instance (`exports_at_once`).
+    pub exports: Arc<Semaphore>,
 }
 
 impl Deref for AppState {

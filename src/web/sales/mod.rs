@@ -5,6 +5,7 @@
 //! background sync keeps the mirror fresh; a page that waited for Gumroad's 10-sales-a-request API
 //! would be slow and would spend the instance's shared rate limit.
 
+mod export;
 mod list;
 mod show;
 mod status;
@@ -18,5 +19,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(list::index)
         .service(status::page)
         .service(status::sync_now)
+        // Before `/sales/{id}`, which would take `export.csv` for a sale id.
+        .service(export::export)
         .service(show::show);
 }
