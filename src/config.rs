@@ -40,6 +40,8 @@ pub struct Settings {
     pub log_format: LogFormat,
     pub jobs: JobSettings,
     pub sync: SyncSettings,
+    /// CSV exports running at once on this instance; more are asked to retry (0 turns exports off).
+    pub exports_at_once: usize,
 }
 
 /// Background work on this instance, and the Gumroad budget it shares with the others.
@@ -263,6 +265,7 @@ impl Settings {
         let sync_every = r.optional("GUMDASH_SYNC_EVERY_MINUTES", "15", |v| {
             parse_count(v, 1, 24 * 60).map(|m| Duration::from_secs(60 * m as u64))
         });
+        let exports_at_once = r.optional("GUMDASH_EXPORTS_AT_ONCE", "4", |v| parse_count(v, 0, 64));
         let reconcile_every = r.optional("GUMDASH_RECONCILE_EVERY_HOURS", "24", |v| {
             parse_count(v, 1, 24 * 30).map(|h| Duration::from_secs(3600 * h as u64))
         });
@@ -307,6 +310,7 @@ impl Settings {
                 reconcile_every: reconcile_every.unwrap(),
                 ..SyncSettings::default()
             },
+            exports_at_once: exports_at_once.unwrap(),
         })
     }
 }

@@ -124,6 +124,7 @@ fn demo_settings(
         log_format: LogFormat::Pretty,
         jobs: config::JobSettings::default(),
         sync: crate::sync::SyncSettings::default(),
+        exports_at_once: 4,
     })
 }
 

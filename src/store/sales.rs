@@ -277,21 +277,21 @@ pub struct SalesPage {
     pub has_newer: bool,
 }
 
-/// One keyset page: never an OFFSET, so the thousandth page costs what the first does. A buyer search
-/// picks the page's ids from the keyset index alone (it includes the buyer columns, so rows that do
-/// not match are never read from the table), then reads those rows; other filters read the rows
-/// their index finds directly (measured faster for them).
-pub async fn page(
-    pool: &PgPool,
+/// `SELECT columns FROM sales` for one keyset page of the filtered set: never an OFFSET, so the
+/// thousandth page costs what the first does. A buyer search picks the page's ids from the keyset
+/// index alone (it includes the buyer columns, so rows that do not match are never read from the
+/// table), then reads those rows; other filters read the rows their index finds directly (measured
+/// faster for them). Rows come newest first, or oldest first when paging to newer sales.
+fn keyset_query(
+    columns: &str,
     tenant: TenantId,
     filter: &SalesFilter,
     zone: &str,
     from: Option<(SalesCursor, Direction)>,
-    size: i64,
-) -> Result<SalesPage, sqlx::Error> {
-    let mut query = QueryBuilder::<Postgres>::new(format!(
-        "SELECT {ROW_COLUMNS} FROM sales WHERE creator_id = "
-    ));
+    limit: i64,
+) -> QueryBuilder<Postgres> {
+    let mut query =
+        QueryBuilder::<Postgres>::new(format!("SELECT {columns} FROM sales WHERE creator_id = "));
     query.push_bind(tenant.get());
     let by_ids = filter.search.is_some();
     if by_ids {
@@ -312,10 +312,24 @@ pub async fn page(
         Direction::Older => " ORDER BY created_at DESC, id DESC",
         Direction::Newer => " ORDER BY created_at ASC, id ASC",
     };
-    query.push(order).push(" LIMIT ").push_bind(size + 1);
+    query.push(order).push(" LIMIT ").push_bind(limit);
     if by_ids {
         query.push(")").push(order);
     }
+    query
+}
+
+/// One page of the sales list (see [`keyset_query`]).
+pub async fn page(
+    pool: &PgPool,
+    tenant: TenantId,
+    filter: &SalesFilter,
+    zone: &str,
+    from: Option<(SalesCursor, Direction)>,
+    size: i64,
+) -> Result<SalesPage, sqlx::Error> {
+    let direction = from.map_or(Direction::Older, |(_, d)| d);
+    let mut query = keyset_query(ROW_COLUMNS, tenant, filter, zone, from, size + 1);
     let mut rows: Vec<SaleRow> = query.build_query_as().fetch_all(pool).await?;
     let more = rows.len() as i64 > size;
     rows.truncate(size as usize);
@@ -335,6 +349,37 @@ pub async fn page(
             from.is_some()
         },
     })
+}
+
+/// A sale as the CSV export writes it: the list's columns, the sale page's details, and only the
+/// custom fields out of `raw` (the rest of Gumroad's JSON would be read for nothing).
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct ExportRow {
+    #[sqlx(flatten)]
+    pub row: SaleRow,
+    #[sqlx(flatten)]
+    pub details: SaleDetails,
+    /// `raw->'custom_fields'`: field name → answer, when Gumroad sent any.
+    pub custom_fields: Option<serde_json::Value>,
+}
+
+/// The next `size` sales of the filtered set older than `after` (from the newest when `None`), in
+/// the list's order. The export reads its rows in these batches, each a short query of its own,
+/// so no connection (nor the snapshot's xmin horizon) is held while a slow client downloads.
+pub async fn export_batch(
+    pool: &PgPool,
+    tenant: TenantId,
+    filter: &SalesFilter,
+    zone: &str,
+    after: Option<SalesCursor>,
+    size: i64,
+) -> Result<Vec<ExportRow>, sqlx::Error> {
+    let columns = format!("{ROW_COLUMNS}, {DETAIL_COLUMNS}, raw->'custom_fields' AS custom_fields");
+    let from = after.map(|cursor| (cursor, Direction::Older));
+    keyset_query(&columns, tenant, filter, zone, from, size)
+        .build_query_as()
+        .fetch_all(pool)
+        .await
 }
 
 /// Count and sums of a set of sales in one currency ('' when unknown). `gross` and `refunded` are in
@@ -455,11 +500,9 @@ pub fn totals_of(rows: &[SaleRow]) -> Vec<CurrencyTotals> {
     totals
 }
 
-/// One sale, with everything Gumroad sent.
+/// What the sale page and the export show beyond the list's columns.
 #[derive(Clone, Debug, sqlx::FromRow)]
-pub struct StoredSale {
-    #[sqlx(flatten)]
-    pub row: SaleRow,
+pub struct SaleDetails {
     pub fee_usd_cents: Option<i64>,
     pub refundable_cents: Option<i64>,
     pub order_id: Option<i64>,
@@ -471,6 +514,18 @@ pub struct StoredSale {
     pub license_key: Option<String>,
     pub is_physical: bool,
     pub shipped: bool,
+}
+
+const DETAIL_COLUMNS: &str = "fee_usd_cents, refundable_cents, order_id, offer_code, variants, \
+     country, referrer, subscription_id, license_key, is_physical, shipped";
+
+/// One sale, with everything Gumroad sent.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct StoredSale {
+    #[sqlx(flatten)]
+    pub row: SaleRow,
+    #[sqlx(flatten)]
+    pub details: SaleDetails,
     pub raw: serde_json::Value,
     pub first_seen_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -483,8 +538,7 @@ pub async fn find(
     gumroad_id: &str,
 ) -> Result<Option<StoredSale>, sqlx::Error> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {ROW_COLUMNS}, fee_usd_cents, refundable_cents, order_id, offer_code, variants, country, \
-         referrer, subscription_id, license_key, is_physical, shipped, raw, first_seen_at, updated_at \
+        "SELECT {ROW_COLUMNS}, {DETAIL_COLUMNS}, raw, first_seen_at, updated_at \
          FROM sales WHERE creator_id = $1 AND gumroad_id = $2"
     )))
     .bind(tenant.get())

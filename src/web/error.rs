@@ -24,6 +24,9 @@ pub enum AppError {
     TooLarge,
     #[error("too many requests from this client")]
     TooManyRequests,
+    /// Every CSV export slot of this instance is in use.
+    #[error("too many CSV exports at once")]
+    ExportsBusy,
     #[error("the creator's account is disabled")]
     Disabled,
     #[error("the creator must reconnect Gumroad")]
@@ -174,6 +177,12 @@ impl AppError {
                 "Too many attempts",
                 "There have been too many sign-in attempts from your network. Wait a minute, then try again.",
                 HOME,
+            ),
+            Self::ExportsBusy => explain(
+                S::TOO_MANY_REQUESTS,
+                "Exports are busy",
+                "Other CSV exports are running on this server right now. Wait a moment, then try again.",
+                RETRY,
             ),
             Self::Disabled => explain(
                 S::FORBIDDEN,
@@ -388,8 +397,21 @@ impl ResponseError for AppError {
                 .insert_header((header::LOCATION, "/"))
                 .finish();
         }
-        let explained = self.explained();
-        render_error(explained)
+        let mut response = render_error(self.explained());
+        if let Some(seconds) = self.retry_after() {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from(seconds));
+        }
+        response
+    }
+}
+
+impl AppError {
+    /// Seconds to wait before trying again, for errors that pass by themselves.
+    fn retry_after(&self) -> Option<u32> {
+        // A busy export slot frees when an export ends; most take seconds.
+        matches!(self, Self::ExportsBusy).then_some(10)
     }
 }
 

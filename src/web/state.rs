@@ -1,6 +1,8 @@
 use std::ops::Deref;
+use std::sync::Arc;
 
 use secrecy::SecretString;
+use tokio::sync::Semaphore;
 
 use crate::config::ActionSettings;
 use crate::context::{AccessError, Context, CreatorApi};
@@ -25,6 +27,8 @@ pub struct AppState {
     pub product_lists: ProductListCache,
     /// The Gumroad API the sale actions speak to and the scopes they may ask for.
     pub actions: ActionSettings,
+    /// One permit per CSV export streaming from this instance (`exports_at_once`).
+    pub exports: Arc<Semaphore>,
 }
 
 impl Deref for AppState {

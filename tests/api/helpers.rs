@@ -216,6 +216,7 @@ pub fn test_settings(
             ..Default::default()
         },
         sync: gumdash::sync::SyncSettings::default(),
+        exports_at_once: 4,
     }
 }
 
@@ -604,6 +605,56 @@ fn login_form_fields(html: &str, creator_id: &str) -> Vec<(String, String)> {
         }
     }
     panic!("no sign-in form for creator {creator_id}");
+}
+
+/// `DATABASE_URL` for the test's own database, for a child process.
+fn database_url(options: &sqlx::postgres::PgConnectOptions) -> String {
+    let (host, port, user) = (
+        options.get_host(),
+        options.get_port(),
+        options.get_username(),
+    );
+    let database = options.get_database().unwrap_or("postgres");
+    if host.starts_with('/') {
+        format!("postgres:///{database}?host={host}&port={port}&user={user}")
+    } else {
+        format!("postgres://{user}@{host}:{port}/{database}")
+    }
+}
+
+impl TestApp {
+    /// `gumdash serve` as a separate process on the test's database, simulator and session key (so
+    /// its browsers' sessions work there), with `workers` worker loops, listening on `port`.
+    pub fn serve_process(&self, port: u16, workers: usize) -> tokio::process::Child {
+        use base64::Engine as _;
+        let settings = &self.settings;
+        let session_key =
+            base64::engine::general_purpose::STANDARD.encode(settings.session_key.0.master());
+        tokio::process::Command::new(env!("CARGO_BIN_EXE_gumdash"))
+            .arg("serve")
+            .env_clear()
+            .env("DATABASE_URL", database_url(&settings.database))
+            .env("GUMDASH_LISTEN_ADDR", format!("127.0.0.1:{port}"))
+            .env("GUMDASH_PUBLIC_URL", settings.public_url.as_str())
+            .env("GUMROAD_CLIENT_ID", &settings.gumroad.client_id)
+            .env(
+                "GUMROAD_CLIENT_SECRET",
+                secrecy::ExposeSecret::expose_secret(&settings.gumroad.client_secret),
+            )
+            .env("GUMROAD_OAUTH_URL", settings.gumroad.oauth_url.as_str())
+            .env("GUMROAD_API_URL", settings.gumroad.api_url.as_str())
+            .env("GUMDASH_TOKEN_KEYS", &self.token_keys_spec)
+            .env("GUMDASH_SESSION_KEY", &session_key)
+            .env("GUMDASH_WORKERS", workers.to_string())
+            .env("GUMDASH_GUMROAD_RPS", "1000")
+            .env("GUMDASH_GUMROAD_RPS_GLOBAL", "1000")
+            .env("LOG_FORMAT", "json")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("start gumdash serve")
+    }
 }
 
 /// A port nothing listens on right now, for a child process to bind.

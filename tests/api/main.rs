@@ -7,6 +7,7 @@ mod catalog;
 mod catalog_failures;
 mod client_edges;
 mod config;
+mod export;
 mod gumroad_failures;
 mod health;
 mod helpers;

@@ -47,7 +47,7 @@ pub(crate) async fn sim_sales(
     }
 }
 
-fn ids(sales: &[Value]) -> BTreeSet<String> {
+pub(crate) fn ids(sales: &[Value]) -> BTreeSet<String> {
     sales
         .iter()
         .map(|s| s["id"].as_str().unwrap().to_owned())
@@ -95,7 +95,7 @@ async fn assert_mirror_matches(app: &TestApp, creator: usize) {
     }
 }
 
-async fn signed_in_and_synced(app: &TestApp) -> Browser {
+pub(crate) async fn signed_in_and_synced(app: &TestApp) -> Browser {
     let browser = app.signed_in(0).await;
     app.run_jobs().await;
     assert_eq!(app.failed_jobs().await, vec![]);
@@ -121,54 +121,6 @@ async fn the_backfill_stores_exactly_the_simulators_sales() {
     assert_mirror_matches(&app, 0).await;
 }
 
-/// `DATABASE_URL` for the test's own database, for a child process.
-fn database_url(options: &sqlx::postgres::PgConnectOptions) -> String {
-    let (host, port, user) = (
-        options.get_host(),
-        options.get_port(),
-        options.get_username(),
-    );
-    let database = options.get_database().unwrap_or("postgres");
-    if host.starts_with('/') {
-        format!("postgres:///{database}?host={host}&port={port}&user={user}")
-    } else {
-        format!("postgres://{user}@{host}:{port}/{database}")
-    }
-}
-
-/// `gumdash serve` as a separate process on the test's database, simulator and session key, with
-/// workers, listening on `port`.
-fn serve_process(app: &TestApp, port: u16) -> tokio::process::Child {
-    use base64::Engine as _;
-    let settings = &app.settings;
-    let session_key =
-        base64::engine::general_purpose::STANDARD.encode(settings.session_key.0.master());
-    tokio::process::Command::new(env!("CARGO_BIN_EXE_gumdash"))
-        .arg("serve")
-        .env_clear()
-        .env("DATABASE_URL", database_url(&settings.database))
-        .env("GUMDASH_LISTEN_ADDR", format!("127.0.0.1:{port}"))
-        .env("GUMDASH_PUBLIC_URL", settings.public_url.as_str())
-        .env("GUMROAD_CLIENT_ID", &settings.gumroad.client_id)
-        .env(
-            "GUMROAD_CLIENT_SECRET",
-            secrecy::ExposeSecret::expose_secret(&settings.gumroad.client_secret),
-        )
-        .env("GUMROAD_OAUTH_URL", settings.gumroad.oauth_url.as_str())
-        .env("GUMROAD_API_URL", settings.gumroad.api_url.as_str())
-        .env("GUMDASH_TOKEN_KEYS", &app.token_keys_spec)
-        .env("GUMDASH_SESSION_KEY", &session_key)
-        .env("GUMDASH_WORKERS", "4")
-        .env("GUMDASH_GUMROAD_RPS", "1000")
-        .env("GUMDASH_GUMROAD_RPS_GLOBAL", "1000")
-        .env("LOG_FORMAT", "json")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("start gumdash serve")
-}
-
 #[tokio::test]
 async fn kill_9_mid_backfill_then_another_instance_loses_and_duplicates_nothing() {
     let app = spawn_app().await;
@@ -179,7 +131,7 @@ async fn kill_9_mid_backfill_then_another_instance_loses_and_duplicates_nothing(
     )
     .await;
     let port = free_port();
-    let mut process = serve_process(&app, port);
+    let mut process = app.serve_process(port, 4);
     let expected = app.sim.sales_of(&app.creator(0).id).len() as i64;
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
     loop {
@@ -293,27 +245,59 @@ async fn a_refund_made_after_the_backfill_shows_after_reconciliation() {
     assert_mirror_matches(&app, 0).await;
 }
 
-fn urlencode(text: &str) -> String {
+pub(crate) fn urlencode(text: &str) -> String {
     url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
+
+/// A row of the sales list as shown: the sale's id (from its link), its time in the creator's zone
+/// and its product.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct ListedSale {
+    pub id: String,
+    pub local_time: String,
+    pub product: String,
 }
 
 /// The sale ids a sales list shows, following its "Older" links to the end.
 async fn listed(browser: &Browser, first: &str) -> (StatusCode, BTreeSet<String>) {
+    let (status, rows) = listed_in_order(browser, first).await;
     let mut out = BTreeSet::new();
+    for row in rows {
+        assert!(out.insert(row.id), "a sale listed twice");
+    }
+    (status, out)
+}
+
+/// Every row a sales list shows, in its order, following its "Older" links to the end.
+pub(crate) async fn listed_in_order(
+    browser: &Browser,
+    first: &str,
+) -> (StatusCode, Vec<ListedSale>) {
+    let mut out = Vec::new();
     let mut next = Some(first.to_owned());
     let mut status = StatusCode::OK;
+    let select = |css: &str| scraper::Selector::parse(css).unwrap();
+    let text = |element: scraper::ElementRef| element.text().collect::<String>().trim().to_owned();
     while let Some(path) = next.take() {
         let (page_status, html) = browser.get_html(&path).await;
         status = page_status;
         let document = scraper::Html::parse_document(&html);
-        let rows = scraper::Selector::parse("table.sales tbody a[href^='/sales/']").unwrap();
-        for link in document.select(&rows) {
+        for row in document.select(&select("table.sales tbody tr")) {
+            let link = row.select(&select("a[href^='/sales/']")).next().unwrap();
             let href = link.value().attr("href").unwrap();
             let id = percent_encoding::percent_decode_str(&href["/sales/".len()..])
                 .decode_utf8()
                 .unwrap()
                 .into_owned();
-            assert!(out.insert(id), "a sale listed twice");
+            out.push(ListedSale {
+                id,
+                local_time: text(row.select(&select("time")).next().unwrap()),
+                product: text(
+                    row.select(&select("td[data-label='Product']"))
+                        .next()
+                        .unwrap(),
+                ),
+            });
         }
         let older = scraper::Selector::parse("a[rel='next']").unwrap();
         next = document

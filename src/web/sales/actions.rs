@@ -220,11 +220,15 @@ pub async fn unknown_outcome_page(
     if r.refunded || r.partially_refunded {
         state_now.push(("Refunded", sale.money(r.refunded_cents)));
     }
-    if let Some(left) = sale.sale.refundable_cents {
+    if let Some(left) = sale.sale.details.refundable_cents {
         state_now.push(("Still refundable", sale.money(left)));
     }
-    if sale.sale.is_physical {
-        let shipped = if sale.sale.shipped { "Yes" } else { "Not yet" };
+    if sale.sale.details.is_physical {
+        let shipped = if sale.sale.details.shipped {
+            "Yes"
+        } else {
+            "Not yet"
+        };
         state_now.push(("Shipped", shipped.into()));
     }
     let (status, reason) = match error {

@@ -66,7 +66,12 @@ async fn licensed(
     id: &str,
 ) -> Result<Licensed, AppError> {
     let sale = SaleAt::load(state, current, id).await?;
-    let key = sale.sale.license_key.clone().ok_or(AppError::NotFound)?;
+    let key = sale
+        .sale
+        .details
+        .license_key
+        .clone()
+        .ok_or(AppError::NotFound)?;
     Ok(Licensed { sale, key })
 }
 

@@ -22,9 +22,10 @@ const PAGE_SIZE: i64 = 50;
 /// Longer searches are cut: nobody types more, and it bounds the pattern.
 const MAX_SEARCH_CHARS: usize = 100;
 
-/// The query string as typed; read leniently, checked in [`parse_filter`].
+/// The query string as typed; read leniently, checked in [`parse_filter`]. The CSV export reads the
+/// same parameters (its cursors aside), so a list's export link is its own filters.
 #[derive(Default, Deserialize)]
-pub struct ListQuery {
+pub(super) struct ListQuery {
     #[serde(default)]
     from: String,
     #[serde(default)]
@@ -81,6 +82,13 @@ impl IndexPage {
         url.finish()
     }
 
+    /// The CSV export of this page's filtered set: every page of it, so no cursor.
+    fn export_link(&self) -> String {
+        let filters = self.filters();
+        let sep = if filters.is_empty() { "" } else { "?" };
+        format!("/sales/export.csv{sep}{filters}")
+    }
+
     fn page_link(&self, cursor_name: &str, cursor: &str) -> String {
         let filters = self.filters();
         let sep = if filters.is_empty() { "" } else { "&" };
@@ -93,7 +101,7 @@ impl IndexPage {
 }
 
 /// The filter from the query string; each bad field gets its message and is ignored.
-fn parse_filter(query: &ListQuery, errors: &mut FormErrors) -> SalesFilter {
+pub(super) fn parse_filter(query: &ListQuery, errors: &mut FormErrors) -> SalesFilter {
     let date = |errors: &mut FormErrors, field: &'static str, text: &str| {
         let text = text.trim();
         if text.is_empty() {

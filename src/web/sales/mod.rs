@@ -8,6 +8,7 @@
 
 mod access;
 mod actions;
+mod export;
 mod license;
 mod list;
 mod refund;
@@ -24,6 +25,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(list::index)
         .service(status::page)
         .service(status::sync_now)
+        // Before `/sales/{id}`, which would take `export.csv` for a sale id.
+        .service(export::export)
         .service(refund::refund_form)
         .service(refund::refund_review)
         .service(refund::refund_confirm)

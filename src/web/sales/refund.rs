@@ -116,7 +116,7 @@ impl RefundPage {
             sale_href: sale.href.clone(),
             product: r.product_name.clone(),
             paid: sale.paid(),
-            left: sale.sale.refundable_cents.map(|c| sale.money(c)),
+            left: sale.sale.details.refundable_cents.map(|c| sale.money(c)),
             currency: r.currency.clone().unwrap_or_default().to_uppercase(),
             closed,
             offer,
@@ -148,7 +148,7 @@ pub async fn refund_form(
 /// The typed amount, checked against what Gumroad last said is refundable.
 fn parse_amount(sale: &SaleAt, typed: &str) -> Result<RefundAmount, FormErrors> {
     let currency = sale.currency().and_then(|c| Currency::parse(c).ok());
-    RefundAmount::parse(typed, currency, sale.sale.refundable_cents).map_err(|error| {
+    RefundAmount::parse(typed, currency, sale.sale.details.refundable_cents).map_err(|error| {
         let mut errors = FormErrors::default();
         errors.add("amount", error.to_string());
         errors
@@ -207,6 +207,7 @@ pub async fn refund_review(
         RefundAmount::Full => format!(
             "everything still refundable: {}",
             sale.sale
+                .details
                 .refundable_cents
                 .map_or_else(|| sale.paid(), |c| sale.money(c))
         ),
@@ -219,7 +220,7 @@ pub async fn refund_review(
         product: sale.sale.row.product_name.clone(),
         paid: sale.paid(),
         refund,
-        fee: sale.sale.fee_usd_cents.filter(|f| *f > 0).map(usd),
+        fee: sale.sale.details.fee_usd_cents.filter(|f| *f > 0).map(usd),
         key: form.key,
         amount: amount.input_value(),
     };

@@ -60,7 +60,7 @@ fn ship_page(
         action: format!("{}/ship", sale.href),
         sale_href: sale.href.clone(),
         product: sale.sale.row.product_name.clone(),
-        shipped: sale.sale.shipped,
+        shipped: sale.sale.details.shipped,
         tracking_url,
         errors,
     })
@@ -73,7 +73,7 @@ pub async fn ship_form(
     id: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let sale = SaleAt::load(&state, &current, &id).await?;
-    if !sale.sale.is_physical {
+    if !sale.sale.details.is_physical {
         return Err(AppError::NotFound);
     }
     let back = format!("{}/ship", sale.href);
@@ -102,7 +102,7 @@ pub async fn ship(
 ) -> Result<HttpResponse, AppError> {
     let form = form.0;
     let sale = SaleAt::load(&state, &current, &id).await?;
-    if !sale.sale.is_physical {
+    if !sale.sale.details.is_physical {
         return Err(AppError::NotFound);
     }
     let tracking = match TrackingUrl::parse_optional(&form.tracking_url) {

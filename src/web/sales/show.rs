@@ -8,7 +8,7 @@ use chrono_tz::Tz;
 use serde_json::Value;
 
 use super::access::{Offer, Scopes};
-use super::view::{Moment, badges, money, sale_amount, sale_href, usd};
+use super::view::{Moment, badges, custom_field_text, money, sale_amount, sale_href, usd};
 use crate::domain::{SaleAction, bool_of};
 use crate::store::audit::{self, SaleEvent};
 use crate::store::sales::{self, StoredSale};
@@ -95,25 +95,29 @@ fn sections(sale: &StoredSale) -> Vec<Section> {
     row(
         &mut order,
         "Order number",
-        sale.order_id.map(|o| o.to_string()),
+        sale.details.order_id.map(|o| o.to_string()),
     );
     row(&mut order, "Quantity", Some(r.quantity.to_string()));
-    row(&mut order, "Variants", sale.variants.clone());
-    row(&mut order, "Offer code", sale.offer_code.clone());
+    row(&mut order, "Variants", sale.details.variants.clone());
+    row(&mut order, "Offer code", sale.details.offer_code.clone());
     row(&mut order, "Paid", Some(sale_amount(r)));
     row(
         &mut order,
         "Price in USD (Gumroad's figure)",
         Some(usd(r.price_usd_cents)),
     );
-    row(&mut order, "Gumroad fee (USD)", sale.fee_usd_cents.map(usd));
-    row(&mut order, "License key", sale.license_key.clone());
-    row(&mut order, "Referrer", sale.referrer.clone());
+    row(
+        &mut order,
+        "Gumroad fee (USD)",
+        sale.details.fee_usd_cents.map(usd),
+    );
+    row(&mut order, "License key", sale.details.license_key.clone());
+    row(&mut order, "Referrer", sale.details.referrer.clone());
 
     let mut buyer = Vec::new();
     row(&mut buyer, "Name", r.full_name.clone());
     row(&mut buyer, "Email", r.email.clone());
-    row(&mut buyer, "Country", sale.country.clone());
+    row(&mut buyer, "Country", sale.details.country.clone());
     row(&mut buyer, "Gumroad buyer id", text(raw, "purchaser_id"));
     row(&mut buyer, "Gift for", text(raw, "giftee_email"));
     row(&mut buyer, "Gift from", text(raw, "gifter_email"));
@@ -127,12 +131,7 @@ fn sections(sale: &StoredSale) -> Vec<Section> {
     let mut custom = Vec::new();
     if let Some(Value::Object(fields)) = raw.get("custom_fields") {
         for (name, value) in fields {
-            let value = match value {
-                Value::String(s) => s.clone(),
-                Value::Bool(b) => if *b { "Yes" } else { "No" }.into(),
-                other => other.to_string(),
-            };
-            custom.push(("", format!("{name}: {value}")));
+            custom.push(("", format!("{name}: {}", custom_field_text(value))));
         }
     }
 
@@ -148,7 +147,8 @@ fn sections(sale: &StoredSale) -> Vec<Section> {
         row(
             &mut money_state,
             "Still refundable",
-            sale.refundable_cents
+            sale.details
+                .refundable_cents
                 .map(|c| money(c, r.currency.as_deref())),
         );
     }
@@ -164,7 +164,7 @@ fn sections(sale: &StoredSale) -> Vec<Section> {
     }
 
     let mut shipping = Vec::new();
-    if sale.is_physical {
+    if sale.details.is_physical {
         let address: Vec<String> = ["street_address", "city", "state", "zip_code", "country"]
             .iter()
             .filter_map(|k| text(raw, k))
@@ -173,7 +173,14 @@ fn sections(sale: &StoredSale) -> Vec<Section> {
         row(
             &mut shipping,
             "Shipped",
-            Some(if sale.shipped { "Yes" } else { "Not yet" }.into()),
+            Some(
+                if sale.details.shipped {
+                    "Yes"
+                } else {
+                    "Not yet"
+                }
+                .into(),
+            ),
         );
         row(&mut shipping, "Tracking", text(raw, "tracking_url"));
     }
@@ -182,9 +189,9 @@ fn sections(sale: &StoredSale) -> Vec<Section> {
     row(
         &mut subscription,
         "Subscription id",
-        sale.subscription_id.clone(),
+        sale.details.subscription_id.clone(),
     );
-    if sale.subscription_id.is_some() {
+    if sale.details.subscription_id.is_some() {
         row(&mut subscription, "Billing", text(raw, "recurrence"));
         row(
             &mut subscription,
@@ -249,8 +256,8 @@ fn action_lines(state: &AppState, scopes: &Scopes, sale: &StoredSale) -> Vec<Act
     if !r.refunded && r.price_usd_cents > 0 {
         push(SaleAction::Refund, "Refund…", "/refund", false);
     }
-    if sale.is_physical {
-        let label = if sale.shipped {
+    if sale.details.is_physical {
+        let label = if sale.details.shipped {
             "Update the tracking link…"
         } else {
             "Mark as shipped…"
@@ -276,7 +283,7 @@ pub struct LicensePanel {
 }
 
 fn license_panel(state: &AppState, scopes: &Scopes, sale: &StoredSale) -> Option<LicensePanel> {
-    let key = sale.license_key.clone()?;
+    let key = sale.details.license_key.clone()?;
     let href = sale_href(&sale.row.gumroad_id);
     let query = url::form_urlencoded::Serializer::new(String::new())
         .append_pair("product", &sale.row.product_id)

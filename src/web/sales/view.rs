@@ -81,6 +81,15 @@ pub fn sale_amount(row: &SaleRow) -> String {
     }
 }
 
+/// A custom field's answer as text: strings as typed, checkboxes as Yes/No, anything else as JSON.
+pub fn custom_field_text(value: &serde_json::Value) -> std::borrow::Cow<'_, str> {
+    match value {
+        serde_json::Value::String(s) => s.as_str().into(),
+        serde_json::Value::Bool(b) => if *b { "Yes" } else { "No" }.into(),
+        other => other.to_string().into(),
+    }
+}
+
 /// (label, CSS class) for the sale's states.
 pub fn badges(row: &SaleRow) -> Vec<(&'static str, &'static str)> {
     let mut out = Vec::new();
