@@ -7,6 +7,7 @@ mod custom_fields;
 mod offer_codes;
 mod paging;
 pub(crate) mod products;
+mod resource_subscriptions;
 pub(crate) mod sales;
 mod user;
 mod variants;
@@ -28,6 +29,17 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(resource("/v2/user", vec![web::get().to(user::show)]))
         .service(resource("/v2/sales", vec![web::get().to(sales::index)]))
         .service(resource("/v2/sales/{id}", vec![web::get().to(sales::show)]))
+        .service(resource(
+            "/v2/resource_subscriptions",
+            vec![
+                web::put().to(resource_subscriptions::create),
+                web::get().to(resource_subscriptions::index),
+            ],
+        ))
+        .service(resource(
+            "/v2/resource_subscriptions/{id}",
+            vec![web::delete().to(resource_subscriptions::destroy)],
+        ))
         .service(resource(
             "/v2/products",
             vec![

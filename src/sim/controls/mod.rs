@@ -6,6 +6,7 @@ use actix_web::{HttpResponse, web};
 use chrono::Duration;
 use serde::Deserialize;
 
+pub(crate) mod pings;
 pub(crate) mod sales;
 
 use super::faults::{FaultError, FaultSpec};
@@ -27,6 +28,7 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
         .route("/_sim/catalog/{creator}", web::get().to(show_catalog))
         .route("/_sim/catalog/{creator}", web::post().to(update_catalog))
         .configure(sales::routes)
+        .configure(pings::routes)
         .route("/_sim/reset", web::post().to(reset))
         .route("/_sim/clock", web::post().to(advance_clock));
 }
@@ -124,6 +126,7 @@ async fn revoke_tokens(body: web::Bytes, shared: web::Data<Shared>) -> HttpRespo
             else {
                 return unprocessable("unknown user_id");
             };
+            state.pings.creator_revoked(&creator_id);
             state.tokens.revoke_creator(&creator_id, now)
         }
         (None, Some(token)) => usize::from(state.tokens.revoke_any(&token, now)),
