@@ -7,6 +7,7 @@ pub mod jobs;
 pub mod sales;
 pub mod sessions;
 pub mod sync;
+pub mod webhooks;
 
 use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};

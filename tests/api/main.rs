@@ -12,6 +12,7 @@ mod health;
 mod helpers;
 mod isolation;
 mod jobs;
+mod pings;
 mod products;
 mod sales;
 mod schema;

@@ -91,7 +91,7 @@ async fn assert_mirror_matches(app: &TestApp, creator: usize) {
     }
 }
 
-async fn signed_in_and_synced(app: &TestApp) -> Browser {
+pub(crate) async fn signed_in_and_synced(app: &TestApp) -> Browser {
     let browser = app.signed_in(0).await;
     app.run_jobs().await;
     assert_eq!(app.failed_jobs().await, vec![]);

@@ -10,7 +10,7 @@ mod show;
 mod status;
 mod view;
 
-pub use view::ProductFigures;
+pub use view::{Moment, ProductFigures};
 
 use actix_web::web;
 
