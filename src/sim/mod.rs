@@ -129,6 +129,11 @@
 //!   retry_count}`, oldest first (the newest 1,000); `DELETE /_sim/pings` clears it.
 //!   `GET`/`POST /_sim/pings/settings {allow_loopback?, block_private?, time_scale?}` (time scale 0–1000).
 //!   `GET /_sim/resource_subscriptions/<creator id>`: the creator's live subscriptions, every app's.
+//! - Membership events, each pinging its §9.4 payload (`<id>` a sale's `subscription_id`; 422 when
+//!   the state does not allow it): `POST /_sim/subscriptions/<id>/cancel {by?: buyer|seller|admin,
+//!   payment_failed?}` (a live one), `…/end {reason?}` (not ended yet), `…/restart` (a cancelled or
+//!   ended one), `…/update {type?: upgrade|downgrade, new_tier?, new_recurrence?, new_price_cents?}`
+//!   (a live one; old and new plans) → `{subscription_id, state}`.
 //! - `GET /_sim/sales/<creator id>` → `{count, usd_cents_total, ids}`: the listed sales, ids newest first,
 //!   and their USD gross minus refunds (what the products' `sales_usd_cents` add up to).
 //!

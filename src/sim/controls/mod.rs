@@ -8,6 +8,7 @@ use serde::Deserialize;
 
 pub(crate) mod pings;
 pub(crate) mod sales;
+mod subscriptions;
 
 use super::faults::{FaultError, FaultSpec};
 use super::profile::Era;
@@ -29,6 +30,7 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
         .route("/_sim/catalog/{creator}", web::post().to(update_catalog))
         .configure(sales::routes)
         .configure(pings::routes)
+        .configure(subscriptions::routes)
         .route("/_sim/reset", web::post().to(reset))
         .route("/_sim/clock", web::post().to(advance_clock));
 }
@@ -344,6 +346,16 @@ pub(crate) fn catalog_json(state: &SimState, creator: &str) -> Option<serde_json
         "has_payment_method": catalog.has_payment_method(&creator.id),
         "products": products, "offer_codes": offer_codes, "custom_fields": custom_fields,
     }))
+}
+
+/// A control's optional JSON body: empty is `T::default()`, bad JSON a 400.
+pub(super) fn optional_json<T: Default + serde::de::DeserializeOwned>(
+    body: &[u8],
+) -> Result<T, Box<HttpResponse>> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    serde_json::from_slice(body).map_err(|err| Box::new(bad_json(&err)))
 }
 
 /// The control's body is not the JSON it expects.

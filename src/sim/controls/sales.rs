@@ -6,7 +6,7 @@ use actix_web::{HttpResponse, web};
 use rand::Rng as _;
 use serde::Deserialize;
 
-use super::{bad_json, unprocessable};
+use super::{bad_json, optional_json, unprocessable};
 use crate::sim::api::sales::all_rendered;
 use crate::sim::catalog::money;
 use crate::sim::pings;
@@ -277,13 +277,9 @@ fn sale_control<T: Default + serde::de::DeserializeOwned>(
     shared: &Shared,
     change: impl FnOnce(&mut SimState, u64, T) -> Result<(), String>,
 ) -> HttpResponse {
-    let request = if body.iter().all(u8::is_ascii_whitespace) {
-        T::default()
-    } else {
-        match serde_json::from_slice(body) {
-            Ok(request) => request,
-            Err(err) => return bad_json(&err),
-        }
+    let request = match optional_json::<T>(body) {
+        Ok(request) => request,
+        Err(response) => return *response,
     };
     match change_sale(&mut shared.lock(), path, |state, id| {
         change(state, id, request)

@@ -242,6 +242,11 @@ pub(crate) fn fire_sale(state: &mut SimState, id: u64, resource_name: &str) {
         return;
     };
     let payload = payload::sale(state, &sale, resource_name);
+    queue_event(state, creator_id, resource_name, payload);
+}
+
+/// Queues the event for its fan-out after Gumroad's delay (scaled).
+fn queue_event(state: &mut SimState, creator_id: String, resource_name: &str, payload: Payload) {
     let due = Instant::now() + state.pings.settings.scaled(delay_of(resource_name));
     state.pings.queue(Event {
         due,
@@ -249,6 +254,28 @@ pub(crate) fn fire_sale(state: &mut SimState, id: u64, resource_name: &str) {
         resource_name: resource_name.to_owned(),
         payload,
     });
+}
+
+/// Queues a subscription ping (§9.4) for subscription `number` with the event's own fields.
+pub(crate) fn fire_subscription(
+    state: &mut SimState,
+    number: u32,
+    resource_name: &str,
+    extra: Payload,
+) {
+    let charges: Vec<_> = (1..=state.sales.len() as u64)
+        .filter_map(|id| state.sales.get(id).copied())
+        .filter(|s| s.subscription == number)
+        .collect();
+    let Some(creator_id) = charges
+        .first()
+        .and_then(|s| state.creators.get(s.creator as usize))
+        .map(|c| c.id.clone())
+    else {
+        return;
+    };
+    let payload = payload::subscription(state, number, &charges, resource_name, extra);
+    queue_event(state, creator_id, resource_name, payload);
 }
 
 /// Why a post URL is refused: Gumroad's "Invalid post URL '<url>'".

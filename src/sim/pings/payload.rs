@@ -80,10 +80,7 @@ pub(crate) fn sale(state: &SimState, sale: &Sale, resource_name: &str) -> Payloa
     put("full_name", text("full_name"));
     put("purchaser_id", text("purchaser_id"));
     if sale.subscription != 0 {
-        put(
-            "subscription_id",
-            J::from(state.sales.subscription_id(sale.subscription)),
-        );
+        put("subscription_id", text("subscription_id"));
         put(
             "recurrence",
             J::from(json::recurrence(sale).map(str::to_owned)),
@@ -141,6 +138,79 @@ pub(crate) fn sale(state: &SimState, sale: &Sale, resource_name: &str) -> Payloa
     put("resource_name", J::from(resource_name.to_owned()));
     // "When relevant" fields the sale does not have are left out rather than sent empty.
     p.retain(|(key, value)| *value != J::Null || ALWAYS.contains(&key.as_str()));
+    p
+}
+
+/// The base of a subscription ping (`cancellation`, `subscription_ended`, `subscription_restarted`,
+/// `subscription_updated`; §9.4) for subscription `number`, whose charges are `charges` (oldest
+/// first), followed by the event's own fields.
+pub(crate) fn subscription(
+    state: &SimState,
+    number: u32,
+    charges: &[Sale],
+    resource_name: &str,
+    extra: Payload,
+) -> Payload {
+    let Some(first) = charges.first() else {
+        return Vec::new();
+    };
+    let product = state.catalog.products.get(first.product as usize);
+    let rendered = serde_json::to_value(json::sale(state, first)).unwrap_or_default();
+    let text = |key: &str| {
+        rendered
+            .get(key)
+            .and_then(|v| v.as_str())
+            .unwrap_or("")
+            .to_owned()
+    };
+    let purchase_ids: Vec<J> = charges
+        .iter()
+        .map(|c| J::Str(state.sales.external_id(c)))
+        .collect();
+    let mut p: Payload = vec![
+        (
+            "subscription_id".into(),
+            J::Str(state.sales.subscription_id(number - 1)),
+        ),
+        (
+            "product_id".into(),
+            J::from(product.map(|p| p.external_id.clone())),
+        ),
+        (
+            "product_name".into(),
+            J::from(product.map(|p| p.name.clone())),
+        ),
+        ("user_id".into(), J::Str(text("purchaser_id"))),
+        ("user_email".into(), J::Str(text("email"))),
+        ("purchase_ids".into(), J::Arr(purchase_ids)),
+        (
+            "created_at".into(),
+            J::Str(
+                first
+                    .created_at()
+                    .to_rfc3339_opts(SecondsFormat::Secs, true),
+            ),
+        ),
+        (
+            "charge_occurrence_count".into(),
+            J::Int(charges.len() as i64),
+        ),
+        (
+            "recurrence".into(),
+            J::from(json::recurrence(first).map(str::to_owned)),
+        ),
+        ("free_trial_ends_at".into(), J::Null),
+    ];
+    if let Some(fields) = rendered.get("custom_fields").and_then(|v| v.as_object())
+        && !fields.is_empty()
+    {
+        p.push(("custom_fields".into(), object_of_strings(fields)));
+    }
+    if let Some(key) = rendered.get("license_key").and_then(|v| v.as_str()) {
+        p.push(("license_key".into(), J::from(key.to_owned())));
+    }
+    p.push(("resource_name".into(), J::from(resource_name.to_owned())));
+    p.extend(extra);
     p
 }
 

@@ -382,3 +382,79 @@ async fn nothing_is_sent_once_the_token_is_revoked_or_the_subscription_deleted()
         "removing the app deletes them"
     );
 }
+
+#[tokio::test]
+async fn membership_events_ping_with_the_subscription_payload() {
+    let sim = spawn().await;
+    sim.fast_pings().await;
+    let receiver = Receiver::default();
+    let url = receiver.start().await;
+    let token = sim.token_for(0, &["view_sales"]);
+    for name in [
+        "cancellation",
+        "subscription_ended",
+        "subscription_restarted",
+        "subscription_updated",
+    ] {
+        sim.subscribe(&token, name, &url).await;
+    }
+    let sales = sim.handle.sales_of(&sim.creator(0).id);
+    let charge = sales
+        .iter()
+        .find(|s| s.get("subscription_id").is_some())
+        .expect("a membership sale");
+    let id = charge["subscription_id"].as_str().expect("id");
+    let mut expected = 0;
+    for (action, body) in [
+        ("cancel", json!({"by": "seller"})),
+        ("restart", json!({})),
+        (
+            "update",
+            json!({"type": "downgrade", "new_price_cents": 100}),
+        ),
+        ("end", json!({"reason": "failed_payment"})),
+    ] {
+        let response = sim
+            .control(&format!("/_sim/subscriptions/{id}/{action}"), body)
+            .await;
+        assert_eq!(response.status(), StatusCode::OK, "{action}");
+        expected += 1;
+    }
+    let refused = sim
+        .control(&format!("/_sim/subscriptions/{id}/end"), json!({}))
+        .await;
+    assert_eq!(
+        refused.status(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "ended already"
+    );
+
+    let bodies = receiver.wait_for(expected).await;
+    let by_name = |name: &str| {
+        bodies
+            .iter()
+            .find(|b| field(b, "resource_name").as_deref() == Some(name))
+            .unwrap_or_else(|| panic!("a {name} ping in {bodies:?}"))
+            .clone()
+    };
+    let cancelled = by_name("cancellation");
+    assert_eq!(field(&cancelled, "subscription_id").as_deref(), Some(id));
+    assert_eq!(field(&cancelled, "cancelled").as_deref(), Some("true"));
+    assert_eq!(
+        field(&cancelled, "cancelled_by_seller").as_deref(),
+        Some("true")
+    );
+    assert!(field(&cancelled, "purchase_ids[]").is_some(), "{cancelled}");
+    assert_eq!(field(&cancelled, "free_trial_ends_at").as_deref(), Some(""));
+    assert!(field(&by_name("subscription_restarted"), "restarted_at").is_some());
+    let updated = by_name("subscription_updated");
+    assert_eq!(field(&updated, "type").as_deref(), Some("downgrade"));
+    assert_eq!(
+        field(&updated, "new_plan[price_cents]").as_deref(),
+        Some("100")
+    );
+    assert_eq!(
+        field(&by_name("subscription_ended"), "ended_reason").as_deref(),
+        Some("failed_payment")
+    );
+}
