@@ -59,9 +59,9 @@ impl TestApp {
         .unwrap()
     }
 
-    /// Waits (up to 5 s) until the creator's receiver has recorded `n` deliveries.
+    /// Waits (up to 15 s) until the creator's receiver has recorded `n` deliveries.
     async fn wait_for_deliveries(&self, creator: usize, n: usize) {
-        let deadline = Instant::now() + Duration::from_secs(5);
+        let deadline = Instant::now() + Duration::from_secs(15);
         while self.deliveries(creator).await.len() < n {
             assert!(
                 Instant::now() < deadline,

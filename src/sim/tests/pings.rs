@@ -69,9 +69,9 @@ impl Receiver {
             .collect()
     }
 
-    /// Waits (up to 5 s) until `n` pings arrived.
+    /// Waits (up to 15 s) until `n` pings arrived.
     async fn wait_for(&self, n: usize) -> Vec<String> {
-        let deadline = Instant::now() + Duration::from_secs(5);
+        let deadline = Instant::now() + Duration::from_secs(15);
         while self.bodies().len() < n && Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
