@@ -5,20 +5,19 @@
 //! fetch-back of the sale with the creator's own token (one pending job per sale and resource), and
 //! answers 200 at once. It holds no session and takes no CSRF token: it is a separate route that no
 //! form posts to and that changes nothing by itself. An unknown or wrong secret is a 404 and only a
-//! counter. Gumroad retries 499/500/502/503/504, so those are answered only when the ping could not
-//! be recorded (the database failed), never for one that was.
+//! counter. Verified pings are rate-limited per creator URL ([`PingLimit`]). Gumroad retries
+//! 499/500/502/503/504, so those are answered only when the ping could not be recorded (the
+//! database failed), never for one that was.
 //!
 //! The path holds the secret: the request log records it redacted (`RootSpanWithoutQuery`).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use actix_governor::governor::clock::QuantaInstant;
-use actix_governor::governor::middleware::NoOpMiddleware;
-use actix_governor::{
-    GovernorConfig, GovernorConfigBuilder, KeyExtractor, SimpleKeyExtractionError,
-};
-use actix_web::dev::ServiceRequest;
+use std::num::NonZeroU32;
+use std::sync::Arc;
+
 use actix_web::{HttpResponse, web};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
 use super::state::AppState;
 use crate::domain::{PING_PATH_PREFIX, PingKey, TenantId};
@@ -40,7 +39,7 @@ pub fn routes(cfg: &mut web::ServiceConfig, limit: &PingLimit) {
     cfg.service(
         web::resource(format!("{PING_PATH_PREFIX}{{key}}"))
             .app_data(web::PayloadConfig::new(BODY_LIMIT))
-            .wrap(actix_governor::Governor::new(limit))
+            .app_data(web::Data::from(Arc::clone(&limit.0)))
             .route(web::post().to(receive)),
     );
 }
@@ -112,6 +111,7 @@ async fn receive(
     req: actix_web::HttpRequest,
     body: web::Bytes,
     state: web::Data<AppState>,
+    limit: web::Data<DefaultKeyedRateLimiter<i64>>,
 ) -> HttpResponse {
     let Some(key) = PingKey::parse(&path) else {
         return unknown();
@@ -121,6 +121,11 @@ async fn receive(
         Ok(Some(endpoint)) if key.matches(&endpoint.secret_sha256) => {}
         Ok(_) => return unknown(),
         Err(error) => return not_recorded(&error),
+    }
+    if limit.check_key(&tenant.get()).is_err() {
+        return HttpResponse::TooManyRequests()
+            .content_type("text/plain")
+            .body("Too many pings");
     }
     let json = req
         .headers()
@@ -173,31 +178,17 @@ fn not_recorded(error: &sqlx::Error) -> HttpResponse {
         .body("Try again later")
 }
 
-/// Per creator URL: the creator id in the path (pings to made-up ids share one key), so one
-/// creator's flood cannot starve another's. Gumroad does not retry a 429; reconciliation covers it.
+/// Pings per creator URL, counted only once the URL's secret matched: forged pings (which cost a
+/// key lookup and a 404) cannot use up a creator's budget, and the limiter holds a key per real
+/// creator only. Gumroad does not retry a 429; reconciliation covers what it drops.
 #[derive(Clone)]
-pub struct PerPingUrl;
+pub struct PingLimit(Arc<DefaultKeyedRateLimiter<i64>>);
 
-impl KeyExtractor for PerPingUrl {
-    type Key = i64;
-    type KeyExtractionError = SimpleKeyExtractionError<&'static str>;
-
-    fn extract(&self, req: &ServiceRequest) -> Result<Self::Key, Self::KeyExtractionError> {
-        let segment = req.path().rsplit('/').next().unwrap_or("");
-        Ok(PingKey::parse(segment).map_or(0, |key| key.tenant().get()))
-    }
-}
-
-pub type PingLimit = GovernorConfig<PerPingUrl, NoOpMiddleware<QuantaInstant>>;
-
-/// A burst of 200 pings per creator URL, then 20 a second.
+/// A burst of 200 pings per creator URL, then 20 a second; one limiter per instance.
 pub fn ping_limit() -> PingLimit {
-    GovernorConfigBuilder::default()
-        .key_extractor(PerPingUrl)
-        .milliseconds_per_request(50)
-        .burst_size(200)
-        .finish()
-        .expect("a non-zero period and burst make a valid quota")
+    let quota = Quota::per_second(NonZeroU32::new(20).expect("20 is not zero"))
+        .allow_burst(NonZeroU32::new(200).expect("200 is not zero"));
+    PingLimit(Arc::new(RateLimiter::keyed(quota)))
 }
 
 #[cfg(test)]

@@ -130,18 +130,29 @@ async fn post_ping(url: &str, body: &str) -> StatusCode {
         .status()
 }
 
-/// The body of the newest ping the simulator sent for `resource_name`.
-fn last_ping_body(app: &TestApp, resource_name: &str) -> String {
-    app.sim
-        .ping_log()
-        .as_array()
-        .unwrap()
-        .iter()
-        .rev()
-        .find(|a| a["resource_name"] == resource_name)
-        .and_then(|a| a["body"].as_str())
-        .expect("a ping was sent")
-        .to_owned()
+/// The body of the newest ping the simulator sent for `resource_name` (the simulator logs an attempt
+/// once our answer is back, a moment after the receiver recorded it: waits up to 15 s).
+async fn last_ping_body(app: &TestApp, resource_name: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let log = app.sim.ping_log();
+        let found = log
+            .as_array()
+            .unwrap()
+            .iter()
+            .rev()
+            .find(|a| a["resource_name"] == resource_name)
+            .and_then(|a| a["body"].as_str())
+            .map(str::to_owned);
+        if let Some(body) = found {
+            return body;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no {resource_name} ping was sent"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 /// Creator 0 signed in with pings on, history synced, subscriptions made.
@@ -252,7 +263,7 @@ async fn a_refund_ping_updates_the_sale_and_rollups_once_and_replays_change_noth
     assert!(stored.0, "the sale is refunded");
 
     // The same ping again, twice (a replay, a duplicate): answered, fetched, and nothing changes.
-    let body = last_ping_body(&app, "refund");
+    let body = last_ping_body(&app, "refund").await;
     for _ in 0..2 {
         assert_eq!(post_ping(&app.ping_url(0), &body).await, StatusCode::OK);
     }
@@ -364,7 +375,7 @@ async fn the_receiver_answers_200_while_gumroad_fails_and_the_fetch_back_retries
 
     // A replay while Gumroad fails is still answered 200 (Gumroad would retry a 5xx for nothing).
     assert_eq!(
-        post_ping(&app.ping_url(0), &last_ping_body(&app, "sale")).await,
+        post_ping(&app.ping_url(0), &last_ping_body(&app, "sale").await).await,
         StatusCode::OK
     );
     app.run_jobs().await;
@@ -467,7 +478,7 @@ async fn a_revoked_token_stops_the_fetch_backs_and_marks_the_creator_for_reconne
     );
     // A late ping (sent before the revocation, say) still arrives.
     assert_eq!(
-        post_ping(&url, &last_ping_body(&app, "sale")).await,
+        post_ping(&url, &last_ping_body(&app, "sale").await).await,
         StatusCode::OK
     );
     app.run_jobs().await;
