@@ -368,6 +368,8 @@ async fn run() {
             "sales list, buyer search \"smith\"",
             format!("{base}/sales?q=smith"),
         ),
+        ("overview, last 30 days", format!("{base}/dashboard")),
+        ("overview, all time", format!("{base}/dashboard?range=all")),
     ];
     let raw_sql = format!(
         "SELECT id, gumroad_id, created_at, product_id, product_name, email, full_name, price_usd_cents, \

@@ -16,6 +16,7 @@ use secrecy::SecretString;
 use sqlx::postgres::PgConnectOptions;
 use url::Url;
 
+pub use crate::domain::ApiVersion;
 use crate::jobs::QueueSettings;
 use crate::sync::SyncSettings;
 use crate::vault::KeyRing;
@@ -88,6 +89,31 @@ pub struct GumroadSettings {
     /// First back-off before retrying a read; doubles each attempt, with jitter.
     pub retry_base_delay: Duration,
     pub max_read_attempts: u32,
+    /// Which Gumroad API the sale actions speak to, and the extra scopes they may ask for.
+    pub actions: ActionSettings,
+}
+
+/// The sale actions' view of Gumroad (`GUMROAD_API_VERSION`, `GUMROAD_ACTION_SCOPES`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ActionSettings {
+    pub api_version: ApiVersion,
+    /// Scopes beyond sign-in's that a creator may be asked to grant ("Grant access").
+    pub scopes: Vec<String>,
+}
+
+impl Default for ActionSettings {
+    fn default() -> Self {
+        Self::for_version(ApiVersion::V2026)
+    }
+}
+
+impl ActionSettings {
+    pub fn for_version(api_version: ApiVersion) -> Self {
+        Self {
+            api_version,
+            scopes: parse_scopes(api_version.default_action_scopes()).unwrap_or_default(),
+        }
+    }
 }
 
 /// The session cookie signing key, at least 64 bytes (actix's `Key::from` panics below that).
@@ -216,6 +242,14 @@ impl Settings {
         let api_url = r.optional("GUMROAD_API_URL", DEFAULT_API_URL, parse_base_url);
         let scopes = r.optional("GUMROAD_SCOPES", DEFAULT_SCOPES, parse_scopes);
         let timeout = r.optional("GUMROAD_TIMEOUT_SECS", "10", parse_seconds);
+        let api_version = r.optional("GUMROAD_API_VERSION", "2026", ApiVersion::parse);
+        let action_scopes = r.optional(
+            "GUMROAD_ACTION_SCOPES",
+            api_version
+                .unwrap_or(ApiVersion::V2026)
+                .default_action_scopes(),
+            parse_scopes,
+        );
         let token_keys = r.required("GUMDASH_TOKEN_KEYS", |v| {
             KeyRing::parse(v).map_err(|e| e.to_string())
         });
@@ -250,6 +284,10 @@ impl Settings {
                 timeout: timeout.unwrap(),
                 retry_base_delay: Duration::from_millis(250),
                 max_read_attempts: 3,
+                actions: ActionSettings {
+                    api_version: api_version.unwrap(),
+                    scopes: action_scopes.unwrap(),
+                },
             },
             token_keys: token_keys.unwrap(),
             session_key: session_key.unwrap(),

@@ -121,6 +121,7 @@ fn demo_settings(
             timeout: std::time::Duration::from_secs(10),
             retry_base_delay: std::time::Duration::from_millis(250),
             max_read_attempts: 3,
+            actions: Default::default(),
         },
         token_keys: demo_key_ring(state_dir)?,
         session_key: SessionKey(actix_web::cookie::Key::generate()),

@@ -199,6 +199,7 @@ fn app_state(settings: &Settings, pool: PgPool) -> AppState {
         sync: settings.sync.clone(),
         admin_gumroad_ids: settings.admin_gumroad_ids.clone(),
         product_lists: web::ProductListCache::default(),
+        actions: g.actions.clone(),
     }
 }
 

@@ -1,11 +1,17 @@
 //! Domain types that parse instead of validate. No I/O here.
 
+mod actions;
 mod catalog;
 mod money;
+pub mod periods;
 mod ping_key;
 mod sales;
 mod tenant;
 
+pub use actions::{
+    Access, ApiVersion, LicenseKey, LicenseKeyError, RefundAmount, RefundAmountError, SaleAction,
+    TrackingUrl, TrackingUrlError,
+};
 pub use catalog::{
     CustomFieldKind, Discount, FieldError, OfferCodeName, PriceDifference, ProductName,
     ProductPrice, RequiredName, parse_custom_field, parse_optional_limit,

@@ -104,12 +104,29 @@ impl OAuthClient {
 
     /// The authorize URL with a fresh random `state` and a PKCE challenge (Gumroad 2026 checks S256
     /// when sent; older Gumroad ignores it).
+    /// The scopes every sign-in asks for.
+    pub fn scopes(&self) -> &[String] {
+        &self.scopes
+    }
+
     pub fn authorize(&self) -> AuthorizeRequest {
+        self.authorize_with(&[])
+    }
+
+    /// Like [`authorize`](Self::authorize), asking for `extra` scopes besides the configured ones
+    /// (each once): a new authorization whose token replaces the stored one ("Grant access").
+    pub fn authorize_with(&self, extra: &[String]) -> AuthorizeRequest {
+        let mut scopes = self.scopes.clone();
+        for scope in extra {
+            if !scopes.contains(scope) {
+                scopes.push(scope.clone());
+            }
+        }
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
         let (url, state) = self
             .client
             .authorize_url(CsrfToken::new_random)
-            .add_scopes(self.scopes.iter().cloned().map(Scope::new))
+            .add_scopes(scopes.into_iter().map(Scope::new))
             .set_pkce_challenge(challenge)
             .url();
         AuthorizeRequest {

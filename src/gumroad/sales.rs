@@ -45,7 +45,7 @@ struct SaleHead {
 }
 
 impl Sale {
-    fn from_json(mut json: serde_json::Value) -> Result<Sale, GumroadError> {
+    pub(super) fn from_json(mut json: serde_json::Value) -> Result<Sale, GumroadError> {
         let head = SaleHead::deserialize(&json).map_err(|e| GumroadError::Malformed {
             detail: format!("a sale did not have the expected shape: {e}"),
         })?;

@@ -317,6 +317,27 @@ impl SimHandle {
             .unwrap_or_else(|| serde_json::json!([]))
     }
 
+    /// Like `GET /_sim/sales/<id>/actions`: `{license_key, uses, disabled, receipts_sent}` of any sale.
+    pub fn sale_actions(&self, sale_id: &str) -> Option<serde_json::Value> {
+        controls::sale_actions::actions_of(&self.shared.lock(), sale_id)
+    }
+
+    /// Like `POST /_sim/refund_refusal`: every refund of the creator fails with `refusal`
+    /// (`"disconnected"`, `"disabled"`, `"paypal_funds"`, `"temporary"`; `None` lifts it).
+    pub fn refuse_refunds(&self, creator_id: &str, refusal: Option<&str>) {
+        let request = serde_json::from_value(
+            serde_json::json!({"creator_id": creator_id, "refusal": refusal}),
+        );
+        if let Ok(request) = request {
+            let _ = controls::sale_actions::set_refusal(&mut self.shared.lock(), &request);
+        }
+    }
+
+    /// Like `POST /_sim/sales/<id>/revoke_access`: the buyer's license then "has expired".
+    pub fn revoke_access(&self, sale_id: &str) {
+        controls::sale_actions::revoke_access(&mut self.shared.lock(), sale_id);
+    }
+
     /// As if the creator removed every app in their Gumroad settings: all their tokens answer 401 "revoked".
     pub fn revoke_tokens_of(&self, creator_id: &str) {
         let mut state = self.shared.lock();

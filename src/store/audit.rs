@@ -26,3 +26,29 @@ pub async fn record(executor: impl PgExecutor<'_>, event: Event<'_>) -> Result<(
     .await
     .map(|_| ())
 }
+
+/// One audited action on a sale, for its history.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct SaleEvent {
+    pub at: chrono::DateTime<chrono::Utc>,
+    pub actor: String,
+    pub action: String,
+    pub detail: serde_json::Value,
+}
+
+/// The creator's audited actions on one sale (`detail.sale_id`), newest first.
+pub async fn for_sale(
+    executor: impl PgExecutor<'_>,
+    tenant: TenantId,
+    sale_id: &str,
+) -> Result<Vec<SaleEvent>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT at, actor, action, detail FROM audit_events
+         WHERE creator_id = $1 AND detail ? 'sale_id' AND detail ->> 'sale_id' = $2
+         ORDER BY at DESC, id DESC LIMIT 100",
+    )
+    .bind(tenant.get())
+    .bind(sale_id)
+    .fetch_all(executor)
+    .await
+}

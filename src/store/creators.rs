@@ -86,6 +86,7 @@ pub async fn upsert_on_sign_in(
              avatar_url = EXCLUDED.avatar_url,
              profile_url = EXCLUDED.profile_url,
              last_sign_in_at = now(),
+             profile_refreshed_at = now(),
              state = CASE WHEN creators.state = 'disabled' THEN 'disabled' ELSE 'active' END
          RETURNING id, gumroad_user_id, name, email, avatar_url, profile_url, state, created_at, last_sign_in_at, catalog_version, time_zone, time_zone_source",
     )
@@ -119,7 +120,9 @@ pub async fn refresh_profile(
     profile: &Profile<'_>,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "UPDATE creators SET name = $2, email = $3, avatar_url = $4, profile_url = $5 WHERE id = $1",
+        "UPDATE creators SET name = $2, email = $3, avatar_url = $4, profile_url = $5,
+                profile_refreshed_at = now()
+         WHERE id = $1",
     )
     .bind(tenant.get())
     .bind(profile.name)
@@ -129,6 +132,23 @@ pub async fn refresh_profile(
     .execute(pool)
     .await
     .map(|_| ())
+}
+
+/// Whether the stored profile is older than `max_age_secs` (or was never refreshed since sign-in).
+pub async fn profile_is_stale(
+    pool: &PgPool,
+    tenant: TenantId,
+    max_age_secs: i64,
+) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT coalesce(profile_refreshed_at < now() - make_interval(secs => $2), true)
+         FROM creators WHERE id = $1",
+    )
+    .bind(tenant.get())
+    .bind(max_age_secs as f64)
+    .fetch_optional(pool)
+    .await
+    .map(|stale| stale.unwrap_or(false))
 }
 
 /// Moves an active creator to `state`; a disabled creator is only changed by the operator.

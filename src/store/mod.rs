@@ -1,9 +1,11 @@
 //! SQL, one module per aggregate. Every function on tenant-owned data takes a `TenantId` first.
 
+pub mod action_keys;
 pub mod audit;
 pub mod connections;
 pub mod creators;
 pub mod jobs;
+pub mod overview;
 pub mod sales;
 pub mod sessions;
 pub mod sync;

@@ -161,6 +161,8 @@ pub enum SaleState {
     /// Disputed or charged back.
     Disputed,
     Free,
+    /// Physical and not shipped yet.
+    ToShip,
 }
 
 impl SaleState {
@@ -169,11 +171,12 @@ impl SaleState {
             Self::Refunded => "refunded",
             Self::Disputed => "disputed",
             Self::Free => "free",
+            Self::ToShip => "to_ship",
         }
     }
 
     pub fn parse(text: &str) -> Option<Self> {
-        [Self::Refunded, Self::Disputed, Self::Free]
+        [Self::Refunded, Self::Disputed, Self::Free, Self::ToShip]
             .into_iter()
             .find(|s| s.as_str() == text)
     }
@@ -183,6 +186,7 @@ impl SaleState {
             Self::Refunded => "(refunded OR partially_refunded)",
             Self::Disputed => "(disputed OR chargedback)",
             Self::Free => "price_usd_cents = 0",
+            Self::ToShip => "(is_physical AND NOT shipped)",
         }
     }
 }
@@ -345,9 +349,9 @@ pub struct CurrencyTotals {
 
 impl SaleState {
     /// The rollup columns holding (count, gross, refunded, gross USD, refunded USD) of sales in
-    /// this state; `None` is every sale.
-    fn rollup_measures(state: Option<Self>) -> [&'static str; 5] {
-        match state {
+    /// this state; `None` is every sale. States the rollups do not track (to ship) have none.
+    fn rollup_measures(state: Option<Self>) -> Option<[&'static str; 5]> {
+        Some(match state {
             None => [
                 "sales_count",
                 "gross_cents",
@@ -370,21 +374,23 @@ impl SaleState {
                 "disputed_refunded_usd_cents",
             ],
             Some(Self::Free) => ["free_count", "0", "0", "0", "0"],
-        }
+            Some(Self::ToShip) => return None,
+        })
     }
 }
 
 /// Totals of the filtered set, per currency, from the rollups (one row per currency, day, or day and
-/// product), so the cost does not grow with the number of sales. A buyer search cannot be answered
-/// from rollups: `None` (see [`totals_of`]).
+/// product), so the cost does not grow with the number of sales. A buyer search or the "to ship"
+/// state cannot be answered from rollups: `None` (see [`totals_of`]).
 pub async fn totals(
     pool: &PgPool,
     tenant: TenantId,
     filter: &SalesFilter,
 ) -> Result<Option<Vec<CurrencyTotals>>, sqlx::Error> {
-    if filter.search.is_some() {
+    let measures = SaleState::rollup_measures(filter.state);
+    let (None, Some(measures)) = (&filter.search, measures) else {
         return Ok(None);
-    }
+    };
     let mut query;
     {
         let table = if filter.product_id.is_some() {
@@ -394,8 +400,7 @@ pub async fn totals(
         } else {
             "sales_totals"
         };
-        let [count, gross, refunded, gross_usd, refunded_usd] =
-            SaleState::rollup_measures(filter.state);
+        let [count, gross, refunded, gross_usd, refunded_usd] = measures;
         query = QueryBuilder::<Postgres>::new(format!(
             "SELECT currency, sum({count})::int8 AS sales, sum({gross})::int8 AS gross_cents, \
              sum({refunded})::int8 AS refunded_cents, sum({gross_usd})::int8 AS gross_usd_cents, \

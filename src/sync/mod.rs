@@ -14,6 +14,7 @@
 
 mod backfill;
 mod pings;
+mod profile;
 mod recent;
 mod window;
 
@@ -30,6 +31,8 @@ use crate::gumroad::GumroadError;
 use crate::jobs::{Claim, Job, JobHandler, Outcome, Queue, RequestBudget};
 use crate::store;
 use crate::store::sync::{Progress, SyncState};
+
+pub use profile::profile_of;
 
 /// How often and how far the sync looks.
 #[derive(Clone, Debug)]

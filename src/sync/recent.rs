@@ -14,6 +14,9 @@ pub(super) async fn start(
     reconcile: bool,
 ) -> Result<Outcome, sqlx::Error> {
     let pool = &sync.ctx.pool;
+    if !reconcile {
+        super::profile::refresh_if_stale(sync, tenant).await?;
+    }
     let purpose = if reconcile {
         Purpose::Reconcile
     } else {

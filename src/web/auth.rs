@@ -6,13 +6,14 @@ use serde::Deserialize;
 use subtle::ConstantTimeEq as _;
 
 use super::csrf::{CsrfForm, CsrfOnly};
+use super::current_creator::CurrentCreator;
 use super::error::{AppError, SignInFailure};
 use super::forms::see_other;
 use super::session::{AppSession, FlashKind, PendingSignIn};
 use super::state::AppState;
 use crate::domain::{CreatorState, TenantId};
 use crate::gumroad::User;
-use crate::store::{self, audit, creators::Profile};
+use crate::store::{self, audit};
 use crate::vault::Purpose;
 
 /// Starts the flow: a fresh random `state` (and PKCE verifier) in the server-side session, then off
@@ -87,7 +88,63 @@ pub async fn callback(
         format!("Signed in as {}.", user.shown_name()),
     )?;
     tracing::info!(%tenant, "creator signed in");
-    Ok(see_other("/dashboard"))
+    let next = session
+        .take_return_to()
+        .unwrap_or_else(|| "/dashboard".to_owned());
+    Ok(see_other(&next))
+}
+
+#[derive(Deserialize)]
+pub struct GrantQuery {
+    scope: String,
+    back: String,
+}
+
+/// "Grant access": a new authorization asking for one more scope (one the operator configured, or
+/// sign-in's), whose token replaces the stored one; then back to the page that needed it.
+#[get("/gumroad/grant")]
+pub async fn grant(
+    current: CurrentCreator,
+    query: web::Query<GrantQuery>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let offered = state
+        .actions
+        .scopes
+        .iter()
+        .chain(state.oauth.scopes())
+        .any(|s| *s == query.scope);
+    if !offered || !is_local_path(&query.back) {
+        return Err(AppError::BadRequest);
+    }
+    let mut extra = granted_scopes(&state, current.tenant()).await?;
+    extra.push(query.scope.clone());
+    let request = state.oauth.authorize_with(&extra);
+    current.session.set_return_to(&query.back)?;
+    current.session.begin_sign_in(PendingSignIn {
+        state: request.state,
+        pkce_verifier: request.pkce_verifier,
+    })?;
+    Ok(see_other(request.url.as_str()))
+}
+
+/// The scopes the creator's stored token holds.
+pub(super) async fn granted_scopes(
+    state: &AppState,
+    tenant: TenantId,
+) -> Result<Vec<String>, AppError> {
+    Ok(store::connections::load(&state.pool, tenant)
+        .await?
+        .map(|c| c.scopes.split_whitespace().map(str::to_owned).collect())
+        .unwrap_or_default())
+}
+
+/// A path on this site: `/…`, never `//host` or a backslash trick.
+fn is_local_path(path: &str) -> bool {
+    path.starts_with('/')
+        && !path.starts_with("//")
+        && !path.contains('\\')
+        && !path.chars().any(char::is_control)
 }
 
 /// The `error` and `error_description` of a callback are whatever the visitor's URL says: only
@@ -154,7 +211,8 @@ async fn save_sign_in(
     ip: Option<String>,
 ) -> Result<TenantId, AppError> {
     let mut tx = state.pool.begin().await?;
-    let creator = store::creators::upsert_on_sign_in(&mut *tx, &profile_of(user)).await?;
+    let creator =
+        store::creators::upsert_on_sign_in(&mut *tx, &crate::sync::profile_of(user)).await?;
     if creator.state == CreatorState::Disabled {
         // The operator switched this account off: nothing of this sign-in is kept (the transaction
         // is dropped), no token, no session.
@@ -181,17 +239,6 @@ async fn save_sign_in(
     .await?;
     tx.commit().await?;
     Ok(creator.id)
-}
-
-pub(super) fn profile_of(user: &User) -> Profile<'_> {
-    Profile {
-        gumroad_user_id: &user.id,
-        gumroad_external_id: user.user_id.as_deref(),
-        name: user.shown_name(),
-        email: user.email.as_deref(),
-        avatar_url: user.profile_url.as_deref(),
-        profile_url: user.url.as_deref(),
-    }
 }
 
 /// The peer address, not `X-Forwarded-For`: an audit log must not record what a client claims.

@@ -91,10 +91,29 @@ pub fn query_config() -> web::QueryConfig {
 
 /// A form page re-rendered because of bad input: 422, never cached.
 pub fn unprocessable(page: &impl Template) -> Result<HttpResponse, AppError> {
+    render_with(StatusCode::UNPROCESSABLE_ENTITY, page)
+}
+
+/// A page with the given status, never cached (a refusal, a missing permission, an unknown outcome).
+pub fn render_with(status: StatusCode, page: &impl Template) -> Result<HttpResponse, AppError> {
     let html = page.render().map_err(anyhow::Error::from)?;
-    Ok(HttpResponse::build(StatusCode::UNPROCESSABLE_ENTITY)
+    Ok(HttpResponse::build(status)
         .content_type(header::ContentType::html())
         .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(html))
+}
+
+/// A page read with a query that may have been refused in part (filters, ranges): 400 with the
+/// messages beside the fields, else 200.
+pub fn filtered_page(page: &impl Template, errors: &FormErrors) -> Result<HttpResponse, AppError> {
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::BAD_REQUEST
+    };
+    let html = page.render().map_err(anyhow::Error::from)?;
+    Ok(HttpResponse::build(status)
+        .content_type(header::ContentType::html())
         .body(html))
 }
 

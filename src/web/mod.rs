@@ -5,6 +5,7 @@
 mod admin;
 mod assets;
 mod auth;
+mod charts;
 mod confirm;
 mod csrf;
 mod current_creator;
@@ -15,8 +16,10 @@ mod health;
 mod home;
 mod hooks;
 mod layout;
+mod licenses;
 mod middleware;
 mod offer_codes;
+mod overview;
 mod product_cache;
 mod products;
 mod rate_limit;
@@ -50,18 +53,20 @@ pub fn routes(cfg: &mut web::ServiceConfig, sign_in_limit: &SignInLimit, ping_li
             web::scope("/auth")
                 .wrap(actix_governor::Governor::new(sign_in_limit))
                 .service(auth::start)
-                .service(auth::callback),
+                .service(auth::callback)
+                .service(auth::grant),
         )
         .configure(|cfg| hooks::routes(cfg, ping_limit))
         .service(health::healthz)
         .service(assets::stylesheet)
         .service(home::landing)
-        .service(home::dashboard)
+        .service(overview::overview)
         .configure(products::routes)
         .configure(variants::routes)
         .configure(offer_codes::routes)
         .configure(custom_fields::routes)
         .configure(sales::routes)
+        .configure(licenses::routes)
         .configure(settings::routes)
         .configure(webhooks::routes)
         .configure(admin::routes)

@@ -16,6 +16,7 @@ use super::current_creator::CurrentCreator;
 use super::error::AppError;
 use super::forms::{FormErrors, done, see_other, unprocessable};
 use super::layout::{Layout, Nav};
+use super::overview::ProductSales;
 use super::product_cache::Listing;
 use super::sales::ProductFigures;
 use super::session::FlashKind;
@@ -139,6 +140,11 @@ struct ShowPage {
     categories: Vec<VariantCategoryView>,
     offer_codes: Vec<OfferCodeView>,
     custom_fields: Vec<CustomFieldView>,
+    /// The product's own figures from the mirror; partial while the first backfill runs.
+    sales: ProductSales,
+    sales_partial: bool,
+    /// The sales list filtered to this product.
+    sales_href: String,
 }
 
 /// One page, several Gumroad calls: made concurrently, so it costs about two round trips
@@ -167,7 +173,21 @@ pub async fn show(
     let figures = ProductFigures::load(&state.pool, current.tenant()).await?;
     let product = ProductView::from(&product).with_figures(&product.id, figures.as_ref());
     let (href, currency) = (product.href.as_str(), product.currency);
+    let sales = ProductSales::load(
+        &state.pool,
+        current.tenant(),
+        id,
+        currency,
+        &current.creator.time_zone,
+    )
+    .await?;
     Ok(ShowPage {
+        sales,
+        sales_partial: figures.is_none(),
+        sales_href: format!(
+            "/sales?product={}",
+            url::form_urlencoded::byte_serialize(id.as_bytes()).collect::<String>()
+        ),
         layout: Layout::signed_in(&current.session, &current.creator, &state, Nav::Products)?,
         categories: categories
             .iter()

@@ -17,6 +17,7 @@ use super::error::AppError;
 const OAUTH_PENDING_KEY: &str = "oauth_pending";
 const CSRF_KEY: &str = "csrf_token";
 const FLASH_KEY: &str = "flash";
+const RETURN_TO_KEY: &str = "return_to";
 
 pub struct AppSession(Session);
 
@@ -84,6 +85,22 @@ impl AppSession {
             }),
             _ => None,
         })
+    }
+
+    /// Where to send the browser after the next sign-in (a local path), e.g. back to the sale whose
+    /// action needed more access.
+    pub fn set_return_to(&self, path: &str) -> Result<(), AppError> {
+        self.0.insert(RETURN_TO_KEY, path)?;
+        Ok(())
+    }
+
+    /// The path set by [`set_return_to`](Self::set_return_to), removed.
+    pub fn take_return_to(&self) -> Option<String> {
+        let path = self.0.get::<String>(RETURN_TO_KEY).ok().flatten();
+        if path.is_some() {
+            self.0.remove(RETURN_TO_KEY);
+        }
+        path
     }
 
     /// The session's CSRF token, made on first use.

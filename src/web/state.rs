@@ -2,6 +2,7 @@ use std::ops::Deref;
 
 use secrecy::SecretString;
 
+use crate::config::ActionSettings;
 use crate::context::{AccessError, Context, CreatorApi};
 use crate::domain::TenantId;
 use crate::gumroad::{GumroadError, OAuthClient, Product};
@@ -22,6 +23,8 @@ pub struct AppState {
     pub sync: SyncSettings,
     pub admin_gumroad_ids: Vec<String>,
     pub product_lists: ProductListCache,
+    /// The Gumroad API the sale actions speak to and the scopes they may ask for.
+    pub actions: ActionSettings,
 }
 
 impl Deref for AppState {

@@ -9,7 +9,7 @@ use std::time::Duration;
 use fantoccini::{Client, ClientBuilder, Locator};
 use tokio::process::{Child, Command};
 
-use crate::helpers::{free_port, spawn_app};
+use crate::helpers::{free_port, spawn_app, spawn_app_with};
 
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 const CHROMIUM: &str = "/usr/bin/chromium";
@@ -52,6 +52,8 @@ async fn start_browser() -> Option<Driver> {
         .expect("start chromedriver");
     let profile = TempDir(std::env::temp_dir().join(format!("gumdash-chromium-{port}")));
     let capabilities = serde_json::json!({
+        // The console, for CSP violations (see `console_errors`).
+        "goog:loggingPrefs": {"browser": "ALL"},
         "goog:chromeOptions": {
             "binary": CHROMIUM,
             "args": [
@@ -89,6 +91,41 @@ async fn start_browser() -> Option<Driver> {
         }
     }
     panic!("chromedriver did not start: {last_error:?}");
+}
+
+/// Chromium's console since the last call, through chromedriver's log endpoint (outside the W3C
+/// protocol, hence a command of our own). The browser reports CSP violations there.
+#[derive(Debug)]
+struct BrowserLog;
+
+impl fantoccini::wd::WebDriverCompatibleCommand for BrowserLog {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!(
+            "session/{}/se/log",
+            session_id.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        (http::Method::POST, Some(r#"{"type":"browser"}"#.to_owned()))
+    }
+}
+
+/// The console's messages since the last call.
+async fn console_messages(client: &Client) -> Vec<String> {
+    let log = client
+        .issue_cmd(BrowserLog)
+        .await
+        .expect("the browser's console log");
+    log.as_array()
+        .expect("a list of log entries")
+        .iter()
+        .map(|entry| entry["message"].as_str().unwrap_or_default().to_owned())
+        .collect()
 }
 
 async fn body_text(client: &Client) -> String {
@@ -399,8 +436,100 @@ async fn a_creator_watches_the_sync_finish_and_browses_their_sales_in_a_real_bro
     );
     screenshot(c, "sale").await;
 
+    // The overview: charts drawn, nothing refused by the CSP, legible on a phone.
+    console_messages(c).await;
+    click(c, Locator::LinkText("Home")).await;
+    c.wait()
+        .for_element(Locator::Css("figure.chart svg rect"))
+        .await
+        .unwrap();
+    let text = body_text(c).await;
+    assert!(
+        text.contains("Last 30 days") && text.contains("Top products"),
+        "{text}"
+    );
+    click(c, Locator::Css("details.chart-table summary")).await;
+    screenshot(c, "overview").await;
+    c.set_window_size(390, 844).await.unwrap();
+    screenshot(c, "overview-phone").await;
+    c.set_window_size(1200, 900).await.unwrap();
+    let refused: Vec<String> = console_messages(c)
+        .await
+        .into_iter()
+        .filter(|m| m.contains("Content Security Policy"))
+        .collect();
+    assert_eq!(
+        refused,
+        Vec::<String>::new(),
+        "no CSP violation on the overview"
+    );
+
     stop.send(true).unwrap();
     let _ = workers.await;
+    driver.client.clone().close().await.unwrap();
+    let _ = driver.process.kill().await;
+}
+
+#[tokio::test]
+async fn a_creator_refunds_part_of_a_sale_after_confirming_in_a_real_browser() {
+    let Some(mut driver) = start_browser().await else {
+        return;
+    };
+    let app = spawn_app_with(|s| s.gumroad.scopes.push("edit_sales".to_owned())).await;
+    let creator = app.creator(0);
+    let id = app
+        .sim
+        .sales_of(&creator.id)
+        .into_iter()
+        .find(|s| {
+            s["currency_symbol"] == "$"
+                && s["price"].as_i64().unwrap_or(0) >= 1000
+                && s["refunded"] == false
+                && s["partially_refunded"] == false
+        })
+        .and_then(|s| s["id"].as_str().map(str::to_owned))
+        .expect("a plain USD sale");
+    let c = &driver.client;
+    sign_in(c, &app.address, &creator).await;
+    app.run_jobs().await;
+
+    c.goto(&format!("{}/sales/{id}", app.address))
+        .await
+        .unwrap();
+    click(c, Locator::LinkText("Refund…")).await;
+    fill(c, "amount", "2.50").await;
+    submit(c, "form.stacked").await;
+    c.wait()
+        .for_element(Locator::Css("section.confirm"))
+        .await
+        .unwrap();
+    let text = body_text(c).await;
+    assert!(
+        text.contains("Refund $2.50 of the") && text.contains("Gumroad keeps its fees"),
+        "{text}"
+    );
+    let untouched = |app: &crate::helpers::TestApp| {
+        app.sim
+            .sales_of(&app.creator(0).id)
+            .into_iter()
+            .find(|s| s["id"] == id.as_str())
+            .map(|s| s["partially_refunded"] == false)
+    };
+    assert_eq!(untouched(&app), Some(true), "nothing before confirming");
+    screenshot(c, "refund-confirm").await;
+    click(c, Locator::Css("section.confirm button[type='submit']")).await;
+    c.wait()
+        .for_element(Locator::Css("#section-history"))
+        .await
+        .unwrap();
+    let text = body_text(c).await;
+    assert!(
+        text.contains("Refunded $2.50") && text.contains("Partly refunded"),
+        "{text}"
+    );
+    assert_eq!(untouched(&app), Some(false), "Gumroad refunded it");
+    screenshot(c, "refunded-sale").await;
+
     driver.client.clone().close().await.unwrap();
     let _ = driver.process.kill().await;
 }

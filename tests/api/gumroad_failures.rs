@@ -1,105 +1,10 @@
-//! What a creator sees when Gumroad misbehaves while the dashboard reads their profile.
+//! Gumroad misbehaving around the creator's profile: at sign-in (a clear page, nothing stored) and when
+//! the sync refreshes the stored profile (the stored one stays, the sync goes on).
 
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::helpers::{TestApp, page_text, spawn_app};
-
-async fn signed_in_app() -> TestApp {
-    let app = spawn_app().await;
-    app.browser.sign_in_as(&app.creator(0)).await;
-    // Read the flash message away so later pages show only what the test is about.
-    app.browser.get("/dashboard").await;
-    app
-}
-
-async fn dashboard_text(app: &TestApp) -> (StatusCode, String) {
-    let (status, html) = app.browser.get_html("/dashboard").await;
-    (status, page_text(&html))
-}
-
-#[tokio::test]
-async fn a_single_429_is_retried_and_the_creator_never_notices() {
-    let app = signed_in_app().await;
-    app.inject_fault(json!({"path": "/v2/user", "kind": "status", "status": 429, "times": 1}))
-        .await;
-
-    let (status, text) = dashboard_text(&app).await;
-
-    assert_eq!(status, StatusCode::OK);
-    assert!(!text.contains("saved at your last sign-in"), "{text}");
-    assert!(text.contains(&app.creator(0).name));
-}
-
-#[tokio::test]
-async fn persistent_server_errors_show_the_saved_profile_with_a_retry() {
-    let app = signed_in_app().await;
-    app.inject_fault(json!({"path": "/v2/user", "kind": "status", "status": 500, "times": 3}))
-        .await;
-
-    let (status, text) = dashboard_text(&app).await;
-
-    assert_eq!(status, StatusCode::OK);
-    assert!(
-        text.contains("Gumroad answered with a server error"),
-        "{text}"
-    );
-    assert!(text.contains("Try again"));
-    assert!(
-        text.contains(&app.creator(0).name),
-        "the saved profile is still shown"
-    );
-    let last_error: Option<String> =
-        sqlx::query_scalar("SELECT last_error FROM gumroad_connections")
-            .fetch_one(&app.pool)
-            .await
-            .unwrap();
-    assert!(last_error.unwrap().contains("500"));
-
-    // Gumroad recovers: the banner goes away on the next visit.
-    let (_, text) = dashboard_text(&app).await;
-    assert!(!text.contains("server error"), "{text}");
-}
-
-#[tokio::test]
-async fn a_malformed_body_is_explained_not_dumped() {
-    let app = signed_in_app().await;
-    app.inject_fault(json!({"path": "/v2/user", "kind": "malformed_json", "times": 1}))
-        .await;
-
-    let (status, text) = dashboard_text(&app).await;
-
-    assert_eq!(status, StatusCode::OK);
-    assert!(text.contains("Gumroad sent an unexpected answer"), "{text}");
-    assert!(
-        !text.contains("EOF while parsing"),
-        "no raw parser errors on the page"
-    );
-}
-
-#[tokio::test]
-async fn a_hanging_gumroad_times_out_and_the_page_still_answers() {
-    let app = signed_in_app().await;
-    app.inject_fault(json!({"path": "/v2/user", "kind": "hang", "times": 3}))
-        .await;
-
-    let (status, text) = dashboard_text(&app).await;
-
-    assert_eq!(status, StatusCode::OK);
-    assert!(text.contains("Gumroad took too long to answer"), "{text}");
-}
-
-#[tokio::test]
-async fn a_missing_scope_403_keeps_the_page_and_says_why() {
-    let app = signed_in_app().await;
-    app.inject_fault(json!({"path": "/v2/user", "kind": "status", "status": 403, "times": 1}))
-        .await;
-
-    let (status, text) = dashboard_text(&app).await;
-
-    assert_eq!(status, StatusCode::OK);
-    assert!(text.contains("lacks the profile permission"), "{text}");
-}
+use crate::helpers::{page_text, spawn_app};
 
 #[tokio::test]
 async fn gumroad_failing_during_sign_in_shows_a_clear_page_and_stores_nothing() {
@@ -114,4 +19,44 @@ async fn gumroad_failing_during_sign_in_shows_a_clear_page_and_stores_nothing() 
     assert_eq!(response.status(), StatusCode::BAD_GATEWAY);
     assert!(page_text(&response.text().await.unwrap()).contains("Gumroad is having trouble"));
     assert_eq!(app.creator_count().await, 0);
+}
+
+/// Makes the stored profile look old and wrong, then runs an incremental sync.
+async fn stale_profile_then_sync(app: &crate::helpers::TestApp) -> (String, bool) {
+    let tenant = app.tenant_id_of(&app.creator(2)).await;
+    sqlx::query(
+        "UPDATE creators SET name = 'Old name', profile_refreshed_at = now() - interval '2 hours'
+         WHERE id = $1",
+    )
+    .bind(tenant.get())
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    app.enqueue_sync(tenant, false).await;
+    app.run_jobs().await;
+    sqlx::query_as("SELECT name, profile_refreshed_at > now() - interval '1 minute' FROM creators WHERE id = $1")
+        .bind(tenant.get())
+        .fetch_one(&app.pool)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_sync_refreshes_an_old_profile_and_keeps_it_when_gumroad_fails() {
+    let app = spawn_app().await;
+    let browser = app.signed_in(2).await;
+    app.run_jobs().await;
+
+    app.inject_fault(json!({"path": "/v2/user", "kind": "status", "status": 500, "times": 100}))
+        .await;
+    let (name, refreshed) = stale_profile_then_sync(&app).await;
+    assert_eq!((name.as_str(), refreshed), ("Old name", false));
+    assert_eq!(app.failed_jobs().await, vec![], "the sync itself went on");
+    let (status, html) = browser.get_html("/dashboard").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page_text(&html).contains("Welcome, Old name"));
+
+    app.clear_faults().await;
+    let (name, refreshed) = stale_profile_then_sync(&app).await;
+    assert_eq!((name, refreshed), (app.creator(2).name.clone(), true));
 }

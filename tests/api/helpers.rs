@@ -199,6 +199,7 @@ pub fn test_settings(
             timeout: Duration::from_secs(2),
             retry_base_delay: Duration::from_millis(10),
             max_read_attempts: 3,
+            actions: Default::default(),
         },
         token_keys: KeyRing::generate("test1").0,
         session_key: SessionKey(actix_web::cookie::Key::generate()),
@@ -282,6 +283,19 @@ impl TestApp {
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
+    }
+
+    /// Enqueues the creator's incremental sync (or reconciliation), as the scheduler would.
+    pub async fn enqueue_sync(&self, tenant: gumdash::domain::TenantId, reconcile: bool) {
+        gumdash::jobs::Queue::enqueue(
+            &self.pool,
+            &gumdash::jobs::Job::SyncRecent {
+                creator: tenant,
+                reconcile,
+            },
+        )
+        .await
+        .unwrap();
     }
 
     pub async fn run_jobs(&self) -> usize {

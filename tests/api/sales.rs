@@ -10,7 +10,11 @@ use serde_json::{Value, json};
 use crate::helpers::{Browser, TestApp, free_port, page_text, spawn_app};
 
 /// Every sale the simulator lists for the creator (the API's own filters), walked page by page.
-async fn sim_sales(app: &TestApp, creator: usize, filters: &[(&str, &str)]) -> Vec<Value> {
+pub(crate) async fn sim_sales(
+    app: &TestApp,
+    creator: usize,
+    filters: &[(&str, &str)],
+) -> Vec<Value> {
     let token = app.sim.issue_token(
         &app.settings.gumroad.client_id,
         &app.creator(creator).id,
@@ -275,15 +279,7 @@ async fn a_refund_made_after_the_backfill_shows_after_reconciliation() {
     let id = sale["id"].as_str().unwrap().to_owned();
     app.sim.refund_sale(&id, None);
     let tenant = app.tenant_id_of(&app.creator(0)).await;
-    gumdash::jobs::Queue::enqueue(
-        &app.pool,
-        &gumdash::jobs::Job::SyncRecent {
-            creator: tenant,
-            reconcile: true,
-        },
-    )
-    .await
-    .unwrap();
+    app.enqueue_sync(tenant, true).await;
     app.run_jobs().await;
     let (status, html) = browser
         .get_html(&format!("/sales/{}", urlencode(&id)))

@@ -35,10 +35,12 @@ const TENANT_TABLE: (&str, &str) = ("creators", "id");
 
 /// Tenant-owned tables, distributed by `creator_id` and co-located with `creators`.
 const DISTRIBUTED_BY_CREATOR_ID: &[&str] = &[
+    "action_keys",
     "gumroad_connections",
     "sales",
     "sales_daily",
     "sales_daily_all",
+    "sales_daily_dims",
     "sales_totals",
     "sync_states",
     "sync_windows",

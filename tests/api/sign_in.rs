@@ -212,6 +212,9 @@ async fn a_revoked_token_asks_the_creator_to_reconnect_and_reconnecting_works() 
     app.browser.sign_in_as(&creator).await;
 
     app.sim.revoke_tokens_of(&creator.id);
+    // The home page asks Gumroad nothing; the first page that does finds out.
+    let (status, _) = app.browser.get_html("/products").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
     let (status, html) = app.browser.get_html("/dashboard").await;
 
     assert_eq!(status, StatusCode::UNAUTHORIZED);

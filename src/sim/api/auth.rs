@@ -6,6 +6,7 @@ use actix_web::{HttpRequest, HttpResponse};
 
 use crate::sim::doorkeeper;
 use crate::sim::params::Params;
+use crate::sim::profile::Era;
 use crate::sim::scopes;
 use crate::sim::store::Shared;
 use crate::sim::tokens::{AccessToken, TokenStatus};
@@ -29,6 +30,11 @@ pub(crate) enum Needs {
     EditProducts,
     /// Sales (and later subscribers and resource subscriptions).
     ViewSales,
+    /// `refund_sales`, or in 2026 also `edit_sales`.
+    Refund,
+    MarkShipped,
+    /// 2026: resending receipts.
+    EditSales,
 }
 
 /// The live token of the request, or why it is refused (see `failure_response`).
@@ -52,6 +58,12 @@ pub(crate) fn authorize(
         Needs::Read => scopes::holds_read(&token.scopes, era),
         Needs::EditProducts => scopes::holds_any(&token.scopes, &["edit_products"]),
         Needs::ViewSales => scopes::holds_any(&token.scopes, &["view_sales"]),
+        Needs::Refund if era == Era::V2025_04 => {
+            scopes::holds_any(&token.scopes, &["refund_sales"])
+        }
+        Needs::Refund => scopes::holds_any(&token.scopes, &["refund_sales", "edit_sales"]),
+        Needs::MarkShipped => scopes::holds_any(&token.scopes, &["mark_sales_as_shipped"]),
+        Needs::EditSales => scopes::holds_any(&token.scopes, &["edit_sales"]),
     };
     if allowed {
         Ok(token)

@@ -4,10 +4,12 @@
 pub(crate) mod auth;
 mod common;
 mod custom_fields;
+mod licenses;
 mod offer_codes;
 mod paging;
 pub(crate) mod products;
 mod resource_subscriptions;
+mod sale_actions;
 pub(crate) mod sales;
 mod user;
 mod variants;
@@ -29,6 +31,7 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(resource("/v2/user", vec![web::get().to(user::show)]))
         .service(resource("/v2/sales", vec![web::get().to(sales::index)]))
         .service(resource("/v2/sales/{id}", vec![web::get().to(sales::show)]))
+        .configure(sale_action_routes)
         .service(resource(
             "/v2/resource_subscriptions",
             vec![
@@ -131,4 +134,41 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
                 web::delete().to(variants::destroy_variant),
             ],
         ));
+}
+
+/// Refund, shipment, receipt and license routes (`sale_actions`, `licenses`).
+fn sale_action_routes(cfg: &mut web::ServiceConfig) {
+    let resource = |path: &str, route: Route| {
+        web::resource(path.to_owned())
+            .route(route)
+            .default_service(web::to(rails::not_found))
+    };
+    cfg.service(resource(
+        "/v2/sales/{id}/refund",
+        web::put().to(sale_actions::refund),
+    ))
+    .service(resource(
+        "/v2/sales/{id}/mark_as_shipped",
+        web::put().to(sale_actions::mark_as_shipped),
+    ))
+    .service(resource(
+        "/v2/sales/{id}/resend_receipt",
+        web::post().to(sale_actions::resend_receipt),
+    ))
+    .service(resource(
+        "/v2/licenses/verify",
+        web::post().to(licenses::verify),
+    ))
+    .service(resource(
+        "/v2/licenses/enable",
+        web::put().to(licenses::enable),
+    ))
+    .service(resource(
+        "/v2/licenses/disable",
+        web::put().to(licenses::disable),
+    ))
+    .service(resource(
+        "/v2/licenses/decrement_uses_count",
+        web::put().to(licenses::decrement_uses_count),
+    ));
 }

@@ -7,6 +7,7 @@ use chrono::Duration;
 use serde::Deserialize;
 
 pub(crate) mod pings;
+pub(crate) mod sale_actions;
 pub(crate) mod sales;
 mod subscriptions;
 
@@ -31,6 +32,7 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
         .configure(sales::routes)
         .configure(pings::routes)
         .configure(subscriptions::routes)
+        .configure(sale_actions::routes)
         .route("/_sim/reset", web::post().to(reset))
         .route("/_sim/clock", web::post().to(advance_clock));
 }

@@ -405,7 +405,7 @@ pub(crate) fn sale(state: &SimState, sale: &Sale) -> J {
     if product.is_licensed {
         json.put("license_key", sales.license_key(sale));
         json.put("license_id", sales.license_id(sale));
-        json.put("license_disabled", false);
+        json.put("license_disabled", sales.license(sale.id).disabled);
         json.put("is_multiseat_license", false);
     }
     json.put("quantity", i64::from(sale.quantity));

@@ -11,10 +11,10 @@
 //! that id and each creator's index, kept in id order, is also in `(created_at, id)` order. A page is then
 //! a binary search and ten renders.
 //!
-//! Mutations (refund, dispute) live here, not in the controls, so the API's refund endpoint can reuse them
-//! later; a shipment (`mark_as_shipped`) would set `flag::SHIPPED` / `flag::TRACKING` and
-//! `Detail::tracking_url` the same way.
+//! Mutations (refund, dispute) live here, not in the controls, so the API's refund endpoint reuses them;
+//! what sellers do through the API (refusals, shipments, receipts, licenses) is in `actions`.
 
+pub(crate) mod actions;
 pub(crate) mod json;
 pub(crate) mod people;
 pub(crate) mod seed;
@@ -48,6 +48,8 @@ pub(crate) mod flag {
     /// Sold through Gumroad Discover (`discover_fee_charged`, a higher fee).
     pub const DISCOVER: u16 = 1 << 11;
     pub const MORE_LIKE_THIS: u16 = 1 << 12;
+    /// The seller revoked the buyer's access (license verification then says it expired).
+    pub const ACCESS_REVOKED: u16 = 1 << 13;
 }
 
 /// One sale, 56 bytes. Money is in the smallest unit of the product's currency.
@@ -188,6 +190,8 @@ pub(crate) struct Sales {
     totals: HashMap<u64, Totals>,
     /// Keys of the derived external ids (sales, subscriptions, licenses), from the seed.
     keys: IdKeys,
+    /// Licenses, shipments' receipts and sellers' refund refusals (`actions`).
+    actions: actions::SaleActions,
 }
 
 #[derive(Clone, Copy, Debug, Default)]
@@ -223,6 +227,7 @@ impl Sales {
             subscriptions,
             totals: HashMap::new(),
             keys,
+            actions: actions::SaleActions::default(),
         };
         for position in 0..store.sales.len() {
             store.index(position, catalog);

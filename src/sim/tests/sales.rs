@@ -751,3 +751,349 @@ async fn faults_apply_to_sales() {
     let text = response.text().await.expect("body");
     assert!(serde_json::from_str::<Value>(&text).is_err(), "cut short");
 }
+
+/// A live product of creator 0 in `currency`, and a sale of it made now for `price_cents`.
+async fn fresh_sale(sim: &TestSim, currency: &str, price_cents: i64) -> Value {
+    let product = sim.catalog(0).await["products"]
+        .as_array()
+        .expect("products")
+        .iter()
+        .find(|p| p["currency"] == currency && p["deleted"] == false)
+        .expect("a product in the currency")
+        .clone();
+    sim.handle.create_sale(
+        &sim.creator(0).id,
+        json!({"product_id": product["id"], "price_cents": price_cents}),
+    )
+}
+
+/// Creator 0's newest listed sale matching `wanted`.
+fn first_sale(sim: &TestSim, wanted: impl Fn(&Value) -> bool) -> Value {
+    sim.handle
+        .sales_of(&sim.creator(0).id)
+        .into_iter()
+        .find(|s| wanted(s))
+        .expect("a matching seeded sale")
+}
+
+fn id_of(sale: &Value) -> String {
+    sale["id"].as_str().expect("sale id").to_owned()
+}
+
+#[tokio::test]
+async fn refunds_partial_then_full_with_gumroads_refusals() {
+    let sim = spawn().await;
+    let token = sim.token_for(0, &["view_sales", "edit_sales"]);
+    let sale = fresh_sale(&sim, "usd", 2000).await;
+    let path = format!("/v2/sales/{}/refund", id_of(&sale));
+
+    let (status, body) = sim
+        .call(Method::PUT, &path, &token, &[("amount_cents", "2001")])
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        body,
+        json!({"success": false, "message": "Refund amount cannot be greater than the purchase price."})
+    );
+    let (_, partial) = sim
+        .call(Method::PUT, &path, &token, &[("amount_cents", "750")])
+        .await;
+    assert_eq!(partial["success"], true);
+    assert_eq!(partial["sale"]["partially_refunded"], true);
+    assert_eq!(partial["sale"]["amount_refundable_in_currency"], "12.50");
+
+    sim.handle
+        .refuse_refunds(&sim.creator(0).id, Some("paypal_funds"));
+    let (_, refused) = sim.call(Method::PUT, &path, &token, &[]).await;
+    assert_eq!(
+        refused["message"],
+        "Your PayPal account does not have sufficient funds to make this refund."
+    );
+    for (refusal, message) in [
+        (
+            "disabled",
+            "Refunds are temporarily disabled in your account.",
+        ),
+        (
+            "temporary",
+            "There is a temporary problem. Try to refund later.",
+        ),
+        (
+            "disconnected",
+            "We cannot refund this sale because you have disconnected the associated payment account on \
+             Stripe. Please connect it and try again.",
+        ),
+    ] {
+        sim.handle.refuse_refunds(&sim.creator(0).id, Some(refusal));
+        let (_, refused) = sim.call(Method::PUT, &path, &token, &[]).await;
+        assert_eq!(refused["message"], message, "{refusal}");
+    }
+    sim.handle.refuse_refunds(&sim.creator(0).id, None);
+    let (_, full) = sim.call(Method::PUT, &path, &token, &[]).await;
+    assert_eq!(full["sale"]["refunded"], true);
+    assert_eq!(full["sale"]["amount_refundable_in_currency"], "0");
+    let (_, again) = sim.call(Method::PUT, &path, &token, &[]).await;
+    assert_eq!(
+        again,
+        json!({"success": false, "message": "Purchase is already refunded."})
+    );
+
+    let free = fresh_sale(&sim, "usd", 0).await;
+    let (_, free) = sim
+        .call(
+            Method::PUT,
+            &format!("/v2/sales/{}/refund", id_of(&free)),
+            &token,
+            &[],
+        )
+        .await;
+    assert_eq!(free["message"], "The sale was unable to be modified.");
+    let (_, missing) = sim
+        .call(Method::PUT, "/v2/sales/nope/refund", &token, &[])
+        .await;
+    assert_eq!(missing["message"], "The sale was not found.");
+}
+
+#[tokio::test]
+async fn refund_scopes_and_amounts_follow_the_era() {
+    let sim = spawn().await;
+    let yen = fresh_sale(&sim, "jpy", 3000).await;
+    let path = format!("/v2/sales/{}/refund", id_of(&yen));
+    let view_only = sim.token_for(0, &["view_sales"]);
+    let (status, body) = sim.call(Method::PUT, &path, &view_only, &[]).await;
+    assert_eq!((status, body), (StatusCode::FORBIDDEN, Value::Null));
+
+    let edit_sales = sim.token_for(0, &["edit_sales"]);
+    let (_, sale) = sim
+        .call(Method::PUT, &path, &edit_sales, &[("amount_cents", "1000")])
+        .await;
+    assert_eq!(
+        sale["sale"]["amount_refundable_in_currency"], "2,000",
+        "2026: ¥1,000"
+    );
+
+    sim.control("/_sim/profile", json!({"profile": "2025-04"}))
+        .await;
+    let (status, _) = sim
+        .call(Method::PUT, &path, &edit_sales, &[("amount_cents", "100")])
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "2025-04 has no edit_sales");
+    let refund_sales = sim.token_for(0, &["refund_sales"]);
+    let (_, sale) = sim
+        .call(
+            Method::PUT,
+            &path,
+            &refund_sales,
+            &[("amount_cents", "1000")],
+        )
+        .await;
+    assert_eq!(
+        sale["sale"]["amount_refundable_in_currency"], "1,990",
+        "2025-04: 1000 / 100 = ¥10"
+    );
+    let (status, _) = sim
+        .call(
+            Method::POST,
+            &format!("/v2/sales/{}/resend_receipt", id_of(&yen)),
+            &refund_sales,
+            &[],
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::NOT_FOUND,
+        "no resend_receipt in 2025-04"
+    );
+}
+
+#[tokio::test]
+async fn shipping_and_receipts() {
+    let sim = spawn().await;
+    let zine = first_sale(&sim, |s| s["is_product_physical"] == true);
+    let physical = sim.handle.create_sale(
+        &sim.creator(0).id,
+        json!({"product_id": zine["product_id"]}),
+    );
+    assert_eq!(physical["shipped"], false);
+    let id = id_of(&physical);
+    let shipper = sim.token_for(0, &["mark_sales_as_shipped"]);
+    let path = format!("/v2/sales/{id}/mark_as_shipped");
+    let (status, _) = sim
+        .call(Method::PUT, &path, &sim.token_for(0, &["view_sales"]), &[])
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (_, shipped) = sim
+        .call(
+            Method::PUT,
+            &path,
+            &shipper,
+            &[("tracking_url", "https://track.example/1Z")],
+        )
+        .await;
+    assert_eq!(shipped["sale"]["shipped"], true);
+    assert_eq!(shipped["sale"]["tracking_url"], "https://track.example/1Z");
+
+    let receipts = format!("/v2/sales/{id}/resend_receipt");
+    let (status, _) = sim.call(Method::POST, &receipts, &shipper, &[]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, body) = sim
+        .call(
+            Method::POST,
+            &receipts,
+            &sim.token_for(0, &["edit_sales"]),
+            &[],
+        )
+        .await;
+    assert_eq!((status, body), (StatusCode::OK, json!({"success": true})));
+    assert_eq!(
+        sim.handle.sale_actions(&id).expect("sale")["receipts_sent"],
+        1
+    );
+    let other = sim.token_for(2, &["edit_sales"]);
+    let (_, body) = sim.call(Method::POST, &receipts, &other, &[]).await;
+    assert_eq!(
+        body["message"], "The sale was not found.",
+        "another seller's sale"
+    );
+}
+
+#[tokio::test]
+async fn licenses_verify_and_change_like_gumroad() {
+    let sim = spawn().await;
+    let licensed = first_sale(&sim, |s| {
+        s["license_key"].is_string() && s["refunded"] == false
+    });
+    let key = licensed["license_key"].as_str().expect("key").to_owned();
+    let product = licensed["product_id"].as_str().expect("product").to_owned();
+    let verify = |form: Vec<(&'static str, String)>| {
+        let http = sim.http.clone();
+        let url = sim.url("/v2/licenses/verify");
+        async move {
+            let response = http.post(url).form(&form).send().await.expect("verify");
+            let status = response.status();
+            (status, response.json::<Value>().await.expect("JSON"))
+        }
+    };
+    let by_product = vec![
+        ("product_id", product.clone()),
+        ("license_key", key.clone()),
+    ];
+
+    let (status, body) = verify(by_product.clone()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["uses"], 1);
+    let purchase = &body["purchase"];
+    assert_eq!(purchase["sale_id"], licensed["id"]);
+    assert_eq!(purchase["id"], licensed["id"]);
+    assert!(
+        purchase["variants"].is_string(),
+        "version 1: variants as text"
+    );
+    assert!(purchase["custom_fields"].is_array());
+    assert_eq!(purchase["chargebacked"], false);
+    assert!(
+        purchase["product_permalink"]
+            .as_str()
+            .expect("url")
+            .starts_with("https://")
+    );
+    let mut looking = by_product.clone();
+    looking.push(("increment_uses_count", "false".to_owned()));
+    assert_eq!(
+        verify(looking.clone()).await.1["uses"],
+        1,
+        "looking is no use"
+    );
+
+    let (status, body) = verify(vec![("license_key", key.clone())]).await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(
+        body["message"],
+        format!(
+            "The 'product_id' parameter is required to verify the license for this product. Please set \
+             'product_id' to '{product}' in the request."
+        )
+    );
+    let (status, body) = verify(vec![
+        ("product_id", product.clone()),
+        ("license_key", "0000".to_owned()),
+    ])
+    .await;
+    assert_eq!(
+        (status, body),
+        (
+            StatusCode::NOT_FOUND,
+            json!({"success": false, "message": "That license does not exist for the provided product."})
+        )
+    );
+
+    let editor = sim.token_for(0, &["edit_products"]);
+    let form: Vec<(&str, &str)> = vec![("product_id", &product), ("license_key", &key)];
+    let (_, disabled) = sim
+        .call(Method::PUT, "/v2/licenses/disable", &editor, &form)
+        .await;
+    assert_eq!(disabled["success"], true);
+    assert_eq!(
+        verify(looking.clone()).await,
+        (
+            StatusCode::NOT_FOUND,
+            json!({"success": false, "message": "This license key has been disabled."})
+        )
+    );
+    sim.call(Method::PUT, "/v2/licenses/enable", &editor, &form)
+        .await;
+    let (_, decremented) = sim
+        .call(
+            Method::PUT,
+            "/v2/licenses/decrement_uses_count",
+            &editor,
+            &form,
+        )
+        .await;
+    assert_eq!(decremented["uses"], 0);
+    let (_, floor) = sim
+        .call(
+            Method::PUT,
+            "/v2/licenses/decrement_uses_count",
+            &editor,
+            &form,
+        )
+        .await;
+    assert_eq!(floor["uses"], 0, "never below zero");
+    let state = sim.handle.sale_actions(&id_of(&licensed)).expect("sale");
+    assert_eq!(
+        (&state["uses"], &state["disabled"]),
+        (&json!(0), &json!(false))
+    );
+
+    let (status, body) = sim
+        .call(
+            Method::PUT,
+            "/v2/licenses/disable",
+            &sim.token_for(1, &["edit_products"]),
+            &form,
+        )
+        .await;
+    assert_eq!(
+        (status, body),
+        (
+            StatusCode::NOT_FOUND,
+            json!({"success": false, "error": "Not found"})
+        )
+    );
+    let (status, _) = sim
+        .call(
+            Method::PUT,
+            "/v2/licenses/disable",
+            &sim.token_for(0, &["view_sales"]),
+            &form,
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    sim.handle.revoke_access(&id_of(&licensed));
+    assert_eq!(
+        verify(by_product).await.1["message"],
+        "Access to the purchase associated with this license has expired."
+    );
+}

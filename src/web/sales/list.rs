@@ -2,7 +2,6 @@
 //! creator's days), product, buyer search and state; count and totals of the filtered set. Every
 //! filter combination is a plain GET URL, so it can be bookmarked and shared.
 
-use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, get, web};
 use askama::Template;
 use chrono::NaiveDate;
@@ -15,7 +14,7 @@ use crate::store::sales::{self, Direction, SaleState, SalesFilter};
 use crate::sync::{self, SyncStatus};
 use crate::web::current_creator::CurrentCreator;
 use crate::web::error::AppError;
-use crate::web::forms::FormErrors;
+use crate::web::forms::{FormErrors, filtered_page};
 use crate::web::layout::{Layout, Nav};
 use crate::web::state::AppState;
 
@@ -211,15 +210,7 @@ pub async fn index(
         errors,
         query,
     };
-    let status = if page_view.errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::BAD_REQUEST
-    };
-    let html = page_view.render().map_err(anyhow::Error::from)?;
-    Ok(HttpResponse::build(status)
-        .content_type(actix_web::http::header::ContentType::html())
-        .body(html))
+    filtered_page(&page_view, &page_view.errors)
 }
 
 #[cfg(test)]

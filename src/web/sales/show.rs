@@ -7,8 +7,10 @@ use askama_web::WebTemplate;
 use chrono_tz::Tz;
 use serde_json::Value;
 
-use super::view::{Moment, badges, money, sale_amount, usd};
-use crate::domain::bool_of;
+use super::access::{Offer, Scopes};
+use super::view::{Moment, badges, money, sale_amount, sale_href, usd};
+use crate::domain::{SaleAction, bool_of};
+use crate::store::audit::{self, SaleEvent};
 use crate::store::sales::{self, StoredSale};
 use crate::web::current_creator::CurrentCreator;
 use crate::web::error::AppError;
@@ -33,6 +35,9 @@ struct ShowPage {
     badges: Vec<(&'static str, &'static str)>,
     sections: Vec<Section>,
     gumroad_url: Option<String>,
+    actions: Vec<ActionLine>,
+    license: Option<LicensePanel>,
+    history: Vec<HistoryLine>,
 }
 
 #[get("/sales/{id}")]
@@ -48,7 +53,12 @@ pub async fn show(
         .await?
         .ok_or(AppError::NotFound)?;
     let zone: Tz = current.creator.time_zone.parse().unwrap_or(Tz::UTC);
+    let scopes = Scopes::of(&state, &current).await?;
+    let events = audit::for_sale(&state.pool, current.tenant(), &sale.row.gumroad_id).await?;
     Ok(ShowPage {
+        actions: action_lines(&state, &scopes, &sale),
+        license: license_panel(&state, &scopes, &sale),
+        history: events.iter().map(|e| HistoryLine::new(e, zone)).collect(),
         layout: Layout::signed_in(&current.session, &current.creator, &state, Nav::Sales)?,
         title: sale.row.product_name.clone(),
         when: Moment::new(sale.row.created_at, zone),
@@ -211,4 +221,117 @@ fn sections(sale: &StoredSale) -> Vec<Section> {
     .filter(|(_, rows)| !rows.is_empty())
     .map(|(title, rows)| Section { title, rows })
     .collect()
+}
+
+/// One action the sale page offers: a link or a one-button form, or what stands in its way.
+pub struct ActionLine {
+    pub label: &'static str,
+    pub href: String,
+    /// A one-button POST form (with the CSRF token) rather than a link to a page.
+    pub post: bool,
+    pub offer: Option<Offer>,
+}
+
+fn action_lines(state: &AppState, scopes: &Scopes, sale: &StoredSale) -> Vec<ActionLine> {
+    let href = sale_href(&sale.row.gumroad_id);
+    let r = &sale.row;
+    let mut lines = Vec::new();
+    let mut push = |action, label, path: &str, post| {
+        let target = format!("{href}{path}");
+        let back = if post { href.clone() } else { target.clone() };
+        lines.push(ActionLine {
+            label,
+            offer: scopes.offer(state, action, &back),
+            href: target,
+            post,
+        });
+    };
+    if !r.refunded && r.price_usd_cents > 0 {
+        push(SaleAction::Refund, "Refund…", "/refund", false);
+    }
+    if sale.is_physical {
+        let label = if sale.shipped {
+            "Update the tracking link…"
+        } else {
+            "Mark as shipped…"
+        };
+        push(SaleAction::MarkShipped, label, "/ship", false);
+    }
+    push(
+        SaleAction::ResendReceipt,
+        "Resend the receipt",
+        "/receipt",
+        true,
+    );
+    lines
+}
+
+/// The sale's license key, its state as Gumroad last sent it, and what can be done to it.
+pub struct LicensePanel {
+    pub key: String,
+    pub enabled: bool,
+    pub lookup_href: String,
+    pub change_href: String,
+    pub offer: Option<Offer>,
+}
+
+fn license_panel(state: &AppState, scopes: &Scopes, sale: &StoredSale) -> Option<LicensePanel> {
+    let key = sale.license_key.clone()?;
+    let href = sale_href(&sale.row.gumroad_id);
+    let query = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("product", &sale.row.product_id)
+        .append_pair("key", &key)
+        .finish();
+    Some(LicensePanel {
+        enabled: !bool_of(&sale.raw, "license_disabled"),
+        lookup_href: format!("/licenses?{query}"),
+        change_href: format!("{href}/license"),
+        offer: scopes.offer(state, SaleAction::ChangeLicense, &href),
+        key,
+    })
+}
+
+/// One audited action in the sale's history.
+pub struct HistoryLine {
+    pub when: Moment,
+    pub what: String,
+    pub result: String,
+}
+
+impl HistoryLine {
+    fn new(event: &SaleEvent, zone: Tz) -> Self {
+        let d = &event.detail;
+        let amount = d
+            .get("amount_cents")
+            .and_then(Value::as_i64)
+            .map(|cents| money(cents, d.get("currency").and_then(Value::as_str)));
+        let what = match (event.action.as_str(), amount) {
+            ("sale.refund", Some(amount)) => format!("Refund of {amount}"),
+            ("sale.refund", None) => "Refund of everything left".to_owned(),
+            ("sale.mark_as_shipped", _) => match d.get("tracking_url").and_then(Value::as_str) {
+                Some(url) => format!("Marked as shipped, tracking {url}"),
+                None => "Marked as shipped".to_owned(),
+            },
+            ("sale.resend_receipt", _) => "Receipt sent again".to_owned(),
+            ("license.change", _) => format!(
+                "License key: {}",
+                d.get("change").and_then(Value::as_str).unwrap_or("change")
+            ),
+            (other, _) => other.to_owned(),
+        };
+        let message = d.get("message").and_then(Value::as_str).unwrap_or("");
+        let result = match d.get("result").and_then(Value::as_str).unwrap_or("") {
+            "done" => "Done".to_owned(),
+            "refused" => format!("Refused: {message}"),
+            "missing_scope" => "Not done: more access was needed".to_owned(),
+            "not_sent" => format!("Not done: {message}"),
+            "unknown" => "Unknown: Gumroad's answer was lost".to_owned(),
+            other => other.to_owned(),
+        };
+        Self {
+            when: Moment::new(event.at, zone),
+            what,
+            result,
+        }
+    }
 }
