@@ -61,6 +61,11 @@ async fn run_with_server(
         sim::SimConfig {
             seed: args.seed,
             apps: vec![app],
+            // The demo's dashboard listens on 127.0.0.1, which Gumroad would refuse as a ping URL.
+            pings: sim::PingSettings {
+                allow_loopback: true,
+                ..sim::PingSettings::default()
+            },
             ..sim::SimConfig::default()
         },
         sim_listener,

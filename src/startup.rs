@@ -114,6 +114,7 @@ impl Background {
             queue: queue.clone(),
             budget: Arc::new(budget),
             settings: settings.sync.clone(),
+            public_url: settings.public_url.clone(),
         });
         Self {
             queue,
@@ -210,6 +211,7 @@ fn run(listener: TcpListener, pool: PgPool, settings: Settings) -> std::io::Resu
     let session_key = settings.session_key.0.clone();
     let secure = settings.secure_cookies();
     let sign_in_limit = web::sign_in_limit();
+    let ping_limit = web::ping_limit();
     let csp =
         web::content_security_policy(&[&settings.gumroad.oauth_url, &settings.gumroad.api_url]);
 
@@ -234,7 +236,7 @@ fn run(listener: TcpListener, pool: PgPool, settings: Settings) -> std::io::Resu
             .app_data(state.clone())
             .app_data(web::form_config())
             .app_data(web::query_config())
-            .configure(|cfg| web::routes(cfg, &sign_in_limit))
+            .configure(|cfg| web::routes(cfg, &sign_in_limit, &ping_limit))
     })
     .listen(listener)?
     .run();

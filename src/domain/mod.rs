@@ -4,6 +4,7 @@ mod actions;
 mod catalog;
 mod money;
 pub mod periods;
+mod ping_key;
 mod sales;
 mod tenant;
 
@@ -16,6 +17,7 @@ pub use catalog::{
     ProductPrice, RequiredName, parse_custom_field, parse_optional_limit,
 };
 pub use money::{AmountError, Currency, Money, UnknownCurrency, parse_amount};
+pub use ping_key::{PING_PATH_PREFIX, PingKey, redact_ping_path};
 pub use sales::{
     SaleRecord, SalesCursor, bool_of, parse_decimal_amount, utc_offset_from_daystamp,
     zone_for_offset, zone_label,

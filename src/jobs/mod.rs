@@ -40,6 +40,16 @@ pub enum Job {
     /// The creator's time zone changed (to `zone`): every sale's day (and so the rollups) follows
     /// it. The zone is part of the key, so a change made while a re-dating runs gets its own run.
     RedateSales { creator: TenantId, zone: String },
+    /// Subscribes the creator's ping URL to Gumroad's eight resources (after sign-in, "Repair").
+    SubscribePings { creator: TenantId },
+    /// A ping named this sale (`resource`: `sale`, `refund`, `dispute`, `dispute_won`): fetch it back
+    /// with the creator's token and store it. One pending job per sale and resource, so duplicated
+    /// and retried pings add nothing.
+    FetchSale {
+        creator: TenantId,
+        sale_id: String,
+        resource: String,
+    },
 }
 
 impl Job {
@@ -51,6 +61,8 @@ impl Job {
             Self::SyncWindow { .. } => "sync_window",
             Self::SyncRecent { .. } => "sync_recent",
             Self::RedateSales { .. } => "redate_sales",
+            Self::SubscribePings { .. } => "subscribe_pings",
+            Self::FetchSale { .. } => "fetch_sale",
         }
     }
 
@@ -60,7 +72,9 @@ impl Job {
             Self::PlanBackfill { creator }
             | Self::SyncWindow { creator, .. }
             | Self::SyncRecent { creator, .. }
-            | Self::RedateSales { creator, .. } => Some(*creator),
+            | Self::RedateSales { creator, .. }
+            | Self::SubscribePings { creator }
+            | Self::FetchSale { creator, .. } => Some(*creator),
         }
     }
 
@@ -68,7 +82,14 @@ impl Job {
     pub fn dedupe_key(&self) -> String {
         match self {
             Self::Schedule | Self::SweepSessions => self.kind().to_owned(),
-            Self::PlanBackfill { creator } => format!("{}:{creator}", self.kind()),
+            Self::PlanBackfill { creator } | Self::SubscribePings { creator } => {
+                format!("{}:{creator}", self.kind())
+            }
+            Self::FetchSale {
+                creator,
+                sale_id,
+                resource,
+            } => format!("fetch_sale:{creator}:{resource}:{sale_id}"),
             Self::RedateSales { creator, zone } => format!("{}:{creator}:{zone}", self.kind()),
             Self::SyncWindow { creator, window } => format!("sync_window:{creator}:{window}"),
             Self::SyncRecent { creator, reconcile } => {
@@ -82,9 +103,11 @@ impl Job {
         match self {
             Self::Schedule | Self::SweepSessions => 0,
             Self::PlanBackfill { .. }
+            | Self::FetchSale { .. }
             | Self::SyncRecent {
                 reconcile: false, ..
             } => 1,
+            Self::SubscribePings { .. } => 2,
             Self::SyncWindow { .. } => 3,
             Self::SyncRecent {
                 reconcile: true, ..

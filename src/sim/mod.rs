@@ -17,6 +17,10 @@
 //!   (10 per page, newest first, `page_key` / `next_page_key` / `next_page_url` as for products, both keys
 //!   absent on the last page; filters `after`, `before`, `email`, `product_id`, `order_id`; deprecated
 //!   `page=N`) and `GET /v2/sales/:id`. Refund, `mark_as_shipped` and `resend_receipt` are not served yet.
+//! - Resource subscriptions and pings (api-facts §9, module `pings`): `PUT`, `GET
+//!   /v2/resource_subscriptions`, `DELETE /v2/resource_subscriptions/:id` (`view_sales`); pings are
+//!   posted by a background task 10 s after a sale and 5 s after other events (`SimConfig::pings`
+//!   scales the delays and can allow loopback post URLs), retried on 499/500/502/503/504.
 //! - Anything else: Rails' 404 (HTML, or JSON for `.json`).
 //!
 //! Request details and texts beyond api-facts:
@@ -111,13 +115,25 @@
 //!   paid in the product currency's smallest unit (default: price and variants, or the tier's price for
 //!   `recurrence`, less the offer code, times `quantity`); unnamed variant categories get their first
 //!   option; an offer code (a live one of the product) adds to its `times_used`; `test: true` makes a test
-//!   purchase (never listed, found by show). Anything unknown: 422 `{error}`. Gifts, shipments and pings
-//!   are not made here yet.
+//!   purchase (never listed, found by show). Anything unknown: 422 `{error}`. Gifts and shipments
+//!   are not made here yet; the sale is pinged (see below).
 //! - `POST /_sim/sales/<sale id>/refund {amount_cents?}` (product currency; all that is left when absent)
 //!   → 200 with the sale; 422 `{error}` with Gumroad's text ("Purchase is already refunded.", "Refund
 //!   amount cannot be greater than the purchase price.", "The sale was unable to be modified." for free
 //!   sales). `POST /_sim/sales/<sale id>/dispute {won?}` and `…/chargeback` (a dispute not won) → the sale.
 //!   Sale ids here find any creator's sales, test purchases too.
+//! - Every sale control pings its event: `POST /_sim/sales` a `sale`, `…/refund` a `refund`,
+//!   `…/dispute` a `dispute` (and `dispute_won` with `won`), `…/chargeback` a `dispute`, and
+//!   `POST /_sim/sales/<sale id>/dispute_won` (a disputed sale's dispute won, else 422) a `dispute_won`.
+//! - `GET /_sim/pings`: every ping attempt `{at, url, resource_name, content_type, body, status, error,
+//!   retry_count}`, oldest first (the newest 1,000); `DELETE /_sim/pings` clears it.
+//!   `GET`/`POST /_sim/pings/settings {allow_loopback?, block_private?, time_scale?}` (time scale 0–1000).
+//!   `GET /_sim/resource_subscriptions/<creator id>`: the creator's live subscriptions, every app's.
+//! - Membership events, each pinging its §9.4 payload (`<id>` a sale's `subscription_id`; 422 when
+//!   the state does not allow it): `POST /_sim/subscriptions/<id>/cancel {by?: buyer|seller|admin,
+//!   payment_failed?}` (a live one), `…/end {reason?}` (not ended yet), `…/restart` (a cancelled or
+//!   ended one), `…/update {type?: upgrade|downgrade, new_tier?, new_recurrence?, new_price_cents?}`
+//!   (a live one; old and new plans) → `{subscription_id, state}`.
 //! - `GET /_sim/sales/<creator id>` → `{count, usd_cents_total, ids}`: the listed sales, ids newest first,
 //!   and their USD gross minus refunds (what the products' `sales_usd_cents` add up to).
 //!
@@ -139,6 +155,7 @@ mod faults;
 mod ids;
 mod oauth;
 mod params;
+mod pings;
 mod profile;
 mod rails;
 mod rate_limit;
@@ -158,6 +175,7 @@ use std::sync::Arc;
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 
+pub use pings::PingSettings;
 pub use seed::SeededCreator;
 use store::Shared;
 
@@ -174,6 +192,8 @@ pub struct SimConfig {
     /// Sales seeded on top of the default ones, spread Zipf-like over the creators with products,
     /// creator 0 getting the largest share (`gumdash sim --sales N`).
     pub extra_sales: usize,
+    /// Webhook pings: loopback post URLs, the 2026 private-address block, the time scale.
+    pub pings: PingSettings,
 }
 
 impl Default for SimConfig {
@@ -184,6 +204,7 @@ impl Default for SimConfig {
             apps: Vec::new(),
             controls_enabled: true,
             extra_sales: 0,
+            pings: PingSettings::default(),
         }
     }
 }
@@ -284,6 +305,18 @@ impl SimHandle {
             .unwrap_or_else(|error| serde_json::json!({ "error": error }))
     }
 
+    /// Every ping attempt so far, oldest first, as `GET /_sim/pings` lists them.
+    pub fn ping_log(&self) -> serde_json::Value {
+        controls::pings::log_json(&self.shared.lock())
+    }
+
+    /// The creator's (either id) live resource subscriptions, every app's, as
+    /// `GET /_sim/resource_subscriptions/<id>` lists them (an empty list for an unknown creator).
+    pub fn resource_subscriptions(&self, creator_id: &str) -> serde_json::Value {
+        controls::pings::subscriptions_json(&self.shared.lock(), creator_id)
+            .unwrap_or_else(|| serde_json::json!([]))
+    }
+
     /// Like `GET /_sim/sales/<id>/actions`: `{license_key, uses, disabled, receipts_sent}` of any sale.
     pub fn sale_actions(&self, sale_id: &str) -> Option<serde_json::Value> {
         controls::sale_actions::actions_of(&self.shared.lock(), sale_id)
@@ -313,6 +346,7 @@ impl SimHandle {
             .map_or_else(|| creator_id.to_owned(), |c| c.id.clone());
         let now = state.now();
         state.tokens.revoke_creator(&creator_id, now);
+        state.pings.creator_revoked(&creator_id);
     }
 }
 
@@ -325,6 +359,7 @@ pub fn start(
     let base_url = base_url_for(listener.local_addr()?);
     let controls_enabled = config.controls_enabled;
     let shared = Arc::new(Shared::new(config, base_url));
+    pings::delivery::start(&shared);
     let data = web::Data::from(Arc::clone(&shared));
     let server = HttpServer::new(move || {
         App::new()

@@ -1,5 +1,5 @@
 //! The simulator's whole state, in memory behind one mutex. Handlers lock it briefly and never across an
-//! `.await`. Webhooks will get their own field here.
+//! `.await`.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Mutex, MutexGuard};
@@ -8,6 +8,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use super::catalog::{self, Catalog};
 use super::faults::FaultList;
+use super::pings::{PingSettings, Pings};
 use super::profile::Profile;
 use super::rate_limit::RateLimiter;
 use super::sales::{self, Sales};
@@ -46,6 +47,7 @@ pub(crate) struct SimState {
     creator_count: usize,
     extra_sales: usize,
     configured_apps: Vec<SimApp>,
+    configured_pings: PingSettings,
     pub creators: Vec<SeededCreator>,
     pub apps: Vec<SimApp>,
     pub sessions: SessionStore,
@@ -56,6 +58,8 @@ pub(crate) struct SimState {
     pub catalog: Catalog,
     pub sales: Sales,
     pub profile: Profile,
+    /// Resource subscriptions, queued pings and the ping log (`pings`).
+    pub pings: Pings,
     /// Added to the wall clock, so tests can let codes expire without waiting (`/_sim/clock`).
     clock_offset: Duration,
 }
@@ -67,6 +71,7 @@ impl SimState {
             creator_count: config.creator_count,
             extra_sales: config.extra_sales,
             configured_apps: config.apps,
+            configured_pings: config.pings,
             creators: Vec::new(),
             apps: Vec::new(),
             sessions: SessionStore::default(),
@@ -77,6 +82,7 @@ impl SimState {
             catalog: Catalog::default(),
             sales: Sales::default(),
             profile: Profile::default(),
+            pings: Pings::new(config.pings),
             clock_offset: Duration::zero(),
         };
         state.reset();
@@ -103,6 +109,7 @@ impl SimState {
         self.tokens = TokenStore::default();
         self.faults = FaultList::default();
         self.rate_limiter = RateLimiter::default();
+        self.pings.reset(self.configured_pings);
     }
 
     pub fn now(&self) -> DateTime<Utc> {

@@ -118,6 +118,16 @@ impl TokenStore {
         indices.len()
     }
 
+    /// Whether the creator holds an unrevoked token of the app with `scope` (pings need `view_sales`).
+    pub fn holds(&self, creator_id: &str, client_id: &str, scope: &str) -> bool {
+        self.tokens.iter().any(|t| {
+            !t.is_revoked()
+                && t.client_id == client_id
+                && t.creator_id.as_deref() == Some(creator_id)
+                && t.scopes.iter().any(|s| s == scope)
+        })
+    }
+
     fn revoke_at(&mut self, index: usize, now: DateTime<Utc>) {
         let token = &mut self.tokens[index];
         token.revoked_at.get_or_insert(now);

@@ -231,3 +231,15 @@ pub async fn time_zone_for_share(
         .fetch_one(executor)
         .await
 }
+
+/// The creator's Base64 Gumroad id (`/v2/user`'s `user_id`, a sale's `seller_id`), when Gumroad sent it.
+pub async fn gumroad_external_id(
+    executor: impl sqlx::PgExecutor<'_>,
+    tenant: TenantId,
+) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT gumroad_external_id FROM creators WHERE id = $1")
+        .bind(tenant.get())
+        .fetch_optional(executor)
+        .await
+        .map(Option::flatten)
+}

@@ -9,6 +9,7 @@ pub mod overview;
 pub mod sales;
 pub mod sessions;
 pub mod sync;
+pub mod webhooks;
 
 use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};

@@ -13,6 +13,7 @@
 //! retry with back-off; a page that keeps failing parks its window with the error, not the backfill.
 
 mod backfill;
+mod pings;
 mod profile;
 mod recent;
 mod window;
@@ -61,6 +62,8 @@ pub struct SyncHandler {
     pub queue: Queue,
     pub budget: Arc<RequestBudget>,
     pub settings: SyncSettings,
+    /// Where browsers (and Gumroad's pings) reach this deployment: ping URLs are made under it.
+    pub public_url: url::Url,
 }
 
 impl JobHandler for SyncHandler {
@@ -81,6 +84,10 @@ impl JobHandler for SyncHandler {
                     recent::start(self, *creator, *reconcile).await
                 }
                 Job::RedateSales { creator, .. } => redate(&self.ctx.pool, *creator).await,
+                Job::SubscribePings { creator } => pings::subscribe(self, claim, *creator).await,
+                Job::FetchSale {
+                    creator, sale_id, ..
+                } => pings::fetch_sale(self, claim, *creator, sale_id).await,
             };
             match result {
                 Ok(outcome) => outcome,
@@ -269,6 +276,9 @@ pub async fn after_sign_in(
     if !scopes.iter().any(|s| s == "view_sales") {
         return Ok(());
     }
+    // Pings keep the mirror fresh within seconds; subscribing runs in the background so sign-in
+    // does not wait for Gumroad.
+    Queue::enqueue(&mut *conn, &Job::SubscribePings { creator: tenant }).await?;
     start_or_resume(conn, tenant).await
 }
 

@@ -107,7 +107,7 @@ pub(super) async fn walk_page(
 
 /// The creator's zone; while none is known, derived from the page's first sale with a daystamp (and
 /// every stored sale re-dated to it by a job).
-async fn creator_zone(
+pub(super) async fn creator_zone(
     tx: &mut sqlx::PgConnection,
     tenant: TenantId,
     sales: &[Sale],

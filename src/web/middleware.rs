@@ -75,7 +75,8 @@ pub async fn request_id_header(
 }
 
 /// The root span of every request, like `tracing-actix-web`'s default but with the path only:
-/// query strings carry OAuth codes and `state`, which must never reach the logs.
+/// query strings carry OAuth codes and `state`, which must never reach the logs, and a ping URL's
+/// secret is cut out of its path.
 pub struct RootSpanWithoutQuery;
 
 impl RootSpanBuilder for RootSpanWithoutQuery {
@@ -92,7 +93,7 @@ impl RootSpanBuilder for RootSpanWithoutQuery {
             "HTTP request",
             http.method = %request.method(),
             http.route = %route,
-            http.target = %request.path(),
+            http.target = %crate::domain::redact_ping_path(request.path()),
             request_id = %request_id,
             http.status_code = tracing::field::Empty,
             otel.status_code = tracing::field::Empty,

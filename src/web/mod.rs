@@ -14,6 +14,7 @@ mod error;
 mod forms;
 mod health;
 mod home;
+mod hooks;
 mod layout;
 mod licenses;
 mod middleware;
@@ -28,10 +29,12 @@ mod settings;
 mod state;
 mod variants;
 mod views;
+mod webhooks;
 
 pub use current_creator::CurrentCreator;
 pub use error::{AppError, SignInFailure};
 pub use forms::{form_config, query_config};
+pub use hooks::{PingLimit, ping_limit, unknown_pings};
 pub use middleware::{
     RootSpanWithoutQuery, content_security_policy, head_as_get, request_id_header, security_headers,
 };
@@ -42,8 +45,8 @@ pub use state::AppState;
 
 use actix_web::web;
 
-/// Every route; `sign_in_limit` is shared by all workers so the limit is per instance.
-pub fn routes(cfg: &mut web::ServiceConfig, sign_in_limit: &SignInLimit) {
+/// Every route; the limits are shared by all workers so they are per instance.
+pub fn routes(cfg: &mut web::ServiceConfig, sign_in_limit: &SignInLimit, ping_limit: &PingLimit) {
     // Sign-out before the `/auth` scope (a scope answers every path under it) and outside its limit.
     cfg.service(auth::sign_out)
         .service(
@@ -53,6 +56,7 @@ pub fn routes(cfg: &mut web::ServiceConfig, sign_in_limit: &SignInLimit) {
                 .service(auth::callback)
                 .service(auth::grant),
         )
+        .configure(|cfg| hooks::routes(cfg, ping_limit))
         .service(health::healthz)
         .service(assets::stylesheet)
         .service(home::landing)
@@ -64,6 +68,7 @@ pub fn routes(cfg: &mut web::ServiceConfig, sign_in_limit: &SignInLimit) {
         .configure(sales::routes)
         .configure(licenses::routes)
         .configure(settings::routes)
+        .configure(webhooks::routes)
         .configure(admin::routes)
         .default_service(web::to(error::not_found));
 }

@@ -14,6 +14,7 @@ mod helpers;
 mod isolation;
 mod jobs;
 mod overview;
+mod pings;
 mod products;
 mod sale_actions;
 mod sales;

@@ -44,6 +44,9 @@ const DISTRIBUTED_BY_CREATOR_ID: &[&str] = &[
     "sales_totals",
     "sync_states",
     "sync_windows",
+    "webhook_deliveries",
+    "webhook_endpoints",
+    "webhook_subscriptions",
 ];
 
 /// Small tables every node reads, replicated whole to every node. None today: operators and keys

@@ -18,6 +18,8 @@ pub(super) struct Call {
     pub params: Params,
     /// The owner's numeric user id.
     pub creator_id: String,
+    /// The app the token was issued to.
+    pub client_id: String,
     /// The token holds `view_sales` (products then show their sales numbers).
     pub with_sales: bool,
     pub json: bool,
@@ -36,6 +38,7 @@ fn begin(
         .map_err(|_| Box::new(rails::error_response(StatusCode::BAD_REQUEST, json)))?;
     let token = auth::authorize(shared, req, &params, needs)
         .map_err(|failure| Box::new(auth::failure_response(failure)))?;
+    let client_id = token.client_id.clone();
     let creator_id = token
         .creator_id
         .filter(|id| shared.lock().creator(id).is_some())
@@ -43,6 +46,7 @@ fn begin(
     Ok(Call {
         params,
         creator_id,
+        client_id,
         with_sales: token.scopes.iter().any(|s| s == "view_sales"),
         json,
     })

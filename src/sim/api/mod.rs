@@ -8,6 +8,7 @@ mod licenses;
 mod offer_codes;
 mod paging;
 pub(crate) mod products;
+mod resource_subscriptions;
 mod sale_actions;
 pub(crate) mod sales;
 mod user;
@@ -31,6 +32,17 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
         .service(resource("/v2/sales", vec![web::get().to(sales::index)]))
         .service(resource("/v2/sales/{id}", vec![web::get().to(sales::show)]))
         .configure(sale_action_routes)
+        .service(resource(
+            "/v2/resource_subscriptions",
+            vec![
+                web::put().to(resource_subscriptions::create),
+                web::get().to(resource_subscriptions::index),
+            ],
+        ))
+        .service(resource(
+            "/v2/resource_subscriptions/{id}",
+            vec![web::delete().to(resource_subscriptions::destroy)],
+        ))
         .service(resource(
             "/v2/products",
             vec![

@@ -49,7 +49,7 @@ pub(super) async fn refund(
         let catalog = &state.catalog;
         match state.sales.refund_as_seller(id, amount, catalog) {
             Ok(()) => {
-                // ping: refund (the `refund` resource subscriptions fire here, 5 s later)
+                crate::sim::pings::fire_sale(state, u64::from(id), "refund");
                 sale_response(state, id)
             }
             Err(error) => failure(error.message()),

@@ -6,8 +6,10 @@ use actix_web::{HttpResponse, web};
 use chrono::Duration;
 use serde::Deserialize;
 
+pub(crate) mod pings;
 pub(crate) mod sale_actions;
 pub(crate) mod sales;
+mod subscriptions;
 
 use super::faults::{FaultError, FaultSpec};
 use super::profile::Era;
@@ -28,6 +30,8 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
         .route("/_sim/catalog/{creator}", web::get().to(show_catalog))
         .route("/_sim/catalog/{creator}", web::post().to(update_catalog))
         .configure(sales::routes)
+        .configure(pings::routes)
+        .configure(subscriptions::routes)
         .configure(sale_actions::routes)
         .route("/_sim/reset", web::post().to(reset))
         .route("/_sim/clock", web::post().to(advance_clock));
@@ -126,6 +130,7 @@ async fn revoke_tokens(body: web::Bytes, shared: web::Data<Shared>) -> HttpRespo
             else {
                 return unprocessable("unknown user_id");
             };
+            state.pings.creator_revoked(&creator_id);
             state.tokens.revoke_creator(&creator_id, now)
         }
         (None, Some(token)) => usize::from(state.tokens.revoke_any(&token, now)),
@@ -343,6 +348,16 @@ pub(crate) fn catalog_json(state: &SimState, creator: &str) -> Option<serde_json
         "has_payment_method": catalog.has_payment_method(&creator.id),
         "products": products, "offer_codes": offer_codes, "custom_fields": custom_fields,
     }))
+}
+
+/// A control's optional JSON body: empty is `T::default()`, bad JSON a 400.
+pub(super) fn optional_json<T: Default + serde::de::DeserializeOwned>(
+    body: &[u8],
+) -> Result<T, Box<HttpResponse>> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    serde_json::from_slice(body).map_err(|err| Box::new(bad_json(&err)))
 }
 
 /// The control's body is not the JSON it expects.

@@ -6,9 +6,10 @@ use actix_web::{HttpResponse, web};
 use rand::Rng as _;
 use serde::Deserialize;
 
-use super::{bad_json, unprocessable};
+use super::{bad_json, optional_json, unprocessable};
 use crate::sim::api::sales::all_rendered;
 use crate::sim::catalog::money;
+use crate::sim::pings;
 use crate::sim::rails;
 use crate::sim::sales::seed::{blank_sale, recurrence_code};
 use crate::sim::sales::{Detail, SubscriptionState, flag, json, pack_variants};
@@ -19,7 +20,11 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
         .route("/_sim/sales/{creator}", web::get().to(summary))
         .route("/_sim/sales/{sale}/refund", web::post().to(refund))
         .route("/_sim/sales/{sale}/dispute", web::post().to(dispute))
-        .route("/_sim/sales/{sale}/chargeback", web::post().to(chargeback));
+        .route("/_sim/sales/{sale}/chargeback", web::post().to(chargeback))
+        .route(
+            "/_sim/sales/{sale}/dispute_won",
+            web::post().to(dispute_won),
+        );
 }
 
 /// `POST /_sim/sales`: everything but `creator_id` is optional.
@@ -184,6 +189,7 @@ pub(crate) fn create_sale(
         .sales
         .push(sale, has_detail.then_some(detail), &state.catalog);
     let sale = *state.sales.get(u64::from(id)).ok_or("lost the sale")?;
+    pings::fire_sale(state, u64::from(id), "sale");
     Ok(serde_json::to_value(json::sale(state, &sale)).unwrap_or_default())
 }
 
@@ -242,7 +248,9 @@ fn refund_by_id(state: &mut SimState, id: u64, amount: Option<i64>) -> Result<()
     state
         .sales
         .refund(id, amount, &state.catalog)
-        .map_err(|e| e.message().to_owned())
+        .map_err(|e| e.message().to_owned())?;
+    pings::fire_sale(state, id, "refund");
+    Ok(())
 }
 
 /// Finds a sale by external id (any creator's, test purchases too), applies `change` and renders it.
@@ -269,13 +277,9 @@ fn sale_control<T: Default + serde::de::DeserializeOwned>(
     shared: &Shared,
     change: impl FnOnce(&mut SimState, u64, T) -> Result<(), String>,
 ) -> HttpResponse {
-    let request = if body.iter().all(u8::is_ascii_whitespace) {
-        T::default()
-    } else {
-        match serde_json::from_slice(body) {
-            Ok(request) => request,
-            Err(err) => return bad_json(&err),
-        }
+    let request = match optional_json::<T>(body) {
+        Ok(request) => request,
+        Err(response) => return *response,
     };
     match change_sale(&mut shared.lock(), path, |state, id| {
         change(state, id, request)
@@ -302,7 +306,8 @@ struct Dispute {
     won: bool,
 }
 
-/// `POST /_sim/sales/<sale id>/dispute {won?}` → the sale, `disputed` (and `dispute_won` if won).
+/// `POST /_sim/sales/<sale id>/dispute {won?}` → the sale, `disputed` (and `dispute_won` if won);
+/// pings `dispute` (and `dispute_won`).
 async fn dispute(
     path: web::Path<String>,
     body: web::Bytes,
@@ -310,14 +315,37 @@ async fn dispute(
 ) -> HttpResponse {
     sale_control(&path, &body, &shared, |state, id, request: Dispute| {
         state.sales.dispute(id, request.won);
+        pings::fire_sale(state, id, "dispute");
+        if request.won {
+            pings::fire_sale(state, id, "dispute_won");
+        }
         Ok(())
     })
 }
 
-/// `POST /_sim/sales/<sale id>/chargeback` → the sale, disputed and not won (`chargedback`).
+/// `POST /_sim/sales/<sale id>/chargeback` → the sale, disputed and not won (`chargedback`); pings
+/// `dispute`.
 async fn chargeback(path: web::Path<String>, shared: web::Data<Shared>) -> HttpResponse {
     sale_control(&path, &[], &shared, |state, id, (): ()| {
         state.sales.dispute(id, false);
+        pings::fire_sale(state, id, "dispute");
+        Ok(())
+    })
+}
+
+/// `POST /_sim/sales/<sale id>/dispute_won` → the sale, its dispute won; pings `dispute_won`. A sale
+/// never disputed is refused.
+async fn dispute_won(path: web::Path<String>, shared: web::Data<Shared>) -> HttpResponse {
+    sale_control(&path, &[], &shared, |state, id, (): ()| {
+        if !state
+            .sales
+            .get(id)
+            .is_some_and(|s| s.has(crate::sim::sales::flag::DISPUTED))
+        {
+            return Err("the sale is not disputed".to_owned());
+        }
+        state.sales.dispute(id, true);
+        pings::fire_sale(state, id, "dispute_won");
         Ok(())
     })
 }

@@ -5,6 +5,7 @@
 mod catalog;
 mod leniency;
 mod oauth;
+mod pings;
 mod sales;
 
 use std::net::TcpListener;

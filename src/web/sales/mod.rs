@@ -17,7 +17,7 @@ mod show;
 mod status;
 pub(super) mod view;
 
-pub use view::{ProductFigures, sale_href};
+pub use view::{Moment, ProductFigures, sale_href};
 
 use actix_web::web;
 

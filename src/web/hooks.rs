@@ -1,0 +1,224 @@
+//! `POST /hooks/gumroad/{creator id}.{secret}`: Gumroad's pings (api-facts §9).
+//!
+//! A ping is unsigned, so it is only a hint: the receiver checks the URL's secret (its SHA-256,
+//! compared in constant time), records the delivery (what it is about, never who bought), enqueues a
+//! fetch-back of the sale with the creator's own token (one pending job per sale and resource), and
+//! answers 200 at once. It holds no session and takes no CSRF token: it is a separate route that no
+//! form posts to and that changes nothing by itself. An unknown or wrong secret is a 404 and only a
+//! counter. Verified pings are rate-limited per creator URL ([`PingLimit`]). Gumroad retries
+//! 499/500/502/503/504, so those are answered only when the ping could not be recorded (the
+//! database failed), never for one that was.
+//!
+//! The path holds the secret: the request log records it redacted (`RootSpanWithoutQuery`).
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use std::num::NonZeroU32;
+use std::sync::Arc;
+
+use actix_web::{HttpResponse, web};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+
+use super::state::AppState;
+use crate::domain::{PING_PATH_PREFIX, PingKey, TenantId};
+use crate::gumroad::RESOURCE_NAMES;
+use crate::jobs::{Job, Queue};
+use crate::store::webhooks::{self, NewDelivery};
+
+/// Largest ping body accepted (Gumroad's are a few kilobytes).
+const BODY_LIMIT: usize = 64 * 1024;
+
+/// Pings to URLs we never gave out, since this process started.
+static UNKNOWN_PINGS: AtomicU64 = AtomicU64::new(0);
+
+pub fn unknown_pings() -> u64 {
+    UNKNOWN_PINGS.load(Ordering::Relaxed)
+}
+
+pub fn routes(cfg: &mut web::ServiceConfig, limit: &PingLimit) {
+    cfg.service(
+        web::resource(format!("{PING_PATH_PREFIX}{{key}}"))
+            .app_data(web::PayloadConfig::new(BODY_LIMIT))
+            .app_data(web::Data::from(Arc::clone(&limit.0)))
+            .route(web::post().to(receive)),
+    );
+}
+
+/// What a ping says that we use: never the buyer's data.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Ping {
+    resource_name: String,
+    sale_id: Option<String>,
+    subscription_id: Option<String>,
+    retry_count: i32,
+}
+
+impl Ping {
+    /// Form-encoded, or JSON (Gumroad's choice for zapier.com hosts; anyone may send either).
+    fn parse(body: &[u8], json: bool) -> Ping {
+        let fields: Vec<(String, String)> = if json {
+            serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(body)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(k, v)| {
+                    let text = v.as_str().map_or_else(|| v.to_string(), str::to_owned);
+                    (k, text)
+                })
+                .collect()
+        } else {
+            url::form_urlencoded::parse(body).into_owned().collect()
+        };
+        let get = |key: &str| {
+            fields
+                .iter()
+                .rev()
+                .find(|(k, _)| k == key)
+                .map(|(_, v)| v.trim().to_owned())
+                .filter(|v| !v.is_empty() && v.len() <= 200)
+        };
+        Ping {
+            resource_name: get("resource_name").unwrap_or_default(),
+            sale_id: get("sale_id"),
+            subscription_id: get("subscription_id"),
+            retry_count: get("retry_count")
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(0)
+                .clamp(0, 100),
+        }
+    }
+
+    fn resource(&self) -> &str {
+        RESOURCE_NAMES
+            .iter()
+            .find(|name| **name == self.resource_name)
+            .copied()
+            .unwrap_or("unknown")
+    }
+
+    /// The sale to fetch back, for the four sale resources.
+    fn sale_to_fetch(&self) -> Option<&str> {
+        matches!(
+            self.resource(),
+            "sale" | "refund" | "dispute" | "dispute_won"
+        )
+        .then_some(self.sale_id.as_deref())
+        .flatten()
+    }
+}
+
+async fn receive(
+    path: web::Path<String>,
+    req: actix_web::HttpRequest,
+    body: web::Bytes,
+    state: web::Data<AppState>,
+    limit: web::Data<DefaultKeyedRateLimiter<i64>>,
+) -> HttpResponse {
+    let Some(key) = PingKey::parse(&path) else {
+        return unknown();
+    };
+    let tenant = key.tenant();
+    match webhooks::endpoint(&state.pool, tenant).await {
+        Ok(Some(endpoint)) if key.matches(&endpoint.secret_sha256) => {}
+        Ok(_) => return unknown(),
+        Err(error) => return not_recorded(&error),
+    }
+    if limit.check_key(&tenant.get()).is_err() {
+        return HttpResponse::TooManyRequests()
+            .content_type("text/plain")
+            .body("Too many pings");
+    }
+    let json = req
+        .headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    let ping = Ping::parse(&body, json);
+    match record(&state, tenant, &ping).await {
+        Ok(()) => HttpResponse::Ok().content_type("text/plain").body("OK"),
+        Err(error) => not_recorded(&error),
+    }
+}
+
+/// The delivery and its fetch-back job, together or not at all.
+async fn record(state: &AppState, tenant: TenantId, ping: &Ping) -> Result<(), sqlx::Error> {
+    let mut tx = state.pool.begin().await?;
+    let sale = ping.sale_to_fetch();
+    let delivery = NewDelivery {
+        resource_name: ping.resource(),
+        object_id: sale.or(ping.subscription_id.as_deref()),
+        retry_count: ping.retry_count,
+        outcome: if sale.is_some() { "queued" } else { "ignored" },
+    };
+    webhooks::record_delivery(&mut *tx, tenant, &delivery).await?;
+    if let Some(sale_id) = sale {
+        let job = Job::FetchSale {
+            creator: tenant,
+            sale_id: sale_id.to_owned(),
+            resource: ping.resource().to_owned(),
+        };
+        Queue::enqueue(&mut *tx, &job).await?;
+    }
+    tx.commit().await?;
+    tracing::info!(%tenant, resource = delivery.resource_name, retry_count = ping.retry_count, "ping received");
+    Ok(())
+}
+
+fn unknown() -> HttpResponse {
+    UNKNOWN_PINGS.fetch_add(1, Ordering::Relaxed);
+    HttpResponse::NotFound()
+        .content_type("text/plain")
+        .body("Not found")
+}
+
+/// The ping could not be recorded: a status Gumroad retries.
+fn not_recorded(error: &sqlx::Error) -> HttpResponse {
+    tracing::error!(%error, "a ping could not be recorded");
+    HttpResponse::ServiceUnavailable()
+        .content_type("text/plain")
+        .body("Try again later")
+}
+
+/// Pings per creator URL, counted only once the URL's secret matched: forged pings (which cost a
+/// key lookup and a 404) cannot use up a creator's budget, and the limiter holds a key per real
+/// creator only. Gumroad does not retry a 429; reconciliation covers what it drops.
+#[derive(Clone)]
+pub struct PingLimit(Arc<DefaultKeyedRateLimiter<i64>>);
+
+/// A burst of 200 pings per creator URL, then 20 a second; one limiter per instance.
+pub fn ping_limit() -> PingLimit {
+    let quota = Quota::per_second(NonZeroU32::new(20).expect("20 is not zero"))
+        .allow_burst(NonZeroU32::new(200).expect("200 is not zero"));
+    PingLimit(Arc::new(RateLimiter::keyed(quota)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pings_parse_from_forms_and_json_without_buyer_data() {
+        let form =
+            b"email=a%40b.c&sale_id=S1%3D%3D&resource_name=refund&retry_count=2&full_name=Ann";
+        assert_eq!(
+            Ping::parse(form, false),
+            Ping {
+                resource_name: "refund".into(),
+                sale_id: Some("S1==".into()),
+                subscription_id: None,
+                retry_count: 2,
+            }
+        );
+        let json = br#"{"sale_id":"S2","resource_name":"sale","price":100}"#;
+        assert_eq!(Ping::parse(json, true).sale_to_fetch(), Some("S2"));
+        let other = Ping::parse(b"resource_name=cancellation&subscription_id=X", false);
+        assert_eq!(
+            (other.resource(), other.sale_to_fetch()),
+            ("cancellation", None)
+        );
+        assert_eq!(
+            Ping::parse(b"resource_name=evil&sale_id=S", false).sale_to_fetch(),
+            None
+        );
+        assert_eq!(Ping::parse(b"garbage", true), Ping::default());
+    }
+}
