@@ -18,6 +18,6 @@ async fn two_creators_in_two_browsers_each_see_only_their_own_data() {
     let (alice_text, bob_text) = (page_text(&alice_page), page_text(&bob_page));
     assert!(alice_text.contains(&alice.email) && !alice_text.contains(&bob.email));
     assert!(bob_text.contains(&bob.email) && !bob_text.contains(&alice.email));
-    assert!(alice_text.contains(&alice.id) && !alice_text.contains(&bob.id));
+    assert!(alice_text.contains(&alice.name) && !alice_text.contains(&bob.name));
     assert_eq!(app.creator_count().await, 2);
 }

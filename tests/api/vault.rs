@@ -79,7 +79,8 @@ async fn a_token_copied_to_another_creators_row_does_not_decrypt() {
     .execute(&app.pool)
     .await
     .unwrap();
-    let (status, html) = alices_browser.get_html("/dashboard").await;
+    // The product list is the first page that needs the token (the home page reads only the mirror).
+    let (status, html) = alices_browser.get_html("/products").await;
 
     assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
     let text = page_text(&html);
@@ -110,7 +111,7 @@ async fn a_wrong_key_under_the_right_id_gives_an_error_page_not_a_crash() {
         .start_another_dashboard(|settings| settings.token_keys = KeyRing::generate("test1").0)
         .await
         .unwrap();
-    let response = app.browser.get(&format!("{impostor}/dashboard")).await;
+    let response = app.browser.get(&format!("{impostor}/products")).await;
 
     assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
 }
@@ -130,7 +131,7 @@ async fn after_rotation_tokens_sealed_with_the_old_key_stay_readable() {
         })
         .await
         .unwrap();
-    let (status, html) = app.browser.get_html(&format!("{rotated}/dashboard")).await;
+    let (status, html) = app.browser.get_html(&format!("{rotated}/products")).await;
 
     assert_eq!(status, StatusCode::OK);
     assert!(page_text(&html).contains(&creator.name));
