@@ -591,3 +591,57 @@ async fn every_new_form_refuses_a_post_without_the_csrf_token() {
     assert_eq!(sim_sale(&app, &id)["partially_refunded"], false);
     assert_eq!(app.sim.sale_actions(&id).unwrap()["receipts_sent"], 0);
 }
+
+#[tokio::test]
+async fn a_partial_yen_refund_on_2025_04_refunds_exactly_what_was_confirmed() {
+    let app = spawn_app_with(|s| {
+        s.gumroad.actions =
+            gumdash::config::ActionSettings::for_version(gumdash::config::ApiVersion::V2025_04);
+        s.gumroad.scopes.extend(["refund_sales".to_owned()]);
+    })
+    .await;
+    app.sim_profile(json!({"profile": "2025-04"})).await;
+    let browser = synced(&app, 0).await;
+    let yen = |text: &Value| -> i64 {
+        text.as_str()
+            .unwrap()
+            .replace(['¥', ','], "")
+            .parse()
+            .unwrap()
+    };
+    let id = app
+        .sim
+        .sales_of(&app.creator(0).id)
+        .into_iter()
+        .find(|s| {
+            s["currency_symbol"] == "¥"
+                && s["refunded"] == false
+                && s["partially_refunded"] == false
+                && s["disputed"] == false
+                && yen(&s["amount_refundable_in_currency"]) > 100
+        })
+        .and_then(|s| s["id"].as_str().map(str::to_owned))
+        .expect("a plain yen sale");
+    let left = yen(&sim_sale(&app, &id)["amount_refundable_in_currency"]);
+
+    let (status, html) = review(&browser, &id, "100").await;
+    assert_eq!(status, StatusCode::OK, "{}", page_text(&html));
+    assert!(
+        page_text(&html).contains("Refund ¥100 of the"),
+        "{}",
+        page_text(&html)
+    );
+    let response = confirm(&browser, &id, &confirm_fields(&html)).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        yen(&sim_sale(&app, &id)["amount_refundable_in_currency"]),
+        left - 100,
+        "Gumroad refunded ¥100, not ¥1"
+    );
+    let (_, page) = browser.get_html(&location(&response)).await;
+    assert!(
+        page_text(&page).contains("Refunded ¥100."),
+        "{}",
+        page_text(&page)
+    );
+}

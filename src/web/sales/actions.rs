@@ -67,7 +67,7 @@ impl SaleAt {
     }
 
     /// The record of Gumroad's answer, dated in the creator's zone like the sync does.
-    fn record(&self, answer: &gumroad::Sale) -> SaleRecord {
+    pub fn record(&self, answer: &gumroad::Sale) -> SaleRecord {
         SaleRecord::from_gumroad(
             &answer.id,
             answer.created_at,
