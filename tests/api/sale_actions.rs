@@ -645,3 +645,57 @@ async fn a_partial_yen_refund_on_2025_04_refunds_exactly_what_was_confirmed() {
         page_text(&page)
     );
 }
+
+#[tokio::test]
+async fn a_done_refund_is_audited_and_shown_done_even_when_the_mirror_cannot_store_it() {
+    let (app, browser, id) = with_a_usd_sale().await;
+    let (_, html) = review(&browser, &id, "3").await;
+    let fields = confirm_fields(&html);
+    // The mirror refuses every write from now on (the re-fetch's too).
+    sqlx::raw_sql(
+        "CREATE FUNCTION refuse_sales_writes() RETURNS trigger LANGUAGE plpgsql AS
+             $$ BEGIN RAISE EXCEPTION 'mirror is down'; END $$;
+         CREATE TRIGGER refuse_sales_writes BEFORE INSERT OR UPDATE ON sales
+             FOR EACH ROW EXECUTE FUNCTION refuse_sales_writes();",
+    )
+    .execute(&app.pool)
+    .await
+    .unwrap();
+
+    let response = confirm(&browser, &id, &fields).await;
+    assert_eq!(
+        response.status(),
+        StatusCode::SEE_OTHER,
+        "not an error page"
+    );
+    assert_eq!(sim_sale(&app, &id)["partially_refunded"], true);
+    let (_, page) = browser.get_html(&location(&response)).await;
+    assert!(
+        page_text(&page).contains("Refunded $3.00"),
+        "{}",
+        page_text(&page)
+    );
+    let (result,): (String,) = sqlx::query_as(
+        "SELECT detail ->> 'result' FROM audit_events
+         WHERE action = 'sale.refund' AND detail ->> 'sale_id' = $1",
+    )
+    .bind(&id)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(result, "done");
+    let outcomes: Vec<Option<String>> = sqlx::query_scalar(
+        "SELECT outcome FROM action_keys WHERE sale_id = $1 AND used_at IS NOT NULL",
+    )
+    .bind(&id)
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(outcomes, vec![Some("done".to_owned())]);
+    // The replay still refunds nothing more.
+    confirm(&browser, &id, &fields).await;
+    assert_eq!(
+        usd_cents(&sim_sale(&app, &id)["amount_refundable_in_currency"]) + 300,
+        usd_cents(&sim_sale(&app, &id)["formatted_total_price"])
+    );
+}

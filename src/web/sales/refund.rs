@@ -305,7 +305,7 @@ pub async fn refund_confirm(
         req: &req,
     };
     let message = refunded_message(&sale, &sale.record(&answer));
-    store_answer(&state, &current, &sale, &answer, audited, Some(&form.key)).await?;
+    store_answer(&state, &current, &sale, &answer, audited, Some(&form.key)).await;
     done(&current.session, message, &sale.href)
 }
 

@@ -134,7 +134,7 @@ pub async fn ship(
                 detail,
                 req: &req,
             };
-            store_answer(&state, &current, &sale, &answer, audited, None).await?;
+            store_answer(&state, &current, &sale, &answer, audited, None).await;
             done(&current.session, "Marked as shipped.", &sale.href)
         }
         Err(error) => {
