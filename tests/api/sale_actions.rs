@@ -290,20 +290,19 @@ async fn a_token_without_the_scope_gets_grant_access_and_then_refunds() {
         text.contains("Refunding needs Gumroad's “edit_sales” permission"),
         "{text}"
     );
-    let (_, form) = browser.get_html(&format!("/sales/{id}/refund")).await;
-    let grant = scraper::Html::parse_document(&form)
-        .select(&scraper::Selector::parse("a[href^='/auth/gumroad/grant']").unwrap())
-        .next()
-        .and_then(|a| a.value().attr("href").map(str::to_owned))
-        .expect("a Grant access link");
-
-    let to_gumroad = browser.get(&grant).await;
-    assert_eq!(to_gumroad.status(), StatusCode::SEE_OTHER);
-    let authorize = location(&to_gumroad);
+    let authorize = start_grant(&browser, &id).await;
     assert!(authorize.contains("edit_sales"), "{authorize}");
     let callback = browser.consent(&authorize, &app.creator(0), true).await;
     let back = browser.finish_sign_in(&callback).await;
     assert_eq!(location(&back), format!("/sales/{id}/refund"));
+    let scopes: Vec<Value> = sqlx::query_scalar(
+        "SELECT detail -> 'scopes' FROM audit_events WHERE action = 'grant_access'",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(scopes.len(), 1, "a grant is audited as such");
+    assert!(scopes[0].as_array().unwrap().contains(&json!("edit_sales")));
 
     let (status, html) = review(&browser, &id, "2").await;
     assert_eq!(status, StatusCode::OK, "{}", page_text(&html));
@@ -698,4 +697,81 @@ async fn a_done_refund_is_audited_and_shown_done_even_when_the_mirror_cannot_sto
         usd_cents(&sim_sale(&app, &id)["amount_refundable_in_currency"]) + 300,
         usd_cents(&sim_sale(&app, &id)["formatted_total_price"])
     );
+}
+
+/// Presses "Grant access" on the refund form (a POST with the CSRF token); returns Gumroad's
+/// authorization URL.
+async fn start_grant(browser: &Browser, id: &str) -> String {
+    let (_, form) = browser.get_html(&format!("/sales/{id}/refund")).await;
+    let action = scraper::Html::parse_document(&form)
+        .select(&scraper::Selector::parse("form[action^='/auth/gumroad/grant']").unwrap())
+        .next()
+        .and_then(|f| f.value().attr("action").map(str::to_owned))
+        .expect("a Grant access button");
+    let fields = hidden_fields(&form, "form[action^='/auth/gumroad/grant']");
+    let to_gumroad = browser.post_form(&action, &pairs(&fields)).await;
+    assert_eq!(to_gumroad.status(), StatusCode::SEE_OTHER);
+    location(&to_gumroad)
+}
+
+#[tokio::test]
+async fn grant_access_cannot_be_started_by_a_link_or_without_the_csrf_token() {
+    let app = spawn_app_with(|_| {}).await;
+    let browser = synced(&app, 0).await;
+    let id = plain_usd_sale(&app, |_| true);
+    let path = format!("/auth/gumroad/grant?scope=edit_sales&back=/sales/{id}/refund");
+    let by_link = browser.get(&path).await;
+    assert!(
+        !by_link.status().is_redirection(),
+        "a GET goes nowhere near Gumroad: {}",
+        by_link.status()
+    );
+    let forged = browser.post_form(&path, &[]).await;
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn a_grant_that_comes_back_for_another_gumroad_account_changes_nothing() {
+    let app = spawn_app_with(|_| {}).await;
+    let browser = synced(&app, 0).await;
+    let id = plain_usd_sale(&app, |_| true);
+    let scopes_before = stored_scopes(&app).await;
+    let authorize = start_grant(&browser, &id).await;
+    // Gumroad's own session in this browser belongs to someone else.
+    let callback = app
+        .new_browser()
+        .consent(&authorize, &app.creator(1), true)
+        .await;
+    let response = browser.finish_sign_in(&callback).await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    let text = page_text(&response.text().await.unwrap());
+    assert!(text.contains("another Gumroad account"), "{text}");
+    assert!(text.contains("Back to your dashboard"), "{text}");
+
+    let scopes_after = stored_scopes(&app).await;
+    assert_eq!(scopes_after, scopes_before, "the token is unchanged");
+    let others: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM creators WHERE gumroad_user_id = $1")
+            .bind(&app.creator(1).id)
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(others, 0, "no tenant for the other account");
+    let (status, page) = browser.get_html(&format!("/sales/{id}")).await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "still signed in as the same creator"
+    );
+    assert!(page_text(&page).contains("“edit_sales” permission"));
+}
+
+/// The scopes of creator 0's stored token.
+async fn stored_scopes(app: &TestApp) -> String {
+    let tenant = app.tenant_id_of(&app.creator(0)).await;
+    sqlx::query_scalar("SELECT scopes FROM gumroad_connections WHERE creator_id = $1")
+        .bind(tenant.get())
+        .fetch_one(&app.pool)
+        .await
+        .unwrap()
 }
