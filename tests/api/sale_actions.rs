@@ -466,12 +466,7 @@ async fn receipts_are_resent_on_2026_and_not_offered_on_2025_04() {
 async fn license_lookups_never_count_a_use_and_changes_reach_gumroad() {
     let app = app_with_action_scopes().await;
     let browser = synced(&app, 0).await;
-    let sale = app
-        .sim
-        .sales_of(&app.creator(0).id)
-        .into_iter()
-        .find(|s| s["license_key"].is_string() && s["refunded"] == false)
-        .expect("a licensed sale");
+    let sale = licensed_sale(&app);
     let id = sale["id"].as_str().unwrap().to_owned();
     let key = sale["license_key"].as_str().unwrap().to_owned();
     let product = sale["product_id"].as_str().unwrap().to_owned();
@@ -774,4 +769,82 @@ async fn stored_scopes(app: &TestApp) -> String {
         .fetch_one(&app.pool)
         .await
         .unwrap()
+}
+
+#[tokio::test]
+async fn a_confirmation_whose_amount_was_changed_refunds_nothing() {
+    let (app, browser, id) = with_a_usd_sale().await;
+    let (status, html) = review(&browser, &id, "2").await;
+    assert_eq!(status, StatusCode::OK);
+    let mut fields = confirm_fields(&html);
+    for (name, value) in &mut fields {
+        if name == "amount" {
+            *value = "9".into();
+        }
+    }
+    let response = confirm(&browser, &id, &fields).await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let text = page_text(&response.text().await.unwrap());
+    assert!(text.contains("not the refund you confirmed"), "{text}");
+    assert_eq!(sim_sale(&app, &id)["partially_refunded"], false);
+
+    // The amount that was shown still goes through with the same key.
+    for (name, value) in &mut fields {
+        if name == "amount" {
+            *value = "2.00".into();
+        }
+    }
+    let response = confirm(&browser, &id, &fields).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(sim_sale(&app, &id)["partially_refunded"], true);
+}
+
+#[tokio::test]
+async fn a_key_from_one_license_change_does_not_work_for_another() {
+    let app = app_with_action_scopes().await;
+    let browser = synced(&app, 0).await;
+    let sale = licensed_sale(&app);
+    let id = sale["id"].as_str().unwrap().to_owned();
+    // One use counted, so a decrement would show.
+    let verified = reqwest::Client::new()
+        .post(format!("{}/v2/licenses/verify", app.sim.base_url()))
+        .form(&[
+            ("product_id", sale["product_id"].as_str().unwrap()),
+            ("license_key", sale["license_key"].as_str().unwrap()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(verified.status(), StatusCode::OK);
+    assert_eq!(app.sim.sale_actions(&id).unwrap()["uses"], 1);
+    let (status, page) = browser
+        .get_html(&format!("/sales/{id}/license/enable"))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{}", page_text(&page));
+    let fields = hidden_fields(&page, "form[action$='/license/enable']");
+    let before = app.sim.sale_actions(&id).unwrap();
+    let response = browser
+        .post_form(&format!("/sales/{id}/license/decrement"), &pairs(&fields))
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let (_, page) = browser.get_html(&location(&response)).await;
+    assert!(
+        page_text(&page).contains("another change to this license key"),
+        "{}",
+        page_text(&page)
+    );
+    assert_eq!(
+        app.sim.sale_actions(&id).unwrap(),
+        before,
+        "nothing reached Gumroad"
+    );
+}
+
+/// A sale of creator 0 with a license key, not refunded.
+fn licensed_sale(app: &TestApp) -> Value {
+    app.sim
+        .sales_of(&app.creator(0).id)
+        .into_iter()
+        .find(|s| s["license_key"].is_string() && s["refunded"] == false)
+        .expect("a licensed sale")
 }

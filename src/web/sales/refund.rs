@@ -23,7 +23,7 @@ use super::actions::{
 use super::view::usd;
 use crate::domain::{Currency, RefundAmount, SaleAction, SaleRecord};
 use crate::gumroad::{GumroadError, RefundRefusal};
-use crate::store::action_keys::{self, Outcome};
+use crate::store::action_keys::{self, Binding, Claim, Outcome};
 use crate::web::csrf::{CsrfForm, CsrfProtected};
 use crate::web::current_creator::CurrentCreator;
 use crate::web::error::AppError;
@@ -106,7 +106,7 @@ impl RefundPage {
             &format!("{}/refund", sale.href),
         );
         let key = if closed.is_none() && offer.is_none() {
-            action_keys::issue(&state.pool, current.tenant(), sale.id(), ACTION).await?
+            action_keys::issue(&state.pool, current.tenant(), sale.id(), ACTION, None).await?
         } else {
             String::new()
         };
@@ -214,7 +214,18 @@ pub async fn refund_review(
         Ok(submitted) => submitted,
         Err(page) => return Ok(page),
     };
-    if !action_keys::is_unused(&state.pool, current.tenant(), &form.key, sale.id(), ACTION).await? {
+    // The key is bound to what this page shows: the final POST must send the same.
+    let bound = binding(amount);
+    if !action_keys::review(
+        &state.pool,
+        current.tenant(),
+        &form.key,
+        sale.id(),
+        ACTION,
+        bound,
+    )
+    .await?
+    {
         return already_sent(&current, &sale);
     }
     let refund = match amount {
@@ -238,6 +249,20 @@ pub async fn refund_review(
         amount: amount.input_value(),
     };
     render(StatusCode::OK, &page)
+}
+
+/// What a refund key is bound to: the whole rest, or the amount the confirmation page showed.
+fn binding(amount: RefundAmount) -> Binding<'static> {
+    match amount {
+        RefundAmount::Full => Binding {
+            change: "full",
+            amount_cents: None,
+        },
+        RefundAmount::Partial(money) => Binding {
+            change: "partial",
+            amount_cents: Some(money.amount),
+        },
+    }
 }
 
 fn already_sent(current: &CurrentCreator, sale: &SaleAt) -> Result<HttpResponse, AppError> {
@@ -271,8 +296,29 @@ pub async fn refund_confirm(
         return grant_page(&state, &current, offer, sale.href.clone());
     }
     let tenant = current.tenant();
-    if !action_keys::claim(&state.pool, tenant, &form.key, sale.id(), ACTION).await? {
-        return already_sent(&current, &sale);
+    // The handle first: a reconnect error must not use up the key.
+    let api = state.gumroad(tenant).await?;
+    match action_keys::claim(
+        &state.pool,
+        tenant,
+        &form.key,
+        sale.id(),
+        ACTION,
+        binding(amount),
+    )
+    .await?
+    {
+        Claim::Claimed => {}
+        Claim::Used => return already_sent(&current, &sale),
+        Claim::Mismatch => {
+            let mut errors = FormErrors::default();
+            errors.general = Some(
+                "This is not the refund you confirmed (the amount differs, or the confirmation is \
+                 more than a day old), so nothing was refunded. Check the amount and confirm again."
+                    .into(),
+            );
+            return form_again(&state, &current, &sale, form.amount.clone(), errors).await;
+        }
     }
     let detail = json!({
         "amount_cents": amount.cents(),
@@ -280,7 +326,6 @@ pub async fn refund_confirm(
         "currency": sale.currency(),
         "full": amount == RefundAmount::Full,
     });
-    let api = state.gumroad(tenant).await?;
     let answer = api
         .call(async |api, token| api.refund_sale(token, sale.id(), wire_cents).await)
         .await;
