@@ -407,6 +407,11 @@ async fn shipping_with_a_tracking_link_shows_on_the_sale_and_leaves_the_to_ship_
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains("Marked as shipped"), "{page}");
     assert!(page.contains("https://track.example/1Z999"), "{page}");
+    // Marking it shipped again at once would email the buyer again: refused, nothing sent.
+    let (_, page) = browser
+        .submit_and_follow(&path, &[("tracking_url", "https://track.example/2")])
+        .await;
+    assert!(page_text(&page).contains("was not sent again"), "{page}");
     let now = sim_sale(&app, &id);
     assert_eq!(
         (&now["shipped"], &now["tracking_url"]),
@@ -847,4 +852,31 @@ fn licensed_sale(app: &TestApp) -> Value {
         .into_iter()
         .find(|s| s["license_key"].is_string() && s["refunded"] == false)
         .expect("a licensed sale")
+}
+
+#[tokio::test]
+async fn a_receipt_is_resent_at_most_once_in_ten_minutes() {
+    let (app, browser, id) = with_a_usd_sale().await;
+    let path = format!("/sales/{id}/receipt");
+    let (_, page) = browser.submit_and_follow(&path, &[]).await;
+    assert!(
+        page.contains("sent the receipt to the buyer again"),
+        "{page}"
+    );
+    let (status, page) = browser.submit_and_follow(&path, &[]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        page_text(&page).contains("less than 10 minutes ago, so it was not sent again"),
+        "{}",
+        page_text(&page)
+    );
+    assert_eq!(app.sim.sale_actions(&id).unwrap()["receipts_sent"], 1);
+
+    // Ten minutes later it can be sent again.
+    sqlx::query("UPDATE audit_events SET at = at - interval '11 minutes'")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    browser.submit_and_follow(&path, &[]).await;
+    assert_eq!(app.sim.sale_actions(&id).unwrap()["receipts_sent"], 2);
 }

@@ -14,6 +14,7 @@ use super::actions::{
 };
 use crate::domain::{SaleAction, TrackingUrl};
 use crate::gumroad::GumroadError;
+use crate::store::audit;
 use crate::web::csrf::{CsrfForm, CsrfOnly, CsrfProtected};
 use crate::web::current_creator::CurrentCreator;
 use crate::web::error::AppError;
@@ -120,6 +121,9 @@ pub async fn ship(
     {
         return Ok(page);
     }
+    if let Some(page) = cooling_down(&state, &current, &sale, "sale.mark_as_shipped").await? {
+        return Ok(page);
+    }
     let tracking = tracking.as_ref().map(TrackingUrl::as_str);
     let api = state.gumroad(current.tenant()).await?;
     let answer = api
@@ -168,6 +172,9 @@ pub async fn resend_receipt(
     if let Some(page) = refuse_without_scope(&state, &current, action, &sale.href).await? {
         return Ok(page);
     }
+    if let Some(page) = cooling_down(&state, &current, &sale, "sale.resend_receipt").await? {
+        return Ok(page);
+    }
     let api = state.gumroad(current.tenant()).await?;
     let answer = api
         .call(async |api, token| api.resend_receipt(token, sale.id()).await)
@@ -200,6 +207,37 @@ pub async fn resend_receipt(
             .await
         }
     }
+}
+
+/// Both actions email the buyer: at most one of each per sale in this many minutes.
+const COOLDOWN_MINUTES: i32 = 10;
+
+/// `Some(redirect)` with a plain flash when `action` was done on this sale in the cooldown.
+async fn cooling_down(
+    state: &AppState,
+    current: &CurrentCreator,
+    sale: &SaleAt,
+    action: &str,
+) -> Result<Option<HttpResponse>, AppError> {
+    let recent = audit::sale_action_within(
+        &state.pool,
+        current.tenant(),
+        sale.id(),
+        action,
+        COOLDOWN_MINUTES,
+    )
+    .await?;
+    if !recent {
+        return Ok(None);
+    }
+    current.session.flash(
+        FlashKind::Info,
+        format!(
+            "Gumroad emailed the buyer about this less than {COOLDOWN_MINUTES} minutes ago, so it \
+             was not sent again. Try again later if it is still needed."
+        ),
+    )?;
+    Ok(Some(crate::web::forms::see_other(&sale.href)))
 }
 
 /// A shipment or receipt Gumroad did not confirm: audited, then the offer, "not supported", the
