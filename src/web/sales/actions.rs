@@ -112,14 +112,7 @@ pub async fn store_answer(
     key: Option<&str>,
 ) {
     let tenant = current.tenant();
-    let key = key.map(|key| (key, action_keys::Outcome::Done));
-    if record_outcome(state, current, sale.id(), audited, key)
-        .await
-        .is_err()
-    {
-        // Done at Gumroad all the same, and a claimed key is never claimed again.
-        tracing::error!(%tenant, "could not audit a done sale action");
-    }
+    record_done(state, current, sale.id(), audited, key).await;
     let stored = async {
         let mut tx = state.pool.begin().await?;
         store::sales::upsert(&mut tx, tenant, &[sale.record(answer)]).await?;
@@ -132,6 +125,26 @@ pub async fn store_answer(
             "could not store Gumroad's answer to a sale action; fetching the sale again"
         );
         refetch(state, current, sale).await;
+    }
+}
+
+/// Gumroad has done the action: the audit entry and the key's outcome, in their own transaction. A
+/// failure is logged, never an error page: it is done at Gumroad all the same, and a claimed key is
+/// never claimed again.
+pub async fn record_done(
+    state: &AppState,
+    current: &CurrentCreator,
+    sale_id: &str,
+    audited: Audit<'_>,
+    key: Option<&str>,
+) {
+    let key = key.map(|key| (key, action_keys::Outcome::Done));
+    if record_outcome(state, current, sale_id, audited, key)
+        .await
+        .is_err()
+    {
+        let tenant = current.tenant();
+        tracing::error!(%tenant, "could not audit a done sale action");
     }
 }
 

@@ -10,8 +10,8 @@ use serde_json::json;
 
 use super::access::offer_after_403;
 use super::actions::{
-    Audit, SaleAt, grant_page, outcome_unknown, record_outcome, refetch, refuse_without_scope,
-    render, result_of, unknown_outcome_page,
+    Audit, SaleAt, grant_page, outcome_unknown, record_done, record_outcome, refetch,
+    refuse_without_scope, render, result_of, unknown_outcome_page,
 };
 use crate::domain::SaleAction;
 use crate::gumroad::{GumroadError, LicenseChange, LicenseRefusal};
@@ -192,8 +192,7 @@ pub async fn change_license(
                 detail: json!({"change": name, "uses": license.uses, "result": "done"}),
                 req: &req,
             };
-            let key = Some((form.0.key.as_str(), Outcome::Done));
-            record_outcome(&state, &current, sale.id(), audited, key).await?;
+            record_done(&state, &current, sale.id(), audited, Some(&form.0.key)).await;
             refetch(&state, &current, sale).await;
             let message = format!("Done: the key now has {} uses.", license.uses);
             done(&current.session, message, &sale.href)

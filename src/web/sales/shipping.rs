@@ -9,8 +9,8 @@ use serde_json::json;
 
 use super::access::offer_after_403;
 use super::actions::{
-    Audit, SaleAt, grant_page, outcome_unknown, record_outcome, refetch, refuse_without_scope,
-    render, result_of, store_answer, unknown_outcome_page,
+    Audit, SaleAt, grant_page, outcome_unknown, record_done, record_outcome, refetch,
+    refuse_without_scope, render, result_of, store_answer, unknown_outcome_page,
 };
 use crate::domain::{SaleAction, TrackingUrl};
 use crate::gumroad::GumroadError;
@@ -186,7 +186,7 @@ pub async fn resend_receipt(
                 detail: json!({"result": "done"}),
                 req: &req,
             };
-            record_outcome(&state, &current, sale.id(), audited, None).await?;
+            record_done(&state, &current, sale.id(), audited, None).await;
             done(
                 &current.session,
                 "Gumroad sent the receipt to the buyer again.",
