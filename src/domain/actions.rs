@@ -136,6 +136,8 @@ pub enum RefundAmountError {
     MoreThanLeft(String),
     #[error("gumdash does not know this sale's currency, so it can only refund all of it.")]
     UnknownCurrency,
+    #[error("That amount is too large to send to Gumroad.")]
+    TooLarge,
 }
 
 impl RefundAmount {
@@ -170,6 +172,22 @@ impl RefundAmount {
             Self::Full => None,
             Self::Partial(money) => Some(money.amount),
         }
+    }
+
+    /// `amount_cents` to send to Gumroad speaking `version`: none for a full refund. 2026 reads it in
+    /// the currency's smallest unit; 2025-04 divides it by 100 whatever the currency (api-facts §6.7),
+    /// so ¥1,500 goes out as 150000 there. An error when the figure does not fit in Gumroad's integer.
+    pub fn wire_cents(self, version: ApiVersion) -> Result<Option<i64>, RefundAmountError> {
+        let Self::Partial(money) = self else {
+            return Ok(None);
+        };
+        let sent = match version {
+            ApiVersion::V2026 => Some(money.amount),
+            ApiVersion::V2025_04 => 10_i64
+                .checked_pow(2 - money.currency.decimals().min(2))
+                .and_then(|per_unit| money.amount.checked_mul(per_unit)),
+        };
+        sent.map(Some).ok_or(RefundAmountError::TooLarge)
     }
 
     /// What the form's hidden field carries to the confirmation step and back.
@@ -240,6 +258,24 @@ impl LicenseKey {
 mod tests {
     use super::*;
     use crate::domain::Currency;
+
+    #[test]
+    fn refund_amounts_go_out_in_the_units_each_api_reads() {
+        let yen = RefundAmount::Partial(Money::new(1500, Currency::JPY));
+        let dollars = RefundAmount::Partial(Money::new(1500, Currency::USD));
+        assert_eq!(yen.wire_cents(ApiVersion::V2026), Ok(Some(1500)));
+        assert_eq!(yen.wire_cents(ApiVersion::V2025_04), Ok(Some(150_000)));
+        assert_eq!(dollars.wire_cents(ApiVersion::V2025_04), Ok(Some(1500)));
+        assert_eq!(
+            RefundAmount::Full.wire_cents(ApiVersion::V2025_04),
+            Ok(None)
+        );
+        let huge = RefundAmount::Partial(Money::new(i64::MAX / 10, Currency::JPY));
+        assert_eq!(
+            huge.wire_cents(ApiVersion::V2025_04),
+            Err(RefundAmountError::TooLarge)
+        );
+    }
 
     fn scopes(list: &str) -> Vec<String> {
         list.split(' ').map(str::to_owned).collect()

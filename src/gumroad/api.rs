@@ -244,9 +244,7 @@ pub(super) fn take<T: DeserializeOwned>(
         .ok_or_else(|| GumroadError::Malformed {
             detail: format!("the answer has no `{key}`"),
         })?;
-    serde_json::from_value(value).map_err(|e| GumroadError::Malformed {
-        detail: format!("`{key}` did not have the expected shape: {e}"),
-    })
+    serde_json::from_value(value).map_err(|e| GumroadError::bad_shape(&format!("`{key}`"), &e))
 }
 
 /// `{"success": true, "<key>": …}` → the value under key; `{"success": false, "message": …}` → an error.
@@ -340,6 +338,20 @@ mod tests {
             unwrap_envelope::<serde_json::Value>(json, "user"),
             Err(GumroadError::Malformed { .. })
         ));
+    }
+
+    #[test]
+    fn a_badly_shaped_answer_is_described_without_its_values() {
+        let answer = serde_json::json!({"success": true, "sale": "buyer@example.com"});
+        let error = unwrap_envelope::<i64>(answer, "sale").unwrap_err();
+        let shown = format!("{error} {error:?} {}", error.summary());
+        assert!(!shown.contains("buyer@example.com"), "{shown}");
+        assert_eq!(
+            error,
+            GumroadError::Malformed {
+                detail: "`sale` did not have the expected shape (wrong types or values)".into()
+            }
+        );
     }
 
     #[test]

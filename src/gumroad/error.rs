@@ -33,6 +33,20 @@ pub enum GumroadError {
 }
 
 impl GumroadError {
+    /// `what` did not deserialize. A fixed text with serde's category only: serde's message can
+    /// quote the value (a buyer's email, say), and this text reaches the audit log and the logs.
+    pub fn bad_shape(what: &str, error: &serde_json::Error) -> GumroadError {
+        let category = match error.classify() {
+            serde_json::error::Category::Io => "unreadable",
+            serde_json::error::Category::Syntax => "bad syntax",
+            serde_json::error::Category::Data => "wrong types or values",
+            serde_json::error::Category::Eof => "cut short",
+        };
+        GumroadError::Malformed {
+            detail: format!("{what} did not have the expected shape ({category})"),
+        }
+    }
+
     /// Worth trying again after a pause (the caller decides whether the request is safe to repeat).
     pub fn is_transient(&self) -> bool {
         matches!(

@@ -127,9 +127,7 @@ impl ApiClient {
         call: Call<'_>,
     ) -> Result<License, GumroadError> {
         let envelope = self.call(token, &call).await?;
-        serde_json::from_value(envelope).map_err(|e| GumroadError::Malformed {
-            detail: format!("the license did not have the expected shape: {e}"),
-        })
+        serde_json::from_value(envelope).map_err(|e| GumroadError::bad_shape("the license", &e))
     }
 }
 

@@ -82,8 +82,9 @@ impl RefundRefusal {
 }
 
 impl ApiClient {
-    /// `PUT /sales/:id/refund`: `amount_cents` in the smallest unit of the sale's currency, or all that
-    /// is left when `None`. Returns the sale as Gumroad has it now.
+    /// `PUT /sales/:id/refund`: `amount_cents` as the configured API reads it (the smallest unit in
+    /// 2026, hundredths of a major unit in 2025-04: see `RefundAmount::wire_cents`), or all that is
+    /// left when `None`. Returns the sale as Gumroad has it now.
     pub async fn refund_sale(
         &self,
         token: &SecretString,

@@ -46,9 +46,8 @@ struct SaleHead {
 
 impl Sale {
     pub(super) fn from_json(mut json: serde_json::Value) -> Result<Sale, GumroadError> {
-        let head = SaleHead::deserialize(&json).map_err(|e| GumroadError::Malformed {
-            detail: format!("a sale did not have the expected shape: {e}"),
-        })?;
+        let head =
+            SaleHead::deserialize(&json).map_err(|e| GumroadError::bad_shape("a sale", &e))?;
         if let Some(object) = json.as_object_mut() {
             object.remove("timestamp");
         }

@@ -52,3 +52,26 @@ pub async fn for_sale(
     .fetch_all(executor)
     .await
 }
+
+/// Whether `action` on this sale was done (or sent with its answer lost) in the last `minutes`: the
+/// cooldown of actions that email the buyer.
+pub async fn sale_action_within(
+    executor: impl PgExecutor<'_>,
+    tenant: TenantId,
+    sale_id: &str,
+    action: &str,
+    minutes: i32,
+) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM audit_events
+         WHERE creator_id = $1 AND detail ? 'sale_id' AND detail ->> 'sale_id' = $2 AND action = $3
+           AND detail ->> 'result' IN ('done', 'unknown')
+           AND at > now() - make_interval(mins => $4))",
+    )
+    .bind(tenant.get())
+    .bind(sale_id)
+    .bind(action)
+    .bind(minutes)
+    .fetch_one(executor)
+    .await
+}

@@ -27,6 +27,7 @@ pub async fn start(
     session.begin_sign_in(PendingSignIn {
         state: request.state,
         pkce_verifier: request.pkce_verifier,
+        grant_for: None,
     })?;
     Ok(see_other(request.url.as_str()))
 }
@@ -80,6 +81,9 @@ pub async fn callback(
         .user(&granted.access_token)
         .await
         .map_err(SignInFailure::Profile)?;
+    if let Some(tenant) = pending.grant_for {
+        return finish_grant(&req, &session, &state, tenant, &user, &granted).await;
+    }
 
     let tenant = save_sign_in(&state, &user, &granted, client_ip(&req)).await?;
     session.sign_in(tenant)?;
@@ -101,11 +105,13 @@ pub struct GrantQuery {
 }
 
 /// "Grant access": a new authorization asking for one more scope (one the operator configured, or
-/// sign-in's), whose token replaces the stored one; then back to the page that needed it.
-#[get("/gumroad/grant")]
+/// sign-in's), whose token replaces the stored one; then back to the page that needed it. A POST with
+/// the CSRF token, so another site cannot send a creator off to grant refund rights.
+#[post("/gumroad/grant")]
 pub async fn grant(
     current: CurrentCreator,
     query: web::Query<GrantQuery>,
+    _form: CsrfForm<CsrfOnly>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     let offered = state
@@ -124,8 +130,53 @@ pub async fn grant(
     current.session.begin_sign_in(PendingSignIn {
         state: request.state,
         pkce_verifier: request.pkce_verifier,
+        grant_for: Some(current.tenant()),
     })?;
     Ok(see_other(request.url.as_str()))
+}
+
+/// The end of "Grant access": only for the creator who started it, signed in as the same Gumroad
+/// account. Anything else changes nothing (session, token, tenant) and says so.
+async fn finish_grant(
+    req: &HttpRequest,
+    session: &AppSession,
+    state: &AppState,
+    tenant: TenantId,
+    user: &User,
+    granted: &crate::gumroad::GrantedToken,
+) -> Result<HttpResponse, AppError> {
+    let same_creator = session.creator_id()? == Some(tenant)
+        && store::creators::find(&state.pool, tenant)
+            .await?
+            .is_some_and(|c| c.gumroad_user_id == user.id);
+    if !same_creator {
+        let _ = session.take_return_to();
+        tracing::warn!(%tenant, "a grant came back for another Gumroad account; nothing changed");
+        return Err(SignInFailure::GrantWrongAccount.into());
+    }
+    let sealed = state
+        .keys
+        .seal(tenant, Purpose::GumroadAccessToken, &granted.access_token);
+    let mut tx = state.pool.begin().await?;
+    store::connections::save(&mut *tx, tenant, &sealed, &granted.scopes.join(" ")).await?;
+    audit::record(
+        &mut *tx,
+        audit::Event {
+            actor: format!("creator:{tenant}"),
+            action: "grant_access",
+            creator: Some(tenant),
+            ip: client_ip(req),
+            detail: serde_json::json!({ "scopes": granted.scopes }),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    session.flash(FlashKind::Success, "Gumroad access granted.")?;
+    tracing::info!(%tenant, "creator granted more access");
+    let next = session
+        .take_return_to()
+        .unwrap_or_else(|| "/dashboard".to_owned());
+    Ok(see_other(&next))
 }
 
 /// The scopes the creator's stored token holds.

@@ -58,6 +58,8 @@ pub enum SignInFailure {
     Token(#[from] TokenError),
     #[error("fetching the profile failed: {0}")]
     Profile(GumroadError),
+    #[error("a grant of more access came back for another Gumroad account")]
+    GrantWrongAccount,
 }
 
 impl From<actix_session::SessionGetError> for AppError {
@@ -90,6 +92,10 @@ const SIGN_IN_AGAIN: Action = Action {
 const RECONNECT: Action = Action {
     label: "Reconnect with Gumroad",
     href: Cow::Borrowed("/auth/gumroad"),
+};
+const DASHBOARD: Action = Action {
+    label: "Back to your dashboard",
+    href: Cow::Borrowed("/dashboard"),
 };
 const HOME: Action = Action {
     label: "Go to the start page",
@@ -244,6 +250,12 @@ fn explain_sign_in(failure: &SignInFailure) -> Explained {
         ),
         SignInFailure::Token(error) => explain_token(error),
         SignInFailure::Profile(error) => explain_gumroad(error, SIGN_IN_AGAIN),
+        SignInFailure::GrantWrongAccount => explain(
+            S::FORBIDDEN,
+            "That was another Gumroad account",
+            "Gumroad gave access for a different account from the one you are signed in to gumdash with, so nothing was changed. Sign in to Gumroad as yourself (or sign out of Gumroad first), then choose Grant access again.",
+            DASHBOARD,
+        ),
     }
 }
 

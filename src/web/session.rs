@@ -26,11 +26,16 @@ pub struct AppSession(Session);
 struct PendingOAuth {
     state: String,
     pkce_verifier: String,
+    /// Set when the flow grants more access to this signed-in creator rather than signing in.
+    #[serde(default)]
+    grant_for: Option<i64>,
 }
 
 pub struct PendingSignIn {
     pub state: SecretString,
     pub pkce_verifier: SecretString,
+    /// "Grant access" for this creator: the callback must come back with the same Gumroad account.
+    pub grant_for: Option<TenantId>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
@@ -70,6 +75,7 @@ impl AppSession {
             PendingOAuth {
                 state: pending.state.expose_secret().to_owned(),
                 pkce_verifier: pending.pkce_verifier.expose_secret().to_owned(),
+                grant_for: pending.grant_for.map(TenantId::get),
             },
         )?;
         Ok(())
@@ -82,6 +88,7 @@ impl AppSession {
             Some(Ok(p)) => Some(PendingSignIn {
                 state: SecretString::from(p.state),
                 pkce_verifier: SecretString::from(p.pkce_verifier),
+                grant_for: p.grant_for.map(TenantId::from_db),
             }),
             _ => None,
         })

@@ -290,20 +290,19 @@ async fn a_token_without_the_scope_gets_grant_access_and_then_refunds() {
         text.contains("Refunding needs Gumroad's “edit_sales” permission"),
         "{text}"
     );
-    let (_, form) = browser.get_html(&format!("/sales/{id}/refund")).await;
-    let grant = scraper::Html::parse_document(&form)
-        .select(&scraper::Selector::parse("a[href^='/auth/gumroad/grant']").unwrap())
-        .next()
-        .and_then(|a| a.value().attr("href").map(str::to_owned))
-        .expect("a Grant access link");
-
-    let to_gumroad = browser.get(&grant).await;
-    assert_eq!(to_gumroad.status(), StatusCode::SEE_OTHER);
-    let authorize = location(&to_gumroad);
+    let authorize = start_grant(&browser, &id).await;
     assert!(authorize.contains("edit_sales"), "{authorize}");
     let callback = browser.consent(&authorize, &app.creator(0), true).await;
     let back = browser.finish_sign_in(&callback).await;
     assert_eq!(location(&back), format!("/sales/{id}/refund"));
+    let scopes: Vec<Value> = sqlx::query_scalar(
+        "SELECT detail -> 'scopes' FROM audit_events WHERE action = 'grant_access'",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(scopes.len(), 1, "a grant is audited as such");
+    assert!(scopes[0].as_array().unwrap().contains(&json!("edit_sales")));
 
     let (status, html) = review(&browser, &id, "2").await;
     assert_eq!(status, StatusCode::OK, "{}", page_text(&html));
@@ -408,6 +407,11 @@ async fn shipping_with_a_tracking_link_shows_on_the_sale_and_leaves_the_to_ship_
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains("Marked as shipped"), "{page}");
     assert!(page.contains("https://track.example/1Z999"), "{page}");
+    // Marking it shipped again at once would email the buyer again: refused, nothing sent.
+    let (_, page) = browser
+        .submit_and_follow(&path, &[("tracking_url", "https://track.example/2")])
+        .await;
+    assert!(page_text(&page).contains("was not sent again"), "{page}");
     let now = sim_sale(&app, &id);
     assert_eq!(
         (&now["shipped"], &now["tracking_url"]),
@@ -467,12 +471,7 @@ async fn receipts_are_resent_on_2026_and_not_offered_on_2025_04() {
 async fn license_lookups_never_count_a_use_and_changes_reach_gumroad() {
     let app = app_with_action_scopes().await;
     let browser = synced(&app, 0).await;
-    let sale = app
-        .sim
-        .sales_of(&app.creator(0).id)
-        .into_iter()
-        .find(|s| s["license_key"].is_string() && s["refunded"] == false)
-        .expect("a licensed sale");
+    let sale = licensed_sale(&app);
     let id = sale["id"].as_str().unwrap().to_owned();
     let key = sale["license_key"].as_str().unwrap().to_owned();
     let product = sale["product_id"].as_str().unwrap().to_owned();
@@ -590,4 +589,294 @@ async fn every_new_form_refuses_a_post_without_the_csrf_token() {
     }
     assert_eq!(sim_sale(&app, &id)["partially_refunded"], false);
     assert_eq!(app.sim.sale_actions(&id).unwrap()["receipts_sent"], 0);
+}
+
+#[tokio::test]
+async fn a_partial_yen_refund_on_2025_04_refunds_exactly_what_was_confirmed() {
+    let app = spawn_app_with(|s| {
+        s.gumroad.actions =
+            gumdash::config::ActionSettings::for_version(gumdash::config::ApiVersion::V2025_04);
+        s.gumroad.scopes.extend(["refund_sales".to_owned()]);
+    })
+    .await;
+    app.sim_profile(json!({"profile": "2025-04"})).await;
+    let browser = synced(&app, 0).await;
+    let yen = |text: &Value| -> i64 {
+        text.as_str()
+            .unwrap()
+            .replace(['¥', ','], "")
+            .parse()
+            .unwrap()
+    };
+    let id = app
+        .sim
+        .sales_of(&app.creator(0).id)
+        .into_iter()
+        .find(|s| {
+            s["currency_symbol"] == "¥"
+                && s["refunded"] == false
+                && s["partially_refunded"] == false
+                && s["disputed"] == false
+                && yen(&s["amount_refundable_in_currency"]) > 100
+        })
+        .and_then(|s| s["id"].as_str().map(str::to_owned))
+        .expect("a plain yen sale");
+    let left = yen(&sim_sale(&app, &id)["amount_refundable_in_currency"]);
+
+    let (status, html) = review(&browser, &id, "100").await;
+    assert_eq!(status, StatusCode::OK, "{}", page_text(&html));
+    assert!(
+        page_text(&html).contains("Refund ¥100 of the"),
+        "{}",
+        page_text(&html)
+    );
+    let response = confirm(&browser, &id, &confirm_fields(&html)).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        yen(&sim_sale(&app, &id)["amount_refundable_in_currency"]),
+        left - 100,
+        "Gumroad refunded ¥100, not ¥1"
+    );
+    let (_, page) = browser.get_html(&location(&response)).await;
+    assert!(
+        page_text(&page).contains("Refunded ¥100."),
+        "{}",
+        page_text(&page)
+    );
+}
+
+#[tokio::test]
+async fn a_done_refund_is_audited_and_shown_done_even_when_the_mirror_cannot_store_it() {
+    let (app, browser, id) = with_a_usd_sale().await;
+    let (_, html) = review(&browser, &id, "3").await;
+    let fields = confirm_fields(&html);
+    // The mirror refuses every write from now on (the re-fetch's too).
+    sqlx::raw_sql(
+        "CREATE FUNCTION refuse_sales_writes() RETURNS trigger LANGUAGE plpgsql AS
+             $$ BEGIN RAISE EXCEPTION 'mirror is down'; END $$;
+         CREATE TRIGGER refuse_sales_writes BEFORE INSERT OR UPDATE ON sales
+             FOR EACH ROW EXECUTE FUNCTION refuse_sales_writes();",
+    )
+    .execute(&app.pool)
+    .await
+    .unwrap();
+
+    let response = confirm(&browser, &id, &fields).await;
+    assert_eq!(
+        response.status(),
+        StatusCode::SEE_OTHER,
+        "not an error page"
+    );
+    assert_eq!(sim_sale(&app, &id)["partially_refunded"], true);
+    let (_, page) = browser.get_html(&location(&response)).await;
+    assert!(
+        page_text(&page).contains("Refunded $3.00"),
+        "{}",
+        page_text(&page)
+    );
+    let (result,): (String,) = sqlx::query_as(
+        "SELECT detail ->> 'result' FROM audit_events
+         WHERE action = 'sale.refund' AND detail ->> 'sale_id' = $1",
+    )
+    .bind(&id)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(result, "done");
+    let outcomes: Vec<Option<String>> = sqlx::query_scalar(
+        "SELECT outcome FROM action_keys WHERE sale_id = $1 AND used_at IS NOT NULL",
+    )
+    .bind(&id)
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(outcomes, vec![Some("done".to_owned())]);
+    // The replay still refunds nothing more.
+    confirm(&browser, &id, &fields).await;
+    assert_eq!(
+        usd_cents(&sim_sale(&app, &id)["amount_refundable_in_currency"]) + 300,
+        usd_cents(&sim_sale(&app, &id)["formatted_total_price"])
+    );
+}
+
+/// Presses "Grant access" on the refund form (a POST with the CSRF token); returns Gumroad's
+/// authorization URL.
+async fn start_grant(browser: &Browser, id: &str) -> String {
+    let (_, form) = browser.get_html(&format!("/sales/{id}/refund")).await;
+    let action = scraper::Html::parse_document(&form)
+        .select(&scraper::Selector::parse("form[action^='/auth/gumroad/grant']").unwrap())
+        .next()
+        .and_then(|f| f.value().attr("action").map(str::to_owned))
+        .expect("a Grant access button");
+    let fields = hidden_fields(&form, "form[action^='/auth/gumroad/grant']");
+    let to_gumroad = browser.post_form(&action, &pairs(&fields)).await;
+    assert_eq!(to_gumroad.status(), StatusCode::SEE_OTHER);
+    location(&to_gumroad)
+}
+
+#[tokio::test]
+async fn grant_access_cannot_be_started_by_a_link_or_without_the_csrf_token() {
+    let app = spawn_app_with(|_| {}).await;
+    let browser = synced(&app, 0).await;
+    let id = plain_usd_sale(&app, |_| true);
+    let path = format!("/auth/gumroad/grant?scope=edit_sales&back=/sales/{id}/refund");
+    let by_link = browser.get(&path).await;
+    assert!(
+        !by_link.status().is_redirection(),
+        "a GET goes nowhere near Gumroad: {}",
+        by_link.status()
+    );
+    let forged = browser.post_form(&path, &[]).await;
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn a_grant_that_comes_back_for_another_gumroad_account_changes_nothing() {
+    let app = spawn_app_with(|_| {}).await;
+    let browser = synced(&app, 0).await;
+    let id = plain_usd_sale(&app, |_| true);
+    let scopes_before = stored_scopes(&app).await;
+    let authorize = start_grant(&browser, &id).await;
+    // Gumroad's own session in this browser belongs to someone else.
+    let callback = app
+        .new_browser()
+        .consent(&authorize, &app.creator(1), true)
+        .await;
+    let response = browser.finish_sign_in(&callback).await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    let text = page_text(&response.text().await.unwrap());
+    assert!(text.contains("another Gumroad account"), "{text}");
+    assert!(text.contains("Back to your dashboard"), "{text}");
+
+    let scopes_after = stored_scopes(&app).await;
+    assert_eq!(scopes_after, scopes_before, "the token is unchanged");
+    let others: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM creators WHERE gumroad_user_id = $1")
+            .bind(&app.creator(1).id)
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(others, 0, "no tenant for the other account");
+    let (status, page) = browser.get_html(&format!("/sales/{id}")).await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "still signed in as the same creator"
+    );
+    assert!(page_text(&page).contains("“edit_sales” permission"));
+}
+
+/// The scopes of creator 0's stored token.
+async fn stored_scopes(app: &TestApp) -> String {
+    let tenant = app.tenant_id_of(&app.creator(0)).await;
+    sqlx::query_scalar("SELECT scopes FROM gumroad_connections WHERE creator_id = $1")
+        .bind(tenant.get())
+        .fetch_one(&app.pool)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_confirmation_whose_amount_was_changed_refunds_nothing() {
+    let (app, browser, id) = with_a_usd_sale().await;
+    let (status, html) = review(&browser, &id, "2").await;
+    assert_eq!(status, StatusCode::OK);
+    let mut fields = confirm_fields(&html);
+    for (name, value) in &mut fields {
+        if name == "amount" {
+            *value = "9".into();
+        }
+    }
+    let response = confirm(&browser, &id, &fields).await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let text = page_text(&response.text().await.unwrap());
+    assert!(text.contains("not the refund you confirmed"), "{text}");
+    assert_eq!(sim_sale(&app, &id)["partially_refunded"], false);
+
+    // The amount that was shown still goes through with the same key.
+    for (name, value) in &mut fields {
+        if name == "amount" {
+            *value = "2.00".into();
+        }
+    }
+    let response = confirm(&browser, &id, &fields).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(sim_sale(&app, &id)["partially_refunded"], true);
+}
+
+#[tokio::test]
+async fn a_key_from_one_license_change_does_not_work_for_another() {
+    let app = app_with_action_scopes().await;
+    let browser = synced(&app, 0).await;
+    let sale = licensed_sale(&app);
+    let id = sale["id"].as_str().unwrap().to_owned();
+    // One use counted, so a decrement would show.
+    let verified = reqwest::Client::new()
+        .post(format!("{}/v2/licenses/verify", app.sim.base_url()))
+        .form(&[
+            ("product_id", sale["product_id"].as_str().unwrap()),
+            ("license_key", sale["license_key"].as_str().unwrap()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(verified.status(), StatusCode::OK);
+    assert_eq!(app.sim.sale_actions(&id).unwrap()["uses"], 1);
+    let (status, page) = browser
+        .get_html(&format!("/sales/{id}/license/enable"))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{}", page_text(&page));
+    let fields = hidden_fields(&page, "form[action$='/license/enable']");
+    let before = app.sim.sale_actions(&id).unwrap();
+    let response = browser
+        .post_form(&format!("/sales/{id}/license/decrement"), &pairs(&fields))
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let (_, page) = browser.get_html(&location(&response)).await;
+    assert!(
+        page_text(&page).contains("another change to this license key"),
+        "{}",
+        page_text(&page)
+    );
+    assert_eq!(
+        app.sim.sale_actions(&id).unwrap(),
+        before,
+        "nothing reached Gumroad"
+    );
+}
+
+/// A sale of creator 0 with a license key, not refunded.
+fn licensed_sale(app: &TestApp) -> Value {
+    app.sim
+        .sales_of(&app.creator(0).id)
+        .into_iter()
+        .find(|s| s["license_key"].is_string() && s["refunded"] == false)
+        .expect("a licensed sale")
+}
+
+#[tokio::test]
+async fn a_receipt_is_resent_at_most_once_in_ten_minutes() {
+    let (app, browser, id) = with_a_usd_sale().await;
+    let path = format!("/sales/{id}/receipt");
+    let (_, page) = browser.submit_and_follow(&path, &[]).await;
+    assert!(
+        page.contains("sent the receipt to the buyer again"),
+        "{page}"
+    );
+    let (status, page) = browser.submit_and_follow(&path, &[]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        page_text(&page).contains("less than 10 minutes ago, so it was not sent again"),
+        "{}",
+        page_text(&page)
+    );
+    assert_eq!(app.sim.sale_actions(&id).unwrap()["receipts_sent"], 1);
+
+    // Ten minutes later it can be sent again.
+    sqlx::query("UPDATE audit_events SET at = at - interval '11 minutes'")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    browser.submit_and_follow(&path, &[]).await;
+    assert_eq!(app.sim.sale_actions(&id).unwrap()["receipts_sent"], 2);
 }

@@ -67,7 +67,7 @@ impl SaleAt {
     }
 
     /// The record of Gumroad's answer, dated in the creator's zone like the sync does.
-    fn record(&self, answer: &gumroad::Sale) -> SaleRecord {
+    pub fn record(&self, answer: &gumroad::Sale) -> SaleRecord {
         SaleRecord::from_gumroad(
             &answer.id,
             answer.created_at,
@@ -100,8 +100,9 @@ impl Audit<'_> {
     }
 }
 
-/// Gumroad answered with the sale: it goes into the mirror through the sync's upsert, the audit
-/// entry and the key's outcome land in the same transaction.
+/// Gumroad answered with the sale, so the action is done whatever happens here: the audit entry and
+/// the key's outcome are committed first, on their own; then the sale goes into the mirror through the
+/// sync's upsert, best effort (a failure is logged and the sale fetched again). Never an error page.
 pub async fn store_answer(
     state: &AppState,
     current: &CurrentCreator,
@@ -109,16 +110,52 @@ pub async fn store_answer(
     answer: &gumroad::Sale,
     audited: Audit<'_>,
     key: Option<&str>,
-) -> Result<(), AppError> {
+) {
     let tenant = current.tenant();
-    let mut tx = state.pool.begin().await?;
-    store::sales::upsert(&mut tx, tenant, &[sale.record(answer)]).await?;
-    audit::record(&mut *tx, audited.event(current, sale.id())).await?;
-    if let Some(key) = key {
-        action_keys::settle(&mut *tx, tenant, key, action_keys::Outcome::Done).await?;
+    record_done(state, current, sale.id(), audited, key).await;
+    let stored = async {
+        let mut tx = state.pool.begin().await?;
+        store::sales::upsert(&mut tx, tenant, &[sale.record(answer)]).await?;
+        tx.commit().await
+    };
+    if let Err(db_error) = stored.await {
+        tracing::error!(
+            %tenant,
+            error = db_error_kind(&db_error),
+            "could not store Gumroad's answer to a sale action; fetching the sale again"
+        );
+        refetch(state, current, sale).await;
     }
-    tx.commit().await?;
-    Ok(())
+}
+
+/// Gumroad has done the action: the audit entry and the key's outcome, in their own transaction. A
+/// failure is logged, never an error page: it is done at Gumroad all the same, and a claimed key is
+/// never claimed again.
+pub async fn record_done(
+    state: &AppState,
+    current: &CurrentCreator,
+    sale_id: &str,
+    audited: Audit<'_>,
+    key: Option<&str>,
+) {
+    let key = key.map(|key| (key, action_keys::Outcome::Done));
+    if record_outcome(state, current, sale_id, audited, key)
+        .await
+        .is_err()
+    {
+        let tenant = current.tenant();
+        tracing::error!(%tenant, "could not audit a done sale action");
+    }
+}
+
+/// A database error's kind for the logs: never its text, which may quote a row's values.
+fn db_error_kind(error: &sqlx::Error) -> &'static str {
+    match error {
+        sqlx::Error::Database(_) => "database",
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed => "pool",
+        sqlx::Error::Io(_) | sqlx::Error::Tls(_) => "connection",
+        _ => "other",
+    }
 }
 
 /// Records an action without a sale to store: a receipt sent, or a write refused, unknown or not sent.
@@ -188,7 +225,8 @@ pub async fn refetch(state: &AppState, current: &CurrentCreator, sale: &SaleAt) 
     match stored.await {
         Ok(()) => true,
         Err(db_error) => {
-            tracing::error!(%tenant, %db_error, "could not store a re-fetched sale");
+            let error = db_error_kind(&db_error);
+            tracing::error!(%tenant, error, "could not store a re-fetched sale");
             false
         }
     }

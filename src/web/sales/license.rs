@@ -10,12 +10,12 @@ use serde_json::json;
 
 use super::access::offer_after_403;
 use super::actions::{
-    Audit, SaleAt, grant_page, outcome_unknown, record_outcome, refetch, refuse_without_scope,
-    render, result_of, unknown_outcome_page,
+    Audit, SaleAt, grant_page, outcome_unknown, record_done, record_outcome, refetch,
+    refuse_without_scope, render, result_of, unknown_outcome_page,
 };
 use crate::domain::SaleAction;
 use crate::gumroad::{GumroadError, LicenseChange, LicenseRefusal};
-use crate::store::action_keys::{self, Outcome};
+use crate::store::action_keys::{self, Binding, Claim, Outcome};
 use crate::web::csrf::{CsrfForm, CsrfProtected};
 use crate::web::current_creator::CurrentCreator;
 use crate::web::error::AppError;
@@ -94,13 +94,20 @@ pub async fn license_confirm(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, AppError> {
     let (id, segment) = path.into_inner();
-    let (change, _) = change_of(&segment).ok_or(AppError::NotFound)?;
+    let (change, name) = change_of(&segment).ok_or(AppError::NotFound)?;
     let licensed = licensed(&state, &current, &id).await?;
     let href = &licensed.sale.href;
     if let Some(page) = refuse_without_scope(&state, &current, ACTION, href).await? {
         return Ok(page);
     }
-    let key = action_keys::issue(&state.pool, current.tenant(), licensed.sale.id(), ACTION).await?;
+    // This page is the confirmation: the key is bound to its change at once.
+    let bound = Binding {
+        change: name,
+        amount_cents: None,
+    };
+    let tenant = current.tenant();
+    let key =
+        action_keys::issue(&state.pool, tenant, licensed.sale.id(), ACTION, Some(bound)).await?;
     let (question, consequence) = wording(change);
     let page = ConfirmPage {
         layout: Layout::signed_in(&current.session, &current.creator, &state, Nav::Sales)?,
@@ -144,15 +151,38 @@ pub async fn change_license(
         return Ok(page);
     }
     let tenant = current.tenant();
-    if !action_keys::claim(&state.pool, tenant, &form.0.key, sale.id(), ACTION).await? {
-        current.session.flash(
+    // The handle first: a reconnect error must not use up the key.
+    let api = state.gumroad(tenant).await?;
+    let bound = Binding {
+        change: name,
+        amount_cents: None,
+    };
+    let refused = match action_keys::claim(
+        &state.pool,
+        tenant,
+        &form.0.key,
+        sale.id(),
+        ACTION,
+        bound,
+    )
+    .await?
+    {
+        Claim::Claimed => None,
+        Claim::Used => Some((
             FlashKind::Info,
             "This form was already sent, so nothing more was changed.",
-        )?;
+        )),
+        Claim::Mismatch => Some((
+            FlashKind::Error,
+            "That confirmation was for another change to this license key (or is more than a day \
+             old), so nothing was changed. Choose the change again.",
+        )),
+    };
+    if let Some((kind, message)) = refused {
+        current.session.flash(kind, message)?;
         return Ok(see_other(&sale.href));
     }
     let product = sale.sale.row.product_id.clone();
-    let api = state.gumroad(tenant).await?;
     let answer = api
         .call(async |api, token| {
             api.change_license(token, &product, &licensed.key, change)
@@ -167,8 +197,7 @@ pub async fn change_license(
                 detail: json!({"change": name, "uses": license.uses, "result": "done"}),
                 req: &req,
             };
-            let key = Some((form.0.key.as_str(), Outcome::Done));
-            record_outcome(&state, &current, sale.id(), audited, key).await?;
+            record_done(&state, &current, sale.id(), audited, Some(&form.0.key)).await;
             refetch(&state, &current, sale).await;
             let message = format!("Done: the key now has {} uses.", license.uses);
             done(&current.session, message, &sale.href)

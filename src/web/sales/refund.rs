@@ -21,9 +21,9 @@ use super::actions::{
     store_answer, unknown_outcome_page,
 };
 use super::view::usd;
-use crate::domain::{Currency, RefundAmount, SaleAction};
+use crate::domain::{Currency, RefundAmount, SaleAction, SaleRecord};
 use crate::gumroad::{GumroadError, RefundRefusal};
-use crate::store::action_keys::{self, Outcome};
+use crate::store::action_keys::{self, Binding, Claim, Outcome};
 use crate::web::csrf::{CsrfForm, CsrfProtected};
 use crate::web::current_creator::CurrentCreator;
 use crate::web::error::AppError;
@@ -106,7 +106,7 @@ impl RefundPage {
             &format!("{}/refund", sale.href),
         );
         let key = if closed.is_none() && offer.is_none() {
-            action_keys::issue(&state.pool, current.tenant(), sale.id(), ACTION).await?
+            action_keys::issue(&state.pool, current.tenant(), sale.id(), ACTION, None).await?
         } else {
             String::new()
         };
@@ -145,14 +145,28 @@ pub async fn refund_form(
     render(StatusCode::OK, &page)
 }
 
-/// The typed amount, checked against what Gumroad last said is refundable.
-fn parse_amount(sale: &SaleAt, typed: &str) -> Result<RefundAmount, FormErrors> {
+/// A refund as checked: what the creator asked for, and the `amount_cents` that says it to the
+/// configured Gumroad API.
+#[derive(Clone, Copy)]
+struct Checked {
+    amount: RefundAmount,
+    wire_cents: Option<i64>,
+}
+
+/// The typed amount, checked against what Gumroad last said is refundable and against what the
+/// configured API can express.
+fn parse_amount(state: &AppState, sale: &SaleAt, typed: &str) -> Result<Checked, FormErrors> {
     let currency = sale.currency().and_then(|c| Currency::parse(c).ok());
-    RefundAmount::parse(typed, currency, sale.sale.details.refundable_cents).map_err(|error| {
-        let mut errors = FormErrors::default();
-        errors.add("amount", error.to_string());
-        errors
-    })
+    RefundAmount::parse(typed, currency, sale.sale.details.refundable_cents)
+        .and_then(|amount| {
+            let wire_cents = amount.wire_cents(state.actions.api_version)?;
+            Ok(Checked { amount, wire_cents })
+        })
+        .map_err(|error| {
+            let mut errors = FormErrors::default();
+            errors.add("amount", error.to_string());
+            errors
+        })
 }
 
 /// The form again with its errors (a fresh key: the old one may be used), 422.
@@ -173,9 +187,9 @@ async fn submitted(
     current: &CurrentCreator,
     id: &str,
     form: &RefundForm,
-) -> Result<Result<(SaleAt, RefundAmount), HttpResponse>, AppError> {
+) -> Result<Result<(SaleAt, Checked), HttpResponse>, AppError> {
     let sale = SaleAt::load(state, current, id).await?;
-    match parse_amount(&sale, &form.amount) {
+    match parse_amount(state, &sale, &form.amount) {
         Ok(amount) => Ok(Ok((sale, amount))),
         Err(errors) => Ok(Err(form_again(
             state,
@@ -196,11 +210,22 @@ pub async fn refund_review(
     form: CsrfForm<RefundForm>,
 ) -> Result<HttpResponse, AppError> {
     let form = form.0;
-    let (sale, amount) = match submitted(&state, &current, &id, &form).await? {
+    let (sale, Checked { amount, .. }) = match submitted(&state, &current, &id, &form).await? {
         Ok(submitted) => submitted,
         Err(page) => return Ok(page),
     };
-    if !action_keys::is_unused(&state.pool, current.tenant(), &form.key, sale.id(), ACTION).await? {
+    // The key is bound to what this page shows: the final POST must send the same.
+    let bound = binding(amount);
+    if !action_keys::review(
+        &state.pool,
+        current.tenant(),
+        &form.key,
+        sale.id(),
+        ACTION,
+        bound,
+    )
+    .await?
+    {
         return already_sent(&current, &sale);
     }
     let refund = match amount {
@@ -227,6 +252,20 @@ pub async fn refund_review(
     render(StatusCode::OK, &page)
 }
 
+/// What a refund key is bound to: the whole rest, or the amount the confirmation page showed.
+fn binding(amount: RefundAmount) -> Binding<'static> {
+    match amount {
+        RefundAmount::Full => Binding {
+            change: "full",
+            amount_cents: None,
+        },
+        RefundAmount::Partial(money) => Binding {
+            change: "partial",
+            amount_cents: Some(money.amount),
+        },
+    }
+}
+
 fn already_sent(current: &CurrentCreator, sale: &SaleAt) -> Result<HttpResponse, AppError> {
     current.session.flash(
         FlashKind::Info,
@@ -245,10 +284,11 @@ pub async fn refund_confirm(
     form: CsrfForm<RefundForm>,
 ) -> Result<HttpResponse, AppError> {
     let form = form.0;
-    let (sale, amount) = match submitted(&state, &current, &id, &form).await? {
-        Ok(submitted) => submitted,
-        Err(page) => return Ok(page),
-    };
+    let (sale, Checked { amount, wire_cents }) =
+        match submitted(&state, &current, &id, &form).await? {
+            Ok(submitted) => submitted,
+            Err(page) => return Ok(page),
+        };
     let back = format!("{}/refund", sale.href);
     if let Some(offer) = Scopes::of(&state, &current)
         .await?
@@ -257,17 +297,38 @@ pub async fn refund_confirm(
         return grant_page(&state, &current, offer, sale.href.clone());
     }
     let tenant = current.tenant();
-    if !action_keys::claim(&state.pool, tenant, &form.key, sale.id(), ACTION).await? {
-        return already_sent(&current, &sale);
+    // The handle first: a reconnect error must not use up the key.
+    let api = state.gumroad(tenant).await?;
+    match action_keys::claim(
+        &state.pool,
+        tenant,
+        &form.key,
+        sale.id(),
+        ACTION,
+        binding(amount),
+    )
+    .await?
+    {
+        Claim::Claimed => {}
+        Claim::Used => return already_sent(&current, &sale),
+        Claim::Mismatch => {
+            let mut errors = FormErrors::default();
+            errors.general = Some(
+                "This is not the refund you confirmed (the amount differs, or the confirmation is \
+                 more than a day old), so nothing was refunded. Check the amount and confirm again."
+                    .into(),
+            );
+            return form_again(&state, &current, &sale, form.amount.clone(), errors).await;
+        }
     }
     let detail = json!({
         "amount_cents": amount.cents(),
+        "sent_amount_cents": wire_cents,
         "currency": sale.currency(),
         "full": amount == RefundAmount::Full,
     });
-    let api = state.gumroad(tenant).await?;
     let answer = api
-        .call(async |api, token| api.refund_sale(token, sale.id(), amount.cents()).await)
+        .call(async |api, token| api.refund_sale(token, sale.id(), wire_cents).await)
         .await;
     let answer = match answer {
         Ok(answer) => answer,
@@ -289,16 +350,24 @@ pub async fn refund_confirm(
         detail,
         req: &req,
     };
-    store_answer(&state, &current, &sale, &answer, audited, Some(&form.key)).await?;
-    let message = match amount {
-        RefundAmount::Full => {
-            "Refunded everything that was left. Gumroad keeps its fees.".to_owned()
-        }
-        RefundAmount::Partial(money) => {
-            format!("Refunded {}. Gumroad keeps its fees.", money.display())
-        }
-    };
+    let message = refunded_message(&sale, &sale.record(&answer));
+    store_answer(&state, &current, &sale, &answer, audited, Some(&form.key)).await;
     done(&current.session, message, &sale.href)
+}
+
+/// What Gumroad says it refunded: the change in the refunded amount between the sale as the
+/// confirmation page showed it and Gumroad's answer (not the figure typed).
+fn refunded_message(sale: &SaleAt, after: &SaleRecord) -> String {
+    let change = (after.refunded_cents - sale.sale.row.refunded_cents).max(0);
+    let whole = if after.refunded {
+        " The sale is now refunded in full."
+    } else {
+        ""
+    };
+    format!(
+        "Refunded {}.{whole} Gumroad keeps its fees.",
+        sale.money(change)
+    )
 }
 
 fn merge(into: &mut serde_json::Value, more: serde_json::Value) {

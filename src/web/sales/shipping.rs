@@ -9,11 +9,12 @@ use serde_json::json;
 
 use super::access::offer_after_403;
 use super::actions::{
-    Audit, SaleAt, grant_page, outcome_unknown, record_outcome, refetch, refuse_without_scope,
-    render, result_of, store_answer, unknown_outcome_page,
+    Audit, SaleAt, grant_page, outcome_unknown, record_done, record_outcome, refetch,
+    refuse_without_scope, render, result_of, store_answer, unknown_outcome_page,
 };
 use crate::domain::{SaleAction, TrackingUrl};
 use crate::gumroad::GumroadError;
+use crate::store::audit;
 use crate::web::csrf::{CsrfForm, CsrfOnly, CsrfProtected};
 use crate::web::current_creator::CurrentCreator;
 use crate::web::error::AppError;
@@ -120,6 +121,9 @@ pub async fn ship(
     {
         return Ok(page);
     }
+    if let Some(page) = cooling_down(&state, &current, &sale, "sale.mark_as_shipped").await? {
+        return Ok(page);
+    }
     let tracking = tracking.as_ref().map(TrackingUrl::as_str);
     let api = state.gumroad(current.tenant()).await?;
     let answer = api
@@ -134,7 +138,7 @@ pub async fn ship(
                 detail,
                 req: &req,
             };
-            store_answer(&state, &current, &sale, &answer, audited, None).await?;
+            store_answer(&state, &current, &sale, &answer, audited, None).await;
             done(&current.session, "Marked as shipped.", &sale.href)
         }
         Err(error) => {
@@ -168,6 +172,9 @@ pub async fn resend_receipt(
     if let Some(page) = refuse_without_scope(&state, &current, action, &sale.href).await? {
         return Ok(page);
     }
+    if let Some(page) = cooling_down(&state, &current, &sale, "sale.resend_receipt").await? {
+        return Ok(page);
+    }
     let api = state.gumroad(current.tenant()).await?;
     let answer = api
         .call(async |api, token| api.resend_receipt(token, sale.id()).await)
@@ -179,7 +186,7 @@ pub async fn resend_receipt(
                 detail: json!({"result": "done"}),
                 req: &req,
             };
-            record_outcome(&state, &current, sale.id(), audited, None).await?;
+            record_done(&state, &current, sale.id(), audited, None).await;
             done(
                 &current.session,
                 "Gumroad sent the receipt to the buyer again.",
@@ -200,6 +207,37 @@ pub async fn resend_receipt(
             .await
         }
     }
+}
+
+/// Both actions email the buyer: at most one of each per sale in this many minutes.
+const COOLDOWN_MINUTES: i32 = 10;
+
+/// `Some(redirect)` with a plain flash when `action` was done on this sale in the cooldown.
+async fn cooling_down(
+    state: &AppState,
+    current: &CurrentCreator,
+    sale: &SaleAt,
+    action: &str,
+) -> Result<Option<HttpResponse>, AppError> {
+    let recent = audit::sale_action_within(
+        &state.pool,
+        current.tenant(),
+        sale.id(),
+        action,
+        COOLDOWN_MINUTES,
+    )
+    .await?;
+    if !recent {
+        return Ok(None);
+    }
+    current.session.flash(
+        FlashKind::Info,
+        format!(
+            "Gumroad emailed the buyer about this less than {COOLDOWN_MINUTES} minutes ago, so it \
+             was not sent again. Try again later if it is still needed."
+        ),
+    )?;
+    Ok(Some(crate::web::forms::see_other(&sale.href)))
 }
 
 /// A shipment or receipt Gumroad did not confirm: audited, then the offer, "not supported", the
