@@ -6,8 +6,8 @@
 //! same path the sync uses (`SaleRecord::from_gumroad` + `store::sales::upsert`, rollups by trigger):
 //! `GUMDASH_BENCH_CREATOR_SALES` (default 400,000) for that creator and the rest of
 //! `GUMDASH_BENCH_SALES` (default 1,000,000) over 999 other creators with a long tail. Then, in one run,
-//! at 32 connections with the creator's real session cookie: `wrk` against `/healthz` and each sales
-//! page, and `pgbench` against the raw keyset query the list runs. Every figure that counts is a ratio
+//! at 32 connections with the creator's real session cookie: `wrk` against `/healthz`, each sales
+//! page and the overview, and `pgbench` against the raw keyset query the list runs. Every figure that counts is a ratio
 //! to a reference measured in the same run. Results go to BENCHMARKS.md by hand.
 
 #[allow(dead_code)]
