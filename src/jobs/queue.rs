@@ -166,6 +166,17 @@ impl Queue {
     ) -> Result<u64, sqlx::Error> {
         sql::cancel_pending_fetches_for_creator(executor, tenant).await
     }
+
+    /// How many of the creator's jobs of `kind` wait, counting no further than `up_to` (a bound, so
+    /// the check costs the same however long the backlog).
+    pub async fn pending_of_kind(
+        executor: impl PgExecutor<'_>,
+        tenant: TenantId,
+        kind: &str,
+        up_to: i64,
+    ) -> Result<i64, sqlx::Error> {
+        sql::pending_of_kind(executor, tenant, kind, up_to).await
+    }
 }
 
 fn backoff(settings: &QueueSettings, attempt: i32) -> Duration {

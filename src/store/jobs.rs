@@ -296,6 +296,24 @@ pub async fn cancel_pending_fetches_for_creator(
 
 /// Takes one token from the shared bucket `name` (refilled at `rate` per second up to `burst`).
 /// `false` when the bucket is empty: wait and ask again.
+/// The creator's waiting jobs of one kind, counted up to `up_to` (`jobs_creator` index).
+pub async fn pending_of_kind(
+    executor: impl PgExecutor<'_>,
+    tenant: TenantId,
+    kind: &str,
+    up_to: i64,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT count(*) FROM (SELECT 1 FROM jobs
+                               WHERE creator_id = $1 AND state = 'pending' AND kind = $2 LIMIT $3) waiting",
+    )
+    .bind(tenant.get())
+    .bind(kind)
+    .bind(up_to)
+    .fetch_one(executor)
+    .await
+}
+
 pub async fn take_budget_token(
     pool: &PgPool,
     name: &str,

@@ -95,7 +95,9 @@ impl Ping {
             .unwrap_or("unknown")
     }
 
-    /// The sale to fetch back, for the four sale resources.
+    /// The sale to fetch back, for the four sale resources, when its id looks like one of Gumroad's
+    /// (base64 text, short): anything else would be fetched in vain, at the cost of the shared request
+    /// budget, and would reach logs and pages.
     fn sale_to_fetch(&self) -> Option<&str> {
         matches!(
             self.resource(),
@@ -103,8 +105,24 @@ impl Ping {
         )
         .then_some(self.sale_id.as_deref())
         .flatten()
+        .filter(|id| looks_like_a_gumroad_id(id))
     }
 }
+
+/// Gumroad's external ids are base64 (URL-safe, with padding): "FO8TXN-dbxYaBdahG97Y-Q==".
+fn looks_like_a_gumroad_id(id: &str) -> bool {
+    (1..=64).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'=' | b'+' | b'/'))
+}
+
+/// At most this many fetch-backs wait per creator. Beyond it, whoever holds a creator's ping URL (the
+/// creator, or another app of theirs that can list subscriptions) could fill the queue and spend the
+/// instance's Gumroad budget with made-up ids; an incremental sync catches up on real changes instead.
+const MAX_PENDING_FETCHES: i64 = 100;
+
+impl Ping {}
 
 async fn receive(
     path: web::Path<String>,
@@ -143,19 +161,37 @@ async fn receive(
 async fn record(state: &AppState, tenant: TenantId, ping: &Ping) -> Result<(), sqlx::Error> {
     let mut tx = state.pool.begin().await?;
     let sale = ping.sale_to_fetch();
+    let backlog = match sale {
+        Some(_) => {
+            Queue::pending_of_kind(&mut *tx, tenant, "fetch_sale", MAX_PENDING_FETCHES).await?
+        }
+        None => 0,
+    };
+    let outcome = match sale {
+        None => "ignored",
+        Some(_) if backlog >= MAX_PENDING_FETCHES => "deferred",
+        Some(_) => "queued",
+    };
     let delivery = NewDelivery {
         resource_name: ping.resource(),
         object_id: sale.or(ping.subscription_id.as_deref()),
         retry_count: ping.retry_count,
-        outcome: if sale.is_some() { "queued" } else { "ignored" },
+        outcome,
     };
     webhooks::record_delivery(&mut *tx, tenant, &delivery).await?;
-    if let Some(sale_id) = sale {
-        let job = Job::FetchSale {
+    let job = match sale {
+        Some(_) if backlog >= MAX_PENDING_FETCHES => Some(Job::SyncRecent {
+            creator: tenant,
+            reconcile: false,
+        }),
+        Some(sale_id) => Some(Job::FetchSale {
             creator: tenant,
             sale_id: sale_id.to_owned(),
             resource: ping.resource().to_owned(),
-        };
+        }),
+        None => None,
+    };
+    if let Some(job) = job {
         Queue::enqueue(&mut *tx, &job).await?;
     }
     tx.commit().await?;
@@ -194,6 +230,16 @@ pub fn ping_limit() -> PingLimit {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_ids_shaped_like_gumroads_are_fetched() {
+        for id in ["FO8TXN-dbxYaBdahG97Y-Q==", "bm90LWEtc2FsZQ==", "abc_123"] {
+            assert!(looks_like_a_gumroad_id(id), "{id}");
+        }
+        for id in ["", "a b", "line\nbreak", "../x", &"A".repeat(65), "é"] {
+            assert!(!looks_like_a_gumroad_id(id), "{id:?}");
+        }
+    }
 
     #[test]
     fn pings_parse_from_forms_and_json_without_buyer_data() {

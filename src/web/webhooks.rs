@@ -57,6 +57,7 @@ fn outcome_words(outcome: &str) -> &'static str {
         "unchanged" => "Fetched; nothing had changed",
         "not_found" => "Gumroad does not know this sale for you; nothing changed",
         "ignored" => "Recorded (not mirrored yet)",
+        "deferred" => "Too many waiting: the next sync catches up instead",
         _ => "Recorded",
     }
 }

@@ -342,6 +342,37 @@ fn urlencode(text: &str) -> String {
 }
 
 #[tokio::test]
+async fn a_flood_of_made_up_sale_ids_cannot_fill_the_queue() {
+    let app = spawn_app().await;
+    subscribed(&app).await;
+    let url = app.ping_url(0);
+    // Ids that are not Gumroad's shape are recorded and never fetched.
+    let status = post_ping(&url, "resource_name=sale&sale_id=not%20an%20id%0Aforged").await;
+    assert_eq!(status, StatusCode::OK);
+    for n in 0..130 {
+        let status = post_ping(&url, &format!("resource_name=sale&sale_id=made-up-{n}")).await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    let tenant = app.tenant_id_of(&app.creator(0)).await;
+    let kinds: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT kind, count(*) FROM jobs WHERE creator_id = $1 AND state = 'pending'
+         AND kind IN ('fetch_sale', 'sync_recent') GROUP BY 1 ORDER BY 1",
+    )
+    .bind(tenant.get())
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        kinds,
+        vec![
+            ("fetch_sale".to_owned(), 100),
+            ("sync_recent".to_owned(), 1)
+        ],
+        "at most 100 fetch-backs wait; beyond, one incremental sync catches up"
+    );
+}
+
+#[tokio::test]
 async fn the_receiver_answers_200_while_gumroad_fails_and_the_fetch_back_retries_later() {
     // Retries a second later, so the first run of the jobs sees the failure and stops.
     let app = spawn_app_with(|settings| {
