@@ -18,17 +18,18 @@ pub struct RequestBudget {
     global_per_sec: f64,
 }
 
+/// Requests evenly spaced at `per_sec`, with no burst: however many workers ask at once, no second
+/// ever holds more than `per_sec` of them (Gumroad counts in fixed windows, and a burst on top of the
+/// rate is what would trip them).
 fn quota(per_sec: f64) -> Quota {
     let per_sec = per_sec.max(0.01);
-    let burst = NonZeroU32::new(per_sec.ceil().min(1000.0) as u32).unwrap_or(NonZeroU32::MIN);
     Quota::with_period(Duration::from_secs_f64(1.0 / per_sec))
         .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
-        .allow_burst(burst)
 }
 
 impl RequestBudget {
     /// At most `instance_per_sec` requests a second from this instance and `global_per_sec` from all
-    /// instances on this database together (each allows a burst of one second's worth).
+    /// instances on this database together, without bursts.
     pub fn new(pool: PgPool, instance_per_sec: f64, global_per_sec: f64) -> Self {
         Self {
             local: RateLimiter::direct(quota(instance_per_sec)),
@@ -40,11 +41,10 @@ impl RequestBudget {
     /// Waits until one more request fits both budgets.
     pub async fn acquire(&self) {
         self.local.until_ready().await;
-        let burst = self.global_per_sec.ceil().max(1.0);
+        // The shared bucket holds at most one token, for the same reason as the local quota.
         let pause = Duration::from_secs_f64((1.0 / self.global_per_sec).min(1.0));
         for _ in 0..600 {
-            match sql::take_budget_token(&self.pool, GLOBAL_BUCKET, self.global_per_sec, burst)
-                .await
+            match sql::take_budget_token(&self.pool, GLOBAL_BUCKET, self.global_per_sec, 1.0).await
             {
                 Ok(true) => return,
                 Ok(false) => tokio::time::sleep(pause).await,
