@@ -135,6 +135,15 @@ pub async fn spawn_app() -> TestApp {
 
 /// Starts the simulator and the dashboard wired together; `customize` may change settings first.
 pub async fn spawn_app_with(customize: impl FnOnce(&mut Settings)) -> TestApp {
+    spawn_app_with_sim(|_| {}, customize).await
+}
+
+/// Like [`spawn_app_with`], with the simulator's configuration changed by `configure_sim` first (its
+/// seed and OAuth app are set already).
+pub async fn spawn_app_with_sim(
+    configure_sim: impl FnOnce(&mut sim::SimConfig),
+    customize: impl FnOnce(&mut Settings),
+) -> TestApp {
     init_logging();
     let (pool, database) = fresh_database().await;
     let dashboard_listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -145,15 +154,13 @@ pub async fn spawn_app_with(customize: impl FnOnce(&mut Settings)) -> TestApp {
     let sim_listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let sim_app =
         sim::SimApp::with_redirect_uris(7, vec![format!("{address}/auth/gumroad/callback")]);
-    let (sim_server, sim) = sim::start(
-        sim::SimConfig {
-            seed: 7,
-            apps: vec![sim_app.clone()],
-            ..sim::SimConfig::default()
-        },
-        sim_listener,
-    )
-    .expect("start the simulator");
+    let mut sim_config = sim::SimConfig {
+        seed: 7,
+        apps: vec![sim_app.clone()],
+        ..sim::SimConfig::default()
+    };
+    configure_sim(&mut sim_config);
+    let (sim_server, sim) = sim::start(sim_config, sim_listener).expect("start the simulator");
     tokio::spawn(sim_server);
 
     let (token_keys, token_keys_spec) = KeyRing::generate("test1");
