@@ -13,7 +13,7 @@ use super::session::{AppSession, FlashKind, PendingSignIn};
 use super::state::AppState;
 use crate::domain::{CreatorState, TenantId};
 use crate::gumroad::User;
-use crate::store::{self, audit};
+use crate::store::{self, audit, audit::Action, audit::Actor};
 use crate::vault::Purpose;
 
 /// Starts the flow: a fresh random `state` (and PKCE verifier) in the server-side session, then off
@@ -162,8 +162,8 @@ async fn finish_grant(
     audit::record(
         &mut *tx,
         audit::Event {
-            actor: format!("creator:{tenant}"),
-            action: "grant_access",
+            actor: Actor::Creator(tenant),
+            action: Action::GrantAccess,
             creator: Some(tenant),
             ip: client_ip(req),
             detail: serde_json::json!({ "scopes": granted.scopes }),
@@ -280,8 +280,8 @@ async fn save_sign_in(
     audit::record(
         &mut *tx,
         audit::Event {
-            actor: format!("creator:{}", creator.id),
-            action: "sign_in",
+            actor: Actor::Creator(creator.id),
+            action: Action::SignIn,
             creator: Some(creator.id),
             ip,
             detail: serde_json::json!({ "scopes": granted.scopes }),
@@ -310,8 +310,8 @@ pub async fn sign_out(
         audit::record(
             &state.pool,
             audit::Event {
-                actor: format!("creator:{tenant}"),
-                action: "sign_out",
+                actor: Actor::Creator(tenant),
+                action: Action::SignOut,
                 creator: Some(tenant),
                 ip: client_ip(&req),
                 detail: serde_json::json!({}),
