@@ -135,10 +135,13 @@ impl SessionStore for PgSessionStore {
 }
 
 /// Signs a creator out of every browser at once.
-pub async fn delete_all_for(pool: &PgPool, tenant: TenantId) -> Result<u64, sqlx::Error> {
+pub async fn delete_all_for(
+    executor: impl sqlx::PgExecutor<'_>,
+    tenant: TenantId,
+) -> Result<u64, sqlx::Error> {
     sqlx::query("DELETE FROM sessions WHERE creator_id = $1")
         .bind(tenant.get())
-        .execute(pool)
+        .execute(executor)
         .await
         .map(|done| done.rows_affected())
 }

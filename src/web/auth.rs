@@ -85,7 +85,16 @@ pub async fn callback(
         return finish_grant(&req, &session, &state, tenant, &user, &granted).await;
     }
 
-    let tenant = save_sign_in(&state, &user, &granted, client_ip(&req)).await?;
+    let tenant = match save_sign_in(&state, &user, &granted, client_ip(&req)).await {
+        Err(AppError::Disabled) => {
+            // Nothing was stored, and the token Gumroad just issued dies too (best effort).
+            if let Err(error) = state.oauth.revoke(&granted.access_token).await {
+                tracing::warn!(%error, "could not revoke a disabled creator's new token");
+            }
+            return Err(AppError::Disabled);
+        }
+        saved => saved?,
+    };
     session.sign_in(tenant)?;
     session.flash(
         FlashKind::Success,
