@@ -146,6 +146,19 @@ pub async fn delete_all_for(
         .map(|done| done.rows_affected())
 }
 
+/// Whether the creator is signed in anywhere right now.
+pub async fn signed_in_anywhere(
+    executor: impl sqlx::PgExecutor<'_>,
+    tenant: TenantId,
+) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM sessions WHERE creator_id = $1 AND expires_at > now())",
+    )
+    .bind(tenant.get())
+    .fetch_one(executor)
+    .await
+}
+
 pub async fn delete_expired(pool: &PgPool) -> Result<u64, sqlx::Error> {
     sqlx::query("DELETE FROM sessions WHERE expires_at <= now()")
         .execute(pool)

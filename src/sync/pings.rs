@@ -103,11 +103,17 @@ pub(super) async fn subscribe(
 }
 
 /// After "Sign out everywhere": our subscriptions at Gumroad are deleted, best effort, and the
-/// outcome recorded in the audit log. Without a token there is nothing to do.
+/// outcome recorded in the audit log. Without a token there is nothing to do, and a creator who has
+/// signed in again meanwhile keeps them (that sign-in subscribed anew); one who signs in while this
+/// runs gets them back from a new subscription job.
 pub(super) async fn unsubscribe(
     sync: &SyncHandler,
     tenant: TenantId,
 ) -> Result<Outcome, sqlx::Error> {
+    let pool = &sync.ctx.pool;
+    if store::sessions::signed_in_anywhere(pool, tenant).await? {
+        return Ok(Outcome::Done);
+    }
     let token = match sync.ctx.creator_token(tenant).await {
         Ok(token) => token,
         Err(AccessError::Database(error)) => return Err(error),
@@ -122,7 +128,11 @@ pub(super) async fn unsubscribe(
         ip: None,
         detail: serde_json::json!({ "removed": removed.removed, "failed": removed.failed }),
     };
-    audit::record(&sync.ctx.pool, event).await?;
+    audit::record(pool, event).await?;
+    if store::sessions::signed_in_anywhere(pool, tenant).await? {
+        let subscribe = crate::jobs::Job::SubscribePings { creator: tenant };
+        crate::jobs::Queue::enqueue(pool, &subscribe).await?;
+    }
     Ok(Outcome::Done)
 }
 
