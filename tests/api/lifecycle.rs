@@ -578,3 +578,42 @@ async fn the_operator_pages_are_hidden_from_others_and_need_csrf_and_a_reason() 
         );
     }
 }
+
+#[tokio::test]
+async fn a_forget_killed_after_the_revoke_is_finished_by_running_it_again() {
+    let app = app_with_operator().await;
+    app.enable_pings().await;
+    app.signed_in(0).await;
+    let operator = app.signed_in(1).await;
+    app.run_jobs().await;
+    assert_eq!(app.sim_subscriptions(0).len(), 8);
+    let tenant = app.tenant_id_of(&app.creator(0)).await.get();
+    // As if a first run had revoked the token at Gumroad (which drops our subscriptions) and been
+    // killed before its local transaction: the token is dead, everything here is still in place.
+    let revoked = reqwest::Client::new()
+        .post(format!("{}/_sim/tokens/revoke", app.sim.base_url()))
+        .json(&json!({"user_id": app.creator(0).id}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoked.status(), StatusCode::OK);
+    assert!(app.sales_of(tenant).await > 0);
+
+    let path = format!("/admin/creators/{tenant}/forget");
+    let again = operator
+        .submit(&path, &[("reason", "Erasure, second try")])
+        .await;
+    assert_eq!(again.status(), StatusCode::SEE_OTHER);
+    assert_eq!(app.rows_of_creator(tenant).await, vec![]);
+    // Once more, with nothing left: the 404 of an unknown creator, and nothing else changes.
+    let third = operator
+        .submit(&path, &[("reason", "Erasure, third try")])
+        .await;
+    assert_eq!(third.status(), StatusCode::NOT_FOUND);
+    let forgets: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM audit_events WHERE action = 'revoke_and_forget'")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(forgets, 1);
+}
