@@ -32,6 +32,12 @@ const TENANT_TABLES: [&str; 15] = [
     "audit_events",
 ];
 
+/// Every table with a `creator_id` column, as forgetting knows them (a test compares this with the
+/// schema, so a new tenant table cannot be forgotten by forgetting).
+pub fn tenant_tables() -> &'static [&'static str] {
+    &TENANT_TABLES
+}
+
 /// Tables whose rows are deleted outright ([`TENANT_TABLES`] but the audit log).
 pub fn deleted_tables() -> impl Iterator<Item = &'static str> {
     TENANT_TABLES

@@ -107,6 +107,14 @@ impl TestApp {
             )
             .await;
         assert!(tables.contains(&"sales".to_owned()), "{tables:?}");
+        let mut known: Vec<&str> = gumdash::store::forget::tenant_tables().to_vec();
+        known.sort_unstable();
+        let mut listed: Vec<&str> = tables.iter().map(String::as_str).collect();
+        listed.sort_unstable();
+        assert_eq!(
+            listed, known,
+            "forgetting must know every table with a creator_id"
+        );
         tables.push("creators".to_owned());
         let condition = |table: &str| {
             if table == "creators" {
@@ -527,6 +535,15 @@ async fn the_operator_pages_are_hidden_from_others_and_need_csrf_and_a_reason() 
                 .post_form(&path, &[("csrf_token", &token), ("reason", "because")])
                 .await;
             assert_eq!(posted.status(), StatusCode::NOT_FOUND, "{who} POST {path}");
+            let unreadable = browser
+                .client
+                .post(browser.url(&path))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body("reason=a&reason=b")
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(unreadable.status(), StatusCode::NOT_FOUND, "{who} {path}");
         }
     }
     assert_eq!(app.creator_state(tenant).await.as_deref(), Some("active"));
@@ -547,6 +564,10 @@ async fn the_operator_pages_are_hidden_from_others_and_need_csrf_and_a_reason() 
     }
     for action in ACTIONS {
         let path = format!("{page}/{action}");
+        let unreadable = operator
+            .post_form(&path, &[("reason", "a"), ("reason", "b")])
+            .await;
+        assert_eq!(unreadable.status(), StatusCode::BAD_REQUEST, "{path}");
         let without_token = operator.post_form(&path, &[("reason", "because")]).await;
         assert_eq!(without_token.status(), StatusCode::FORBIDDEN, "{path}");
         let without_reason = operator.submit(&path, &[("reason", "  ")]).await;

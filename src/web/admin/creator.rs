@@ -195,9 +195,11 @@ pub async fn act(
     admin: AdminUser,
     state: web::Data<AppState>,
     path: web::Path<(i64, String)>,
-    form: web::Form<ActionForm>,
+    body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
-    // The operator check comes first (the extractor), so others get a 404 whatever they send.
+    // The operator check comes first (the extractor), so others get a 404 whatever they send: the
+    // body is read only after it, as a form.
+    let form: ActionForm = serde_urlencoded::from_bytes(&body).map_err(|_| AppError::BadRequest)?;
     csrf::verify(&admin.0.session, &form.csrf_token)?;
     let (id, segment) = path.into_inner();
     let action = AdminAction::parse(&segment).ok_or(AppError::NotFound)?;
