@@ -20,6 +20,10 @@ pub struct OAuthClient {
     client: ConfiguredClient,
     http: reqwest::Client,
     scopes: Vec<String>,
+    /// `POST /oauth/revoke` (RFC 7009), with the client credentials in the form body.
+    revoke_url: Url,
+    client_id: String,
+    client_secret: SecretString,
 }
 
 /// Where to send the browser, and what to remember in the session until it comes back.
@@ -57,6 +61,22 @@ pub enum TokenError {
     Unreachable,
     #[error("Gumroad's token endpoint sent an answer gumdash cannot read")]
     Malformed,
+}
+
+/// Why Gumroad did not confirm that it revoked a token. Gumroad answers 200 for a token it does not
+/// know or already revoked, so anything else means the token may still be live.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum RevokeError {
+    #[error("Gumroad refused gumdash's client credentials (HTTP {0})")]
+    Refused(u16),
+    #[error("Gumroad is rate limiting")]
+    RateLimited,
+    #[error("Gumroad's revoke endpoint failed with HTTP {0}")]
+    Server(u16),
+    #[error("Gumroad's revoke endpoint did not answer in time")]
+    Timeout,
+    #[error("could not reach Gumroad's revoke endpoint")]
+    Unreachable,
 }
 
 /// Failures of our small HTTP adapter, before the `oauth2` crate sees a response.
@@ -99,6 +119,40 @@ impl OAuthClient {
             client,
             http,
             scopes,
+            revoke_url: oauth_base
+                .join("revoke")
+                .expect("a base URL joins a relative path"),
+            client_id: client_id.to_owned(),
+            client_secret: client_secret.clone(),
+        }
+    }
+
+    /// Revokes an access token at Gumroad (RFC 7009). `Ok` once Gumroad answers 200: the token is
+    /// dead then, whether it was live, unknown or already revoked, so this is safe to repeat.
+    #[tracing::instrument(name = "gumroad.revoke", skip_all)]
+    pub async fn revoke(&self, token: &SecretString) -> Result<(), RevokeError> {
+        let form = [
+            ("token", token.expose_secret()),
+            ("token_type_hint", "access_token"),
+            ("client_id", self.client_id.as_str()),
+            ("client_secret", self.client_secret.expose_secret()),
+        ];
+        let response = self
+            .http
+            .post(self.revoke_url.clone())
+            .form(&form)
+            .send()
+            .await
+            .map_err(|error| match transport_error(error) {
+                TransportError::Timeout => RevokeError::Timeout,
+                _ => RevokeError::Unreachable,
+            })?;
+        let status = response.status();
+        match status.as_u16() {
+            200..=299 => Ok(()),
+            429 => Err(RevokeError::RateLimited),
+            code if status.is_server_error() => Err(RevokeError::Server(code)),
+            code => Err(RevokeError::Refused(code)),
         }
     }
 

@@ -42,6 +42,9 @@ pub enum Job {
     RedateSales { creator: TenantId, zone: String },
     /// Subscribes the creator's ping URL to Gumroad's eight resources (after sign-in, "Repair").
     SubscribePings { creator: TenantId },
+    /// Deletes the creator's webhook subscriptions at Gumroad, best effort (after "Sign out
+    /// everywhere": nothing more arrives until they sign in again, which subscribes anew).
+    UnsubscribePings { creator: TenantId },
     /// A ping named this sale (`resource`: `sale`, `refund`, `dispute`, `dispute_won`): fetch it back
     /// with the creator's token and store it. One pending job per sale and resource, so duplicated
     /// and retried pings add nothing.
@@ -62,6 +65,7 @@ impl Job {
             Self::SyncRecent { .. } => "sync_recent",
             Self::RedateSales { .. } => "redate_sales",
             Self::SubscribePings { .. } => "subscribe_pings",
+            Self::UnsubscribePings { .. } => "unsubscribe_pings",
             Self::FetchSale { .. } => "fetch_sale",
         }
     }
@@ -74,6 +78,7 @@ impl Job {
             | Self::SyncRecent { creator, .. }
             | Self::RedateSales { creator, .. }
             | Self::SubscribePings { creator }
+            | Self::UnsubscribePings { creator }
             | Self::FetchSale { creator, .. } => Some(*creator),
         }
     }
@@ -82,7 +87,9 @@ impl Job {
     pub fn dedupe_key(&self) -> String {
         match self {
             Self::Schedule | Self::SweepSessions => self.kind().to_owned(),
-            Self::PlanBackfill { creator } | Self::SubscribePings { creator } => {
+            Self::PlanBackfill { creator }
+            | Self::SubscribePings { creator }
+            | Self::UnsubscribePings { creator } => {
                 format!("{}:{creator}", self.kind())
             }
             Self::FetchSale {
@@ -107,7 +114,7 @@ impl Job {
             | Self::SyncRecent {
                 reconcile: false, ..
             } => 1,
-            Self::SubscribePings { .. } => 2,
+            Self::SubscribePings { .. } | Self::UnsubscribePings { .. } => 2,
             Self::SyncWindow { .. } => 3,
             Self::SyncRecent {
                 reconcile: true, ..

@@ -94,6 +94,8 @@
 //! - `POST /_sim/tokens {client_id, user_id, scopes?: "a b" | ["a", "b"]}` → `{access_token, refresh_token,
 //!   scope}`; `user_id` may be either id; scopes default to the app's.
 //! - `POST /_sim/tokens/revoke {user_id} | {token}` → `{revoked: n}`.
+//! - `GET /_sim/tokens?user_id=…` → the creator's tokens without their secrets: `[{client_id, scope,
+//!   created_at, revoked_at}]`, so a test can see that the dashboard revoked its token.
 //! - `POST /_sim/faults {method?, path, kind, status?, latency_ms?, times?, duration_ms?}` → 201 with the
 //!   fault; `kind` is `status`, `hang`, `malformed_json`, `html_404` or `latency`; `path` is matched after
 //!   normalisation (`/v2/user` also catches `/api/v2/user.json`), a trailing `*` matches a prefix.

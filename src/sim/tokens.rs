@@ -118,6 +118,14 @@ impl TokenStore {
         indices.len()
     }
 
+    /// Every token issued to the creator, oldest first (revoked ones too).
+    pub fn of_creator(&self, creator_id: &str) -> Vec<&AccessToken> {
+        self.tokens
+            .iter()
+            .filter(|t| t.creator_id.as_deref() == Some(creator_id))
+            .collect()
+    }
+
     /// Whether the creator holds an unrevoked token of the app with `scope` (pings need `view_sales`).
     pub fn holds(&self, creator_id: &str, client_id: &str, scope: &str) -> bool {
         self.tokens.iter().any(|t| {

@@ -58,6 +58,29 @@ pub async fn load(pool: &PgPool, tenant: TenantId) -> Result<Option<Connection>,
     )
 }
 
+/// How the connection stands, for the operator and the creator's Account page (no token).
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct Status {
+    pub scopes: String,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+    pub last_ok_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub last_error: Option<String>,
+}
+
+pub async fn status(
+    executor: impl PgExecutor<'_>,
+    tenant: TenantId,
+) -> Result<Option<Status>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT scopes, created_at, updated_at, last_ok_at, last_error FROM gumroad_connections
+         WHERE creator_id = $1",
+    )
+    .bind(tenant.get())
+    .fetch_optional(executor)
+    .await
+}
+
 pub async fn record_ok(pool: &PgPool, tenant: TenantId) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE gumroad_connections SET last_ok_at = now(), last_error = NULL WHERE creator_id = $1",

@@ -165,6 +165,25 @@ pub async fn set_state(
         .map(|_| ())
 }
 
+/// The operator switches the creator off. `true` when it changed (not already disabled).
+pub async fn disable(executor: impl PgExecutor<'_>, tenant: TenantId) -> Result<bool, sqlx::Error> {
+    sqlx::query("UPDATE creators SET state = 'disabled' WHERE id = $1 AND state <> 'disabled'")
+        .bind(tenant.get())
+        .execute(executor)
+        .await
+        .map(|r| r.rows_affected() == 1)
+}
+
+/// Back on: active again (a token Gumroad revoked meanwhile shows as "needs reconnect" at the next
+/// call). `true` when it changed (it was disabled).
+pub async fn enable(executor: impl PgExecutor<'_>, tenant: TenantId) -> Result<bool, sqlx::Error> {
+    sqlx::query("UPDATE creators SET state = 'active' WHERE id = $1 AND state = 'disabled'")
+        .bind(tenant.get())
+        .execute(executor)
+        .await
+        .map(|r| r.rows_affected() == 1)
+}
+
 /// After a change to the product list: every instance's cached list of this creator is stale.
 pub async fn bump_catalog_version(pool: &PgPool, tenant: TenantId) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE creators SET catalog_version = catalog_version + 1 WHERE id = $1")

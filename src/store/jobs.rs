@@ -49,6 +49,8 @@ pub struct ClaimedRow {
 /// Takes the most urgent runnable job whose creator is below `per_creator` running jobs, leasing it to
 /// `worker` for `lease_ms`. The creator check here is only a first sieve (it is racy under READ
 /// COMMITTED); the caller confirms with [`running_for_creator`] and gives the job back if over.
+/// A disabled creator's jobs are never claimed: they wait, untouched, until the creator is enabled
+/// again (a running one stops at its next checkpoint, since every page is a claim of its own).
 pub async fn claim(
     pool: &PgPool,
     worker: &str,
@@ -62,6 +64,8 @@ pub async fn claim(
          WHERE id = (
              SELECT id FROM jobs
              WHERE state = 'pending' AND run_at <= now()
+               AND (creator_id IS NULL OR creator_id NOT IN (
+                   SELECT id FROM creators WHERE state = 'disabled'))
                AND (creator_id IS NULL OR creator_id NOT IN (
                    SELECT creator_id FROM jobs WHERE state = 'running' AND creator_id IS NOT NULL
                    GROUP BY creator_id HAVING count(*) >= $3))

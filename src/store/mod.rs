@@ -4,6 +4,7 @@ pub mod action_keys;
 pub mod audit;
 pub mod connections;
 pub mod creators;
+pub mod forget;
 pub mod jobs;
 pub mod overview;
 pub mod sales;

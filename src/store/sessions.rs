@@ -135,12 +135,28 @@ impl SessionStore for PgSessionStore {
 }
 
 /// Signs a creator out of every browser at once.
-pub async fn delete_all_for(pool: &PgPool, tenant: TenantId) -> Result<u64, sqlx::Error> {
+pub async fn delete_all_for(
+    executor: impl sqlx::PgExecutor<'_>,
+    tenant: TenantId,
+) -> Result<u64, sqlx::Error> {
     sqlx::query("DELETE FROM sessions WHERE creator_id = $1")
         .bind(tenant.get())
-        .execute(pool)
+        .execute(executor)
         .await
         .map(|done| done.rows_affected())
+}
+
+/// Whether the creator is signed in anywhere right now.
+pub async fn signed_in_anywhere(
+    executor: impl sqlx::PgExecutor<'_>,
+    tenant: TenantId,
+) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM sessions WHERE creator_id = $1 AND expires_at > now())",
+    )
+    .bind(tenant.get())
+    .fetch_one(executor)
+    .await
 }
 
 pub async fn delete_expired(pool: &PgPool) -> Result<u64, sqlx::Error> {

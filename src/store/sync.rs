@@ -336,6 +336,19 @@ pub async fn park_window(
     .map(|_| ())
 }
 
+/// A forced full resync: the backfill's windows go (their pending jobs then find nothing to walk and
+/// end), so the new plan's windows are the only ones.
+pub async fn delete_backfill_windows(
+    executor: impl PgExecutor<'_>,
+    tenant: TenantId,
+) -> Result<u64, sqlx::Error> {
+    sqlx::query("DELETE FROM sync_windows WHERE creator_id = $1 AND purpose = 'backfill'")
+        .bind(tenant.get())
+        .execute(executor)
+        .await
+        .map(|r| r.rows_affected())
+}
+
 /// Finished incremental and reconciliation windows are not kept (they would pile up every 15 minutes).
 pub async fn delete_window(
     executor: impl PgExecutor<'_>,

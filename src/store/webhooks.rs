@@ -104,6 +104,20 @@ pub async fn subscriptions(
     .await
 }
 
+/// Our subscriptions Gumroad deleted (or no longer knows): forgotten here too.
+pub async fn delete_subscriptions(
+    executor: impl PgExecutor<'_>,
+    tenant: TenantId,
+    gumroad_ids: &[String],
+) -> Result<u64, sqlx::Error> {
+    sqlx::query("DELETE FROM webhook_subscriptions WHERE creator_id = $1 AND gumroad_id = ANY($2)")
+        .bind(tenant.get())
+        .bind(gumroad_ids)
+        .execute(executor)
+        .await
+        .map(|r| r.rows_affected())
+}
+
 /// A ping as received: what it is about, never who bought.
 pub struct NewDelivery<'a> {
     pub resource_name: &'a str,

@@ -85,6 +85,7 @@ impl JobHandler for SyncHandler {
                 }
                 Job::RedateSales { creator, .. } => redate(&self.ctx.pool, *creator).await,
                 Job::SubscribePings { creator } => pings::subscribe(self, claim, *creator).await,
+                Job::UnsubscribePings { creator } => pings::unsubscribe(self, *creator).await,
                 Job::FetchSale {
                     creator, sale_id, ..
                 } => pings::fetch_sale(self, claim, *creator, sale_id).await,
@@ -290,6 +291,17 @@ async fn start_or_resume(conn: &mut PgConnection, tenant: TenantId) -> Result<()
     } else {
         resume(conn, tenant, Unpark::All).await
     }
+}
+
+/// "Force full resync": the backfill starts over, planned afresh; the old plan's windows go (their
+/// pending jobs then end at once), the stored sales stay and are written again as the walk passes.
+pub async fn restart_backfill(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+) -> Result<(), sqlx::Error> {
+    store::sync::ensure_state(&mut *conn, tenant).await?;
+    store::sync::delete_backfill_windows(&mut *conn, tenant).await?;
+    start_backfill(conn, tenant).await
 }
 
 async fn start_backfill(conn: &mut PgConnection, tenant: TenantId) -> Result<(), sqlx::Error> {

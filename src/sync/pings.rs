@@ -6,9 +6,11 @@
 use url::Url;
 
 use super::{Failure, SyncHandler, access_failed, window};
+use crate::context::AccessError;
 use crate::domain::{PING_PATH_PREFIX, PingKey, SaleRecord, TenantId};
 use crate::gumroad::{GumroadError, RESOURCE_NAMES, ResourceSubscription};
 use crate::jobs::{Claim, Outcome};
+use crate::store::audit::{self, Action, Actor};
 use crate::store::{self, webhooks};
 
 /// Where a creator's ping URLs start: `<public url>/hooks/gumroad/`.
@@ -97,6 +99,40 @@ pub(super) async fn subscribe(
         None => ("subscribed", None),
     };
     webhooks::set_endpoint_state(&sync.ctx.pool, tenant, state, detail).await?;
+    Ok(Outcome::Done)
+}
+
+/// After "Sign out everywhere": our subscriptions at Gumroad are deleted, best effort, and the
+/// outcome recorded in the audit log. Without a token there is nothing to do, and a creator who has
+/// signed in again meanwhile keeps them (that sign-in subscribed anew); one who signs in while this
+/// runs gets them back from a new subscription job.
+pub(super) async fn unsubscribe(
+    sync: &SyncHandler,
+    tenant: TenantId,
+) -> Result<Outcome, sqlx::Error> {
+    let pool = &sync.ctx.pool;
+    if store::sessions::signed_in_anywhere(pool, tenant).await? {
+        return Ok(Outcome::Done);
+    }
+    let token = match sync.ctx.creator_token(tenant).await {
+        Ok(token) => token,
+        Err(AccessError::Database(error)) => return Err(error),
+        Err(AccessError::NotConnected | AccessError::Unreadable(_)) => return Ok(Outcome::Done),
+    };
+    sync.budget.acquire().await;
+    let removed = crate::lifecycle::remove_subscriptions(&sync.ctx, tenant, &token).await?;
+    let event = audit::Event {
+        actor: Actor::System,
+        action: Action::UnsubscribePings,
+        creator: Some(tenant),
+        ip: None,
+        detail: serde_json::json!({ "removed": removed.removed, "failed": removed.failed }),
+    };
+    audit::record(pool, event).await?;
+    if store::sessions::signed_in_anywhere(pool, tenant).await? {
+        let subscribe = crate::jobs::Job::SubscribePings { creator: tenant };
+        crate::jobs::Queue::enqueue(pool, &subscribe).await?;
+    }
     Ok(Outcome::Done)
 }
 

@@ -13,7 +13,7 @@ use super::session::{AppSession, FlashKind, PendingSignIn};
 use super::state::AppState;
 use crate::domain::{CreatorState, TenantId};
 use crate::gumroad::User;
-use crate::store::{self, audit};
+use crate::store::{self, audit, audit::Action, audit::Actor};
 use crate::vault::Purpose;
 
 /// Starts the flow: a fresh random `state` (and PKCE verifier) in the server-side session, then off
@@ -85,7 +85,16 @@ pub async fn callback(
         return finish_grant(&req, &session, &state, tenant, &user, &granted).await;
     }
 
-    let tenant = save_sign_in(&state, &user, &granted, client_ip(&req)).await?;
+    let tenant = match save_sign_in(&state, &user, &granted, client_ip(&req)).await {
+        Err(AppError::Disabled) => {
+            // Nothing was stored, and the token Gumroad just issued dies too (best effort).
+            if let Err(error) = state.oauth.revoke(&granted.access_token).await {
+                tracing::warn!(%error, "could not revoke a disabled creator's new token");
+            }
+            return Err(AppError::Disabled);
+        }
+        saved => saved?,
+    };
     session.sign_in(tenant)?;
     session.flash(
         FlashKind::Success,
@@ -162,8 +171,8 @@ async fn finish_grant(
     audit::record(
         &mut *tx,
         audit::Event {
-            actor: format!("creator:{tenant}"),
-            action: "grant_access",
+            actor: Actor::Creator(tenant),
+            action: Action::GrantAccess,
             creator: Some(tenant),
             ip: client_ip(req),
             detail: serde_json::json!({ "scopes": granted.scopes }),
@@ -280,8 +289,8 @@ async fn save_sign_in(
     audit::record(
         &mut *tx,
         audit::Event {
-            actor: format!("creator:{}", creator.id),
-            action: "sign_in",
+            actor: Actor::Creator(creator.id),
+            action: Action::SignIn,
             creator: Some(creator.id),
             ip,
             detail: serde_json::json!({ "scopes": granted.scopes }),
@@ -310,8 +319,8 @@ pub async fn sign_out(
         audit::record(
             &state.pool,
             audit::Event {
-                actor: format!("creator:{tenant}"),
-                action: "sign_out",
+                actor: Actor::Creator(tenant),
+                action: Action::SignOut,
                 creator: Some(tenant),
                 ip: client_ip(&req),
                 detail: serde_json::json!({}),

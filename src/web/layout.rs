@@ -26,6 +26,7 @@ pub enum Nav {
     Products,
     Sales,
     Licenses,
+    Account,
     Admin,
 }
 

@@ -2,6 +2,7 @@
 //! Handlers parse input, call `store`/`vault`/`gumroad` through [`AppState`], and render a template
 //! or redirect (POST-redirect-GET). They never build SQL or HTTP requests themselves.
 
+mod account;
 mod admin;
 mod assets;
 mod auth;
@@ -17,6 +18,7 @@ mod home;
 mod hooks;
 mod layout;
 mod licenses;
+mod lifecycle_confirm;
 mod middleware;
 mod offer_codes;
 mod overview;
@@ -68,6 +70,7 @@ pub fn routes(cfg: &mut web::ServiceConfig, sign_in_limit: &SignInLimit, ping_li
         .configure(sales::routes)
         .configure(licenses::routes)
         .configure(settings::routes)
+        .configure(account::routes)
         .configure(webhooks::routes)
         .configure(admin::routes)
         .default_service(web::to(error::not_found));

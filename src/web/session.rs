@@ -69,6 +69,18 @@ impl AppSession {
         self.0.purge();
     }
 
+    /// After the creator's data was deleted (their session rows with it): a fresh, signed-out
+    /// session that carries only this message to the landing page.
+    pub fn end_with_flash(
+        &self,
+        kind: FlashKind,
+        message: impl Into<String>,
+    ) -> Result<(), AppError> {
+        self.0.clear();
+        self.0.renew();
+        self.flash(kind, message)
+    }
+
     pub fn begin_sign_in(&self, pending: PendingSignIn) -> Result<(), AppError> {
         self.0.insert(
             OAUTH_PENDING_KEY,

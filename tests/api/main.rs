@@ -13,6 +13,7 @@ mod health;
 mod helpers;
 mod isolation;
 mod jobs;
+mod lifecycle;
 mod overview;
 mod pings;
 mod products;

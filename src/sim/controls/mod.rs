@@ -20,6 +20,7 @@ use super::store::{MAX_CLOCK_OFFSET, Shared, SimState};
 pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/_sim/creators", web::get().to(creators))
         .route("/_sim/apps", web::get().to(apps))
+        .route("/_sim/tokens", web::get().to(list_tokens))
         .route("/_sim/tokens", web::post().to(issue_token))
         .route("/_sim/tokens/revoke", web::post().to(revoke_tokens))
         .route("/_sim/faults", web::get().to(list_faults))
@@ -108,6 +109,37 @@ async fn issue_token(body: web::Bytes, shared: web::Data<Shared>) -> HttpRespons
             "access_token": token.token, "refresh_token": token.refresh_token, "scope": token.scope_string(),
         }),
     )
+}
+
+#[derive(Deserialize)]
+struct TokensOf {
+    /// Either of the creator's ids.
+    user_id: String,
+}
+
+/// `GET /_sim/tokens?user_id=…`: the creator's tokens, oldest first, without their secrets: which
+/// app, which scopes, when issued and when revoked (`null` while live). Shows that a client revoked
+/// what it was given.
+async fn list_tokens(query: web::Query<TokensOf>, shared: web::Data<Shared>) -> HttpResponse {
+    let state = shared.lock();
+    let Some(creator_id) = state
+        .creator_by_either_id(&query.user_id)
+        .map(|c| c.id.clone())
+    else {
+        return unprocessable("unknown user_id");
+    };
+    let tokens: Vec<serde_json::Value> = state
+        .tokens
+        .of_creator(&creator_id)
+        .into_iter()
+        .map(|t| {
+            serde_json::json!({
+                "client_id": t.client_id, "scope": t.scope_string(),
+                "created_at": t.created_at, "revoked_at": t.revoked_at,
+            })
+        })
+        .collect();
+    rails::json(StatusCode::OK, &tokens)
 }
 
 #[derive(Deserialize)]

@@ -7,7 +7,8 @@ use askama::Template;
 use askama_web::WebTemplate;
 
 use super::AdminUser;
-use crate::store::{audit, jobs as job_store};
+use crate::store::audit::{self, Action, Actor};
+use crate::store::jobs as job_store;
 use crate::web::csrf::{self, CsrfOnly, CsrfProtected as _};
 use crate::web::error::AppError;
 use crate::web::forms::done;
@@ -57,8 +58,8 @@ pub async fn retry(
     audit::record(
         &mut *tx,
         audit::Event {
-            actor: format!("admin:{}", current.creator.gumroad_user_id),
-            action: "retry_job",
+            actor: Actor::Operator(current.creator.gumroad_user_id.clone()),
+            action: Action::RetryJob,
             creator: None,
             ip: req.peer_addr().map(|a| a.ip().to_string()),
             detail: serde_json::json!({ "job": *id, "kind": kind }),

@@ -1,6 +1,7 @@
 //! The operator's pages, under `/admin`. Every handler takes an [`AdminUser`], checked on the server:
 //! anyone else gets the same 404 as an unknown page, so the pages' existence is not revealed.
 
+mod creator;
 mod jobs;
 
 use actix_web::dev::Payload;
@@ -12,7 +13,9 @@ use super::error::AppError;
 use super::state::AppState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(jobs::page).service(jobs::retry);
+    cfg.service(jobs::page)
+        .service(jobs::retry)
+        .configure(creator::routes);
 }
 
 /// A signed-in creator who is one of this instance's operators (`GUMDASH_ADMIN_GUMROAD_IDS`).

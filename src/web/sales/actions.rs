@@ -15,7 +15,8 @@ use super::access::Offer;
 use super::view::{money, sale_amount, sale_href};
 use crate::domain::{SaleAction, SaleRecord};
 use crate::gumroad::{self, GumroadError};
-use crate::store::{self, action_keys, audit, sales::StoredSale};
+use crate::store::audit::{self, Action, Actor};
+use crate::store::{self, action_keys, sales::StoredSale};
 use crate::web::current_creator::CurrentCreator;
 use crate::web::error::AppError;
 pub use crate::web::forms::render_with as render;
@@ -79,19 +80,19 @@ impl SaleAt {
 
 /// One audited sale action: who (the session's creator), what, the sale, and the result.
 pub struct Audit<'a> {
-    pub action: &'static str,
+    pub action: Action,
     pub detail: Value,
     pub req: &'a HttpRequest,
 }
 
 impl Audit<'_> {
-    fn event(self, current: &CurrentCreator, sale_id: &str) -> audit::Event<'static> {
+    fn event(self, current: &CurrentCreator, sale_id: &str) -> audit::Event {
         let mut detail = self.detail;
         if let Some(object) = detail.as_object_mut() {
             object.insert("sale_id".into(), sale_id.into());
         }
         audit::Event {
-            actor: format!("creator:{}", current.tenant()),
+            actor: Actor::Creator(current.tenant()),
             action: self.action,
             creator: Some(current.tenant()),
             ip: self.req.peer_addr().map(|a| a.ip().to_string()),

@@ -16,6 +16,7 @@ use super::actions::{
 use crate::domain::SaleAction;
 use crate::gumroad::{GumroadError, LicenseChange, LicenseRefusal};
 use crate::store::action_keys::{self, Binding, Claim, Outcome};
+use crate::store::audit::Action;
 use crate::web::csrf::{CsrfForm, CsrfProtected};
 use crate::web::current_creator::CurrentCreator;
 use crate::web::error::AppError;
@@ -189,7 +190,7 @@ pub async fn change_license(
                 .await
         })
         .await;
-    let action = "license.change";
+    let action = Action::LicenseChange;
     match answer {
         Ok(license) => {
             let audited = Audit {

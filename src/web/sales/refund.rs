@@ -24,6 +24,7 @@ use super::view::usd;
 use crate::domain::{Currency, RefundAmount, SaleAction, SaleRecord};
 use crate::gumroad::{GumroadError, RefundRefusal};
 use crate::store::action_keys::{self, Binding, Claim, Outcome};
+use crate::store::audit::Action;
 use crate::web::csrf::{CsrfForm, CsrfProtected};
 use crate::web::current_creator::CurrentCreator;
 use crate::web::error::AppError;
@@ -336,7 +337,7 @@ pub async fn refund_confirm(
             let mut detail = detail;
             merge(&mut detail, result_of(&error));
             let audited = Audit {
-                action: "sale.refund",
+                action: Action::SaleRefund,
                 detail,
                 req: &req,
             };
@@ -346,7 +347,7 @@ pub async fn refund_confirm(
     let mut detail = detail;
     merge(&mut detail, json!({"result": "done"}));
     let audited = Audit {
-        action: "sale.refund",
+        action: Action::SaleRefund,
         detail,
         req: &req,
     };

@@ -14,7 +14,7 @@ use super::actions::{
 };
 use crate::domain::{SaleAction, TrackingUrl};
 use crate::gumroad::GumroadError;
-use crate::store::audit;
+use crate::store::audit::{self, Action};
 use crate::web::csrf::{CsrfForm, CsrfOnly, CsrfProtected};
 use crate::web::current_creator::CurrentCreator;
 use crate::web::error::AppError;
@@ -121,7 +121,7 @@ pub async fn ship(
     {
         return Ok(page);
     }
-    if let Some(page) = cooling_down(&state, &current, &sale, "sale.mark_as_shipped").await? {
+    if let Some(page) = cooling_down(&state, &current, &sale, Action::SaleMarkAsShipped).await? {
         return Ok(page);
     }
     let tracking = tracking.as_ref().map(TrackingUrl::as_str);
@@ -134,7 +134,7 @@ pub async fn ship(
         Ok(answer) => {
             detail["result"] = "done".into();
             let audited = Audit {
-                action: "sale.mark_as_shipped",
+                action: Action::SaleMarkAsShipped,
                 detail,
                 req: &req,
             };
@@ -172,7 +172,7 @@ pub async fn resend_receipt(
     if let Some(page) = refuse_without_scope(&state, &current, action, &sale.href).await? {
         return Ok(page);
     }
-    if let Some(page) = cooling_down(&state, &current, &sale, "sale.resend_receipt").await? {
+    if let Some(page) = cooling_down(&state, &current, &sale, Action::SaleResendReceipt).await? {
         return Ok(page);
     }
     let api = state.gumroad(current.tenant()).await?;
@@ -182,7 +182,7 @@ pub async fn resend_receipt(
     match answer {
         Ok(()) => {
             let audited = Audit {
-                action: "sale.resend_receipt",
+                action: Action::SaleResendReceipt,
                 detail: json!({"result": "done"}),
                 req: &req,
             };
@@ -217,7 +217,7 @@ async fn cooling_down(
     state: &AppState,
     current: &CurrentCreator,
     sale: &SaleAt,
-    action: &str,
+    action: Action,
 ) -> Result<Option<HttpResponse>, AppError> {
     let recent = audit::sale_action_within(
         &state.pool,
@@ -259,11 +259,7 @@ async fn written_off(
         detail.extend(result);
     }
     let audited = Audit {
-        action: if action == SaleAction::MarkShipped {
-            "sale.mark_as_shipped"
-        } else {
-            "sale.resend_receipt"
-        },
+        action: Action::from(action),
         detail,
         req,
     };

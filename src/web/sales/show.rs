@@ -10,7 +10,7 @@ use serde_json::Value;
 use super::access::{Offer, Scopes};
 use super::view::{Moment, badges, custom_field_text, money, sale_amount, sale_href, usd};
 use crate::domain::{SaleAction, bool_of};
-use crate::store::audit::{self, SaleEvent};
+use crate::store::audit::{self, Action, SaleEvent};
 use crate::store::sales::{self, StoredSale};
 use crate::web::current_creator::CurrentCreator;
 use crate::web::error::AppError;
@@ -312,19 +312,22 @@ impl HistoryLine {
             .get("amount_cents")
             .and_then(Value::as_i64)
             .map(|cents| money(cents, d.get("currency").and_then(Value::as_str)));
-        let what = match (event.action.as_str(), amount) {
-            ("sale.refund", Some(amount)) => format!("Refund of {amount}"),
-            ("sale.refund", None) => "Refund of everything left".to_owned(),
-            ("sale.mark_as_shipped", _) => match d.get("tracking_url").and_then(Value::as_str) {
-                Some(url) => format!("Marked as shipped, tracking {url}"),
-                None => "Marked as shipped".to_owned(),
-            },
-            ("sale.resend_receipt", _) => "Receipt sent again".to_owned(),
-            ("license.change", _) => format!(
+        let what = match (Action::parse(&event.action), amount) {
+            (Some(Action::SaleRefund), Some(amount)) => format!("Refund of {amount}"),
+            (Some(Action::SaleRefund), None) => "Refund of everything left".to_owned(),
+            (Some(Action::SaleMarkAsShipped), _) => {
+                match d.get("tracking_url").and_then(Value::as_str) {
+                    Some(url) => format!("Marked as shipped, tracking {url}"),
+                    None => "Marked as shipped".to_owned(),
+                }
+            }
+            (Some(Action::SaleResendReceipt), _) => "Receipt sent again".to_owned(),
+            (Some(Action::LicenseChange), _) => format!(
                 "License key: {}",
                 d.get("change").and_then(Value::as_str).unwrap_or("change")
             ),
-            (other, _) => other.to_owned(),
+            (Some(other), _) => other.label().to_owned(),
+            (None, _) => event.action.clone(),
         };
         let message = d.get("message").and_then(Value::as_str).unwrap_or("");
         let result = match d.get("result").and_then(Value::as_str).unwrap_or("") {
