@@ -204,6 +204,7 @@ pub fn test_settings(
         token_keys: KeyRing::generate("test1").0,
         session_key: SessionKey(actix_web::cookie::Key::generate()),
         admin_gumroad_ids: Vec::new(),
+        trusted_proxies: Vec::new(),
         log_format: LogFormat::Json,
         jobs: config::JobSettings {
             queue: gumdash::jobs::QueueSettings {

@@ -8,6 +8,7 @@ use askama_web::WebTemplate;
 
 use super::AdminUser;
 use crate::store::{audit, jobs as job_store};
+use crate::web::client_addr::ClientAddr;
 use crate::web::csrf::{self, CsrfOnly, CsrfProtected as _};
 use crate::web::error::AppError;
 use crate::web::forms::done;
@@ -60,7 +61,7 @@ pub async fn retry(
             actor: format!("admin:{}", current.creator.gumroad_user_id),
             action: "retry_job",
             creator: None,
-            ip: req.peer_addr().map(|a| a.ip().to_string()),
+            ip: ClientAddr::of(&req).text(),
             detail: serde_json::json!({ "job": *id, "kind": kind }),
         },
     )

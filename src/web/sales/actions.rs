@@ -16,6 +16,7 @@ use super::view::{money, sale_amount, sale_href};
 use crate::domain::{SaleAction, SaleRecord};
 use crate::gumroad::{self, GumroadError};
 use crate::store::{self, action_keys, audit, sales::StoredSale};
+use crate::web::client_addr::ClientAddr;
 use crate::web::current_creator::CurrentCreator;
 use crate::web::error::AppError;
 pub use crate::web::forms::render_with as render;
@@ -94,7 +95,7 @@ impl Audit<'_> {
             actor: format!("creator:{}", current.tenant()),
             action: self.action,
             creator: Some(current.tenant()),
-            ip: self.req.peer_addr().map(|a| a.ip().to_string()),
+            ip: ClientAddr::of(self.req).text(),
             detail,
         }
     }
