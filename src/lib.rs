@@ -12,6 +12,7 @@ pub mod devdb;
 pub mod domain;
 pub mod gumroad;
 pub mod jobs;
+pub mod operators;
 pub mod sim;
 pub mod startup;
 pub mod store;

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod connections;
 pub mod creators;
 pub mod jobs;
+pub mod operators;
 pub mod overview;
 pub mod sales;
 pub mod sessions;

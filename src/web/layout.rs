@@ -26,7 +26,19 @@ pub enum Nav {
     Products,
     Sales,
     Licenses,
-    Admin,
+    /// An operator's page, with the admin sub-navigation's current item.
+    Admin(AdminNav),
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum AdminNav {
+    Jobs,
+}
+
+impl Nav {
+    pub fn is_admin(self) -> bool {
+        matches!(self, Self::Admin(_))
+    }
 }
 
 impl Layout {
@@ -45,7 +57,7 @@ impl Layout {
     pub fn signed_in(
         session: &AppSession,
         creator: &Creator,
-        state: &AppState,
+        _state: &AppState,
         current: Nav,
     ) -> Result<Self, AppError> {
         Ok(Self {
@@ -53,7 +65,8 @@ impl Layout {
                 name: creator.name.clone(),
                 avatar_url: creator.avatar_url.clone(),
             }),
-            is_admin: state.is_admin(&creator.gumroad_user_id),
+            // Looked up (configuration and database) when `CurrentCreator` loaded the creator.
+            is_admin: creator.is_operator,
             csrf_token: session.csrf_token()?,
             flash: session.take_flash(),
             current,

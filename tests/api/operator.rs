@@ -1,9 +1,131 @@
 //! The operator's side (issue 10): operators granted in the database, the client address behind
 //! proxies, and the admin Creators, Audit log and Health pages.
 
+use gumdash::cli::AdminCommand;
 use reqwest::StatusCode;
 
 use crate::helpers::{Browser, TestApp, page_text, spawn_app, spawn_app_with};
+
+async fn admin_cli(app: &TestApp, command: AdminCommand) -> String {
+    let mut out = Vec::new();
+    gumdash::operators::run(&app.pool, &command, &[], "tester", &mut out)
+        .await
+        .unwrap();
+    String::from_utf8(out).unwrap()
+}
+
+async fn audit_count(app: &TestApp, action: &str) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM audit_events WHERE action = $1")
+        .bind(action)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap()
+}
+
+async fn grant(app: &TestApp, id: &str) -> String {
+    let gumroad_user_id = id.to_owned();
+    admin_cli(app, AdminCommand::Grant { gumroad_user_id }).await
+}
+
+async fn revoke(app: &TestApp, id: &str) -> String {
+    let gumroad_user_id = id.to_owned();
+    admin_cli(app, AdminCommand::Revoke { gumroad_user_id }).await
+}
+
+const ADMIN_PAGES: [&str; 1] = ["/admin/jobs"];
+
+#[tokio::test]
+async fn an_operator_granted_in_the_database_gets_the_admin_pages_until_revoked() {
+    let app = spawn_app().await;
+    let browser = app.signed_in(1).await;
+    let id = app.creator(1).id;
+    for path in ADMIN_PAGES {
+        assert_eq!(
+            browser.get_html(path).await.0,
+            StatusCode::NOT_FOUND,
+            "{path}"
+        );
+    }
+    let (_, home) = browser.get_html("/dashboard").await;
+    assert!(!home.contains("href=\"/admin/jobs\""));
+
+    let said = grant(&app, &id).await;
+    assert!(said.contains("is now an operator"), "{said}");
+    let said = grant(&app, &id).await;
+    assert!(said.contains("already an operator"), "{said}");
+    // The same session: the role is read on every request.
+    for path in ADMIN_PAGES {
+        assert_eq!(browser.get_html(path).await.0, StatusCode::OK, "{path}");
+    }
+    let (_, home) = browser.get_html("/dashboard").await;
+    assert!(
+        home.contains("href=\"/admin/jobs\""),
+        "the header's Admin link"
+    );
+    let listed = admin_cli(&app, AdminCommand::List).await;
+    assert!(
+        listed.contains(&id)
+            && listed.contains(&app.creator(1).name)
+            && listed.contains("cli:tester"),
+        "{listed}"
+    );
+
+    let said = revoke(&app, &id).await;
+    assert!(said.contains("no longer an operator"), "{said}");
+    for path in ADMIN_PAGES {
+        assert_eq!(
+            browser.get_html(path).await.0,
+            StatusCode::NOT_FOUND,
+            "{path}"
+        );
+    }
+    assert_eq!(audit_count(&app, "grant_operator").await, 1);
+    assert_eq!(audit_count(&app, "revoke_operator").await, 1);
+    // A revoke while the configuration still names them says so.
+    let mut out = Vec::new();
+    gumdash::operators::run(
+        &app.pool,
+        &AdminCommand::Revoke {
+            gumroad_user_id: id.clone(),
+        },
+        std::slice::from_ref(&id),
+        "tester",
+        &mut out,
+    )
+    .await
+    .unwrap();
+    assert!(
+        String::from_utf8(out)
+            .unwrap()
+            .contains("GUMDASH_ADMIN_GUMROAD_IDS")
+    );
+}
+
+#[tokio::test]
+async fn the_admin_command_names_what_is_wrong() {
+    let run = |args: &[&str], database: Option<&str>| {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_gumdash"));
+        command.args(args).env_clear();
+        if let Some(url) = database {
+            command.env("DATABASE_URL", url);
+        }
+        let output = command.output().expect("run gumdash");
+        (
+            output.status.success(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+    let (ok, error) = run(&["admin", "list"], None);
+    assert!(!ok && error.contains("DATABASE_URL is missing"), "{error}");
+    let (ok, error) = run(
+        &["admin", "grant", "bob"],
+        Some("postgres://127.0.0.1:1/nothing"),
+    );
+    assert!(
+        !ok && error.contains("\"bob\" is not a Gumroad numeric user id"),
+        "{error}"
+    );
+}
 
 /// Signs the browser out with `X-Forwarded-For: forwarded`, as a proxy would pass it on; returns the
 /// status and the address the audit log recorded for the sign-out.

@@ -12,7 +12,7 @@ use crate::web::client_addr::ClientAddr;
 use crate::web::csrf::{self, CsrfOnly, CsrfProtected as _};
 use crate::web::error::AppError;
 use crate::web::forms::done;
-use crate::web::layout::{Layout, Nav};
+use crate::web::layout::{AdminNav, Layout, Nav};
 use crate::web::state::AppState;
 
 const FAILED_SHOWN: i64 = 100;
@@ -33,7 +33,12 @@ pub async fn page(
 ) -> Result<impl Responder, AppError> {
     let current = &admin.0;
     Ok(JobsPage {
-        layout: Layout::signed_in(&current.session, &current.creator, &state, Nav::Admin)?,
+        layout: Layout::signed_in(
+            &current.session,
+            &current.creator,
+            &state,
+            Nav::Admin(AdminNav::Jobs),
+        )?,
         depth: job_store::depth(&state.pool).await?,
         oldest_wait_secs: job_store::oldest_runnable_wait_secs(&state.pool).await?,
         failed: job_store::failed(&state.pool, FAILED_SHOWN).await?,

@@ -9,13 +9,13 @@ use futures_util::future::LocalBoxFuture;
 
 use super::current_creator::CurrentCreator;
 use super::error::AppError;
-use super::state::AppState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(jobs::page).service(jobs::retry);
 }
 
-/// A signed-in creator who is one of this instance's operators (`GUMDASH_ADMIN_GUMROAD_IDS`).
+/// A signed-in creator who is one of this instance's operators (`GUMDASH_ADMIN_GUMROAD_IDS` or the
+/// `operators` table).
 pub struct AdminUser(pub CurrentCreator);
 
 impl FromRequest for AdminUser {
@@ -24,12 +24,11 @@ impl FromRequest for AdminUser {
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let current = CurrentCreator::from_request(req, payload);
-        let state = req.app_data::<web::Data<AppState>>().cloned();
         Box::pin(async move {
             // Not signed in, or not an operator: the 404 of an unknown page either way.
+            // `CurrentCreator` asked `AppState::is_admin` (configuration and database) just now.
             let current = current.await.map_err(|_| AppError::NotFound)?;
-            let state = state.ok_or(AppError::NotFound)?;
-            if !state.is_admin(&current.creator.gumroad_user_id) {
+            if !current.creator.is_operator {
                 return Err(AppError::NotFound.into());
             }
             Ok(Self(current))
