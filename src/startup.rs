@@ -199,6 +199,7 @@ fn app_state(settings: &Settings, pool: PgPool) -> AppState {
         sync: settings.sync.clone(),
         admin_gumroad_ids: settings.admin_gumroad_ids.clone(),
         trusted_proxies: web::TrustedProxies::new(settings.trusted_proxies.clone()),
+        started_at: std::time::Instant::now(),
         product_lists: web::ProductListCache::default(),
         actions: g.actions.clone(),
         exports: std::sync::Arc::new(tokio::sync::Semaphore::new(settings.exports_at_once)),

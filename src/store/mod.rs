@@ -1,7 +1,9 @@
 //! SQL, one module per aggregate. Every function on tenant-owned data takes a `TenantId` first.
 
 pub mod action_keys;
+pub mod admin;
 pub mod audit;
+pub mod audit_log;
 pub mod connections;
 pub mod creators;
 pub mod jobs;

@@ -32,12 +32,27 @@ pub enum Nav {
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum AdminNav {
+    Creators,
+    Audit,
     Jobs,
+    Health,
 }
 
 impl Nav {
     pub fn is_admin(self) -> bool {
         matches!(self, Self::Admin(_))
+    }
+
+    /// `aria-current="page"` on the admin sub-navigation's item for this page.
+    pub fn admin_current(self, item: &str) -> bool {
+        let current = match self {
+            Self::Admin(AdminNav::Creators) => "creators",
+            Self::Admin(AdminNav::Audit) => "audit",
+            Self::Admin(AdminNav::Jobs) => "jobs",
+            Self::Admin(AdminNav::Health) => "health",
+            _ => return false,
+        };
+        current == item
     }
 }
 

@@ -27,6 +27,8 @@ pub struct AppState {
     pub admin_gumroad_ids: Vec<String>,
     /// Whose `X-Forwarded-For` is believed (see [`super::client_addr`]).
     pub trusted_proxies: super::client_addr::TrustedProxies,
+    /// For the health page's uptime.
+    pub started_at: std::time::Instant,
     pub product_lists: ProductListCache,
     /// The Gumroad API the sale actions speak to and the scopes they may ask for.
     pub actions: ActionSettings,

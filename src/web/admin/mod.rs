@@ -1,6 +1,9 @@
 //! The operator's pages, under `/admin`. Every handler takes an [`AdminUser`], checked on the server:
 //! anyone else gets the same 404 as an unknown page, so the pages' existence is not revealed.
 
+mod audit;
+mod creators;
+mod health;
 mod jobs;
 
 use actix_web::dev::Payload;
@@ -11,7 +14,11 @@ use super::current_creator::CurrentCreator;
 use super::error::AppError;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(jobs::page).service(jobs::retry);
+    cfg.service(creators::page)
+        .service(audit::page)
+        .service(health::page)
+        .service(jobs::page)
+        .service(jobs::retry);
 }
 
 /// A signed-in creator who is one of this instance's operators (`GUMDASH_ADMIN_GUMROAD_IDS` or the
@@ -34,4 +41,22 @@ impl FromRequest for AdminUser {
             Ok(Self(current))
         })
     }
+}
+
+/// Keyset paging of the admin lists, newest first: the store is asked for one row more than a page;
+/// if it came, it is dropped and the last shown row's position is the next page's opaque cursor (the
+/// same `(time, id)` shape as the sales list's).
+fn next_page<T>(
+    rows: &mut Vec<T>,
+    page_size: usize,
+    position: impl Fn(&T) -> (chrono::DateTime<chrono::Utc>, i64),
+) -> Option<String> {
+    if rows.len() <= page_size {
+        return None;
+    }
+    rows.truncate(page_size);
+    rows.last().map(|row| {
+        let (created_at, id) = position(row);
+        crate::domain::SalesCursor { created_at, id }.encode()
+    })
 }
