@@ -485,3 +485,17 @@ async fn the_health_page_reports_the_database_queue_syncs_pings_and_server() {
     }
     assert!(html.contains("href=\"/admin/jobs\""));
 }
+
+#[tokio::test]
+async fn admin_pages_answer_head_like_get_and_strangers_are_not_logged_as_errors() {
+    let app = spawn_app().await;
+    let admin = operator(&app, 0).await;
+    for path in ADMIN_PAGES {
+        let head = admin.client.head(admin.url(path)).send().await.unwrap();
+        assert_eq!(head.status(), StatusCode::OK, "{path}");
+        assert!(head.bytes().await.unwrap().is_empty(), "{path}");
+    }
+    let response = app.new_browser().get("/admin/creators").await;
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    crate::helpers::assert_logged_without_error(&response);
+}
