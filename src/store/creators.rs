@@ -21,6 +21,9 @@ pub struct Creator {
     pub time_zone: String,
     /// `default` (UTC, nothing known yet), `derived` (from a sale's daystamp) or `chosen`.
     pub time_zone_source: String,
+    /// One of this instance's operators (configuration or `operators` table). Only the signed-in
+    /// creator's is looked up (by `CurrentCreator`); elsewhere it stays `false`.
+    pub is_operator: bool,
 }
 
 /// What Gumroad told us about the creator, to store.
@@ -66,6 +69,7 @@ impl From<CreatorRow> for Creator {
             catalog_version: row.catalog_version,
             time_zone: row.time_zone,
             time_zone_source: row.time_zone_source,
+            is_operator: false,
         }
     }
 }

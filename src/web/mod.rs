@@ -7,6 +7,7 @@ mod admin;
 mod assets;
 mod auth;
 mod charts;
+mod client_addr;
 mod confirm;
 mod csrf;
 mod current_creator;
@@ -33,6 +34,7 @@ mod variants;
 mod views;
 mod webhooks;
 
+pub use client_addr::{ClientAddr, TrustedProxies};
 pub use current_creator::CurrentCreator;
 pub use error::{AppError, SignInFailure};
 pub use forms::{form_config, query_config};

@@ -14,7 +14,7 @@ use crate::store::sales::{self, Direction, SaleState, SalesFilter};
 use crate::sync::{self, SyncStatus};
 use crate::web::current_creator::CurrentCreator;
 use crate::web::error::AppError;
-use crate::web::forms::{FormErrors, filtered_page};
+use crate::web::forms::{FormErrors, filter_query, filtered_page, search_text};
 use crate::web::layout::{Layout, Nav};
 use crate::web::state::AppState;
 
@@ -67,19 +67,13 @@ impl IndexPage {
     /// This page's filters as a query string (no cursor), for links that keep them.
     fn filters(&self) -> String {
         let q = &self.query;
-        let mut url = url::form_urlencoded::Serializer::new(String::new());
-        for (name, value) in [
+        filter_query(&[
             ("from", &q.from),
             ("to", &q.to),
             ("product", &q.product),
             ("q", &q.q),
             ("state", &q.state),
-        ] {
-            if !value.trim().is_empty() {
-                url.append_pair(name, value.trim());
-            }
-        }
-        url.finish()
+        ])
     }
 
     /// The CSV export of this page's filtered set: every page of it, so no cursor.
@@ -134,20 +128,13 @@ pub(super) fn parse_filter(query: &ListQuery, errors: &mut FormErrors) -> SalesF
             SaleState::parse(text).ok_or("Choose one of the listed states."),
         ),
     };
-    // PostgreSQL text cannot hold U+0000; nobody types it.
-    let search: String = query
-        .q
-        .trim()
-        .chars()
-        .filter(|c| *c != '\0')
-        .take(MAX_SEARCH_CHARS)
-        .collect();
+    let search = search_text(&query.q, MAX_SEARCH_CHARS);
     let product: String = query.product.trim().replace('\0', "");
     SalesFilter {
         from,
         to,
         product_id: Some(product).filter(|p| !p.is_empty()),
-        search: Some(search).filter(|s| !s.is_empty()),
+        search,
         state,
     }
 }
