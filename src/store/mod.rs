@@ -8,6 +8,7 @@ pub mod jobs;
 pub mod overview;
 pub mod sales;
 pub mod sessions;
+pub mod subscribers;
 pub mod sync;
 pub mod webhooks;
 
