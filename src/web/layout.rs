@@ -25,6 +25,7 @@ pub enum Nav {
     Home,
     Products,
     Sales,
+    Memberships,
     Licenses,
     Admin,
 }

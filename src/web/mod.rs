@@ -17,6 +17,7 @@ mod home;
 mod hooks;
 mod layout;
 mod licenses;
+mod memberships;
 mod middleware;
 mod offer_codes;
 mod overview;
@@ -67,6 +68,7 @@ pub fn routes(cfg: &mut web::ServiceConfig, sign_in_limit: &SignInLimit, ping_li
         .configure(custom_fields::routes)
         .configure(sales::routes)
         .configure(licenses::routes)
+        .configure(memberships::routes)
         .configure(settings::routes)
         .configure(webhooks::routes)
         .configure(admin::routes)

@@ -37,6 +37,35 @@ pub fn product_href(id: &str) -> String {
     format!("/products/{}", path_segment(id))
 }
 
+/// A list page's filters as a query string: the pairs whose value is not blank, trimmed.
+pub fn filters_query(pairs: &[(&str, &str)]) -> String {
+    let mut url = url::form_urlencoded::Serializer::new(String::new());
+    for (name, value) in pairs {
+        if !value.trim().is_empty() {
+            url.append_pair(name, value.trim());
+        }
+    }
+    url.finish()
+}
+
+/// `path` with the filters `query` and, for another page, a cursor (`older` or `newer`).
+pub fn list_link(path: &str, query: &str, cursor: Option<(&str, &str)>) -> String {
+    let mut link = path.to_owned();
+    let mut sep = '?';
+    if !query.is_empty() {
+        link.push(sep);
+        link.push_str(query);
+        sep = '&';
+    }
+    if let Some((name, value)) = cursor {
+        link.push(sep);
+        link.push_str(name);
+        link.push('=');
+        link.push_str(value);
+    }
+    link
+}
+
 /// An amount in the product's currency; Gumroad's own formatting if we do not know the currency.
 fn money(amount: i64, currency: Option<Currency>) -> String {
     match currency {

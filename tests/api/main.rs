@@ -13,6 +13,7 @@ mod health;
 mod helpers;
 mod isolation;
 mod jobs;
+mod memberships;
 mod overview;
 mod pings;
 mod products;

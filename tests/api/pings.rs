@@ -11,7 +11,7 @@ use crate::helpers::{Browser, TestApp, captured_logs, page_text, spawn_app, spaw
 
 impl TestApp {
     /// Lets the simulator ping loopback URLs (the test dashboard's public URL), fast.
-    async fn enable_pings(&self) {
+    pub(crate) async fn enable_pings(&self) {
         let response = reqwest::Client::new()
             .post(format!("{}/_sim/pings/settings", self.sim.base_url()))
             .json(&json!({"allow_loopback": true, "time_scale": 0.001}))
