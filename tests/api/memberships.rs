@@ -28,14 +28,15 @@ fn money(cents: i64, currency: &str) -> String {
     Money::new(cents, Currency::parse(currency).unwrap()).display()
 }
 
-/// The simulator's active subscriptions of creator 0 as the page must count them: per product,
-/// (active count, currency → MRR in minor units); and currency → MRR over every product.
-fn expected(
-    app: &TestApp,
-) -> (
+/// Per product, (active count, currency → MRR in minor units); and currency → MRR over every
+/// product.
+type Expected = (
     BTreeMap<String, (i64, BTreeMap<String, i64>)>,
     BTreeMap<String, i64>,
-) {
+);
+
+/// The simulator's active subscriptions of creator 0 as the page must count them.
+fn expected(app: &TestApp) -> Expected {
     let mut per_product: BTreeMap<String, (i64, BTreeMap<String, f64>)> = BTreeMap::new();
     let mut totals: BTreeMap<String, f64> = BTreeMap::new();
     for s in app.sim.subscriptions_of(&app.creator(0).id) {
@@ -68,17 +69,34 @@ fn text_of(element: scraper::ElementRef<'_>) -> String {
     element.text().collect::<String>().trim().to_owned()
 }
 
-/// What the Memberships page shows: per product id, (active, currency code → MRR text); and the
-/// totals table as currency code → MRR text.
-async fn shown(
-    browser: &Browser,
-) -> (
+/// The simulator's active subscriptions of creator 0 as the Memberships page's totals table must
+/// show them: currency code → MRR text.
+pub(crate) fn expected_totals(app: &TestApp) -> BTreeMap<String, String> {
+    expected(app)
+        .1
+        .into_iter()
+        .map(|(c, v)| {
+            let text = money(v, &c);
+            (c, text)
+        })
+        .collect()
+}
+
+/// Per product id, (active, currency code → MRR text); and the totals, currency code → MRR text.
+type Shown = (
     BTreeMap<String, (i64, BTreeMap<String, String>)>,
     BTreeMap<String, String>,
-) {
+);
+
+async fn shown(browser: &Browser) -> Shown {
     let (status, html) = browser.get_html("/memberships").await;
     assert_eq!(status, StatusCode::OK);
-    let document = Html::parse_document(&html);
+    shown_in(&html)
+}
+
+/// What a Memberships page shows.
+pub(crate) fn shown_in(html: &str) -> Shown {
+    let document = Html::parse_document(html);
     let section = Selector::parse("section.membership").unwrap();
     let active = Selector::parse("dd[data-figure=active]").unwrap();
     let mrr = Selector::parse("td[data-mrr]").unwrap();
@@ -132,11 +150,7 @@ async fn the_memberships_page_counts_the_simulators_active_subscribers_and_their
             mrr.iter().map(|(c, v)| (c.clone(), money(*v, c))).collect();
         assert_eq!(shown_mrr, &wanted, "{product}");
     }
-    let wanted: BTreeMap<String, String> = totals
-        .iter()
-        .map(|(c, v)| (c.clone(), money(*v, c)))
-        .collect();
-    assert_eq!(shown_totals, wanted);
+    assert_eq!(shown_totals, expected_totals(&app));
 
     // The simulator's own index agrees with its model: active only, unpaginated by default.
     let token = app

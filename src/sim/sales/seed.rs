@@ -588,7 +588,7 @@ impl Builder<'_> {
             // Every third ended one stopped because its card kept failing.
             let requested = (at - period + MICROS_PER_DAY).min(self.now);
             let ended = at < self.now;
-            let failed = ended && first.subscription % 3 == 0;
+            let failed = ended && first.subscription.is_multiple_of(3);
             self.subscription_times.insert(
                 first.subscription,
                 SubscriptionTimes {
