@@ -345,8 +345,9 @@ async fn the_subscribers_csv_is_the_list_row_for_row_with_formulas_neutralised()
         json!({"product_id": membership, "email": "=HYPERLINK(1)@example.com"}),
     );
     assert!(sale.get("error").is_none(), "{sale}");
-    // And enough new subscribers that the list has more than one page.
-    for n in 0..25 {
+    // And enough new subscribers that the list has several pages, and the walk of that
+    // product's active subscribers more than one of Gumroad's (100).
+    for n in 0..105 {
         let email = format!("member{n}@example.com");
         let sale = app.sim.create_sale(
             &app.creator(0).id,
@@ -364,6 +365,21 @@ async fn the_subscribers_csv_is_the_list_row_for_row_with_formulas_neutralised()
     .await
     .unwrap();
     app.run_jobs().await;
+    let active_in_sim = app
+        .sim
+        .subscriptions_of(&app.creator(0).id)
+        .iter()
+        .filter(|s| s["active"] == true)
+        .count() as i64;
+    let active_mirrored: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM subscribers WHERE creator_id = $1 AND ended_at IS NULL
+           AND failed_at IS NULL AND (cancelled_at IS NULL OR cancelled_at > now())",
+    )
+    .bind(app.tenant_id_of(&app.creator(0)).await.get())
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(active_mirrored, active_in_sim);
 
     for filters in ["", "status=active", "status=inactive", "q=example"] {
         let list = listed_emails(&browser, &format!("/memberships/subscribers?{filters}")).await;
@@ -376,7 +392,7 @@ async fn the_subscribers_csv_is_the_list_row_for_row_with_formulas_neutralised()
             .collect();
         assert_eq!(exported, list, "{filters}");
         if filters.is_empty() {
-            assert!(list.len() > 50, "more than a page: {}", list.len());
+            assert!(list.len() > 100, "several pages: {}", list.len());
         }
     }
     let (header, rows) = csv_rows(&browser, "/memberships/subscribers.csv").await;
