@@ -291,7 +291,7 @@ impl SimHandle {
 
     /// The creator's (either id) subscriptions as the simulator holds them, newest first, for tests to
     /// compute what a memberships page must show: `{id, product_id, status, active, recurrence, tier,
-    /// price_cents, currency, email}`, where `tier` is the first variant category's option of the
+    /// price_cents, currency, email, created_at, cancelled_at, ended_at, failed_at}`, where `tier` is the first variant category's option of the
     /// last charge and `price_cents` that charge in the product's currency. Test purchases left out.
     pub fn subscriptions_of(&self, creator_id: &str) -> Vec<serde_json::Value> {
         let state = self.shared.lock();
@@ -330,6 +330,10 @@ impl SimHandle {
                     "tier": tier,
                     "price_cents": last.price,
                     "currency": product.map(|p| p.currency.clone()),
+                    "created_at": rendered["created_at"],
+                    "cancelled_at": rendered["cancelled_at"],
+                    "ended_at": rendered["ended_at"],
+                    "failed_at": rendered["failed_at"],
                 })
             })
             .collect()

@@ -152,6 +152,21 @@ async fn the_memberships_page_counts_the_simulators_active_subscribers_and_their
     }
     assert_eq!(shown_totals, expected_totals(&app));
 
+    // New and churned this month (the creator's zone), pending cancellations, failed payments.
+    let zone: String = sqlx::query_scalar("SELECT time_zone FROM creators WHERE id = $1")
+        .bind(app.tenant_id_of(&app.creator(0)).await.get())
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    let figures = figures(&app, zone.parse().unwrap());
+    let (status, html) = browser.get_html("/memberships").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(shown_figures(&html), figures);
+    assert!(
+        figures.values().any(|f| f[2] > 0) && figures.values().any(|f| f[3] > 0),
+        "the seed has pending cancellations and failed payments: {figures:?}"
+    );
+
     // The simulator's own index agrees with its model: active only, unpaginated by default.
     let token = app
         .sim
@@ -182,6 +197,62 @@ async fn the_memberships_page_counts_the_simulators_active_subscribers_and_their
     let (status, html) = other.get_html("/memberships").await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("No memberships yet"));
+}
+
+/// Per product: [new this month, churned this month, pending cancellations, failed payments],
+/// from the simulator's subscriptions, months in `zone`.
+fn figures(app: &TestApp, zone: chrono_tz::Tz) -> BTreeMap<String, [i64; 4]> {
+    use chrono::{DateTime, Datelike, TimeZone, Utc};
+    let now = Utc::now().with_timezone(&zone);
+    let month_start = zone
+        .with_ymd_and_hms(now.year(), now.month(), 1, 0, 0, 0)
+        .earliest()
+        .unwrap()
+        .with_timezone(&Utc);
+    let at = |v: &Value| -> Option<DateTime<Utc>> {
+        v.as_str()
+            .map(|t| DateTime::parse_from_rfc3339(t).unwrap().with_timezone(&Utc))
+    };
+    let mut figures: BTreeMap<String, [i64; 4]> = BTreeMap::new();
+    for s in app.sim.subscriptions_of(&app.creator(0).id) {
+        let f = figures
+            .entry(s["product_id"].as_str().unwrap().to_owned())
+            .or_default();
+        let active = s["active"] == true;
+        let (cancelled, ended, failed) = (
+            at(&s["cancelled_at"]),
+            at(&s["ended_at"]),
+            at(&s["failed_at"]),
+        );
+        let stopped = [cancelled, ended, failed].into_iter().flatten().min();
+        f[0] += i64::from(at(&s["created_at"]).unwrap() >= month_start);
+        f[1] += i64::from(!active && stopped.is_some_and(|t| t >= month_start));
+        f[2] += i64::from(active && cancelled.is_some());
+        f[3] += i64::from(failed.is_some());
+    }
+    figures
+}
+
+/// The same figures as the Memberships page shows them.
+fn shown_figures(html: &str) -> BTreeMap<String, [i64; 4]> {
+    let document = Html::parse_document(html);
+    let section = Selector::parse("section.membership").unwrap();
+    let figure = |name: &str| Selector::parse(&format!("dd[data-figure={name}]")).unwrap();
+    let names = ["new", "churned", "pending", "failed"].map(figure);
+    document
+        .select(&section)
+        .map(|product| {
+            let values = names.each_ref().map(|selector| {
+                text_of(product.select(selector).next().unwrap())
+                    .parse()
+                    .unwrap()
+            });
+            (
+                product.value().attr("data-product-id").unwrap().to_owned(),
+                values,
+            )
+        })
+        .collect()
 }
 
 impl TestApp {
