@@ -11,8 +11,8 @@ use sqlx::{PgConnection, PgExecutor, PgPool};
 
 use crate::domain::{SalesCursor, TenantId};
 
-/// A subscriber as Gumroad described it, ready to store.
-#[derive(Clone, Debug)]
+/// A subscriber as Gumroad described it, ready to store. `Debug` leaves the buyer out.
+#[derive(Clone)]
 pub struct SubscriberRecord {
     pub gumroad_id: String,
     pub product_id: String,
@@ -32,6 +32,16 @@ pub struct SubscriberRecord {
     pub status: String,
     pub license_key: Option<String>,
     pub raw: serde_json::Value,
+}
+
+impl std::fmt::Debug for SubscriberRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SubscriberRecord")
+            .field("gumroad_id", &self.gumroad_id)
+            .field("product_id", &self.product_id)
+            .field("status", &self.status)
+            .finish_non_exhaustive()
+    }
 }
 
 /// How many rows an upsert inserted and changed (an identical re-fetch changes nothing).

@@ -192,6 +192,38 @@ async fn the_memberships_page_counts_the_simulators_active_subscribers_and_their
         assert!(listed.get("next_page_key").is_none());
     }
 
+    // A yearly subscriber paying in euros: its MRR is a twelfth of its charge, in a row of its own,
+    // never added to the dollars.
+    let tenant = app.tenant_id_of(&app.creator(0)).await.get();
+    sqlx::query(
+        "INSERT INTO sales (creator_id, gumroad_id, created_at, day, product_id, product_name,
+                            price_usd_cents, currency, amount_cents, subscription_id, raw)
+         VALUES ($1, 'EUR-SALE==', now(), current_date, 'EUR-PRODUCT==', 'Euro club', 13000, 'eur',
+                 12000, 'EUR-SUB==', '{}')",
+    )
+    .bind(tenant)
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO subscribers (creator_id, gumroad_id, product_id, product_name, email,
+                                  created_at, recurrence, status, raw)
+         VALUES ($1, 'EUR-SUB==', 'EUR-PRODUCT==', 'Euro club', 'eu@example.com', now(),
+                 'yearly', 'alive', '{}')",
+    )
+    .bind(tenant)
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    let (products, shown_totals) = shown(&browser).await;
+    let mut wanted = expected_totals(&app);
+    wanted.insert("eur".into(), money(1000, "eur"));
+    assert_eq!(shown_totals, wanted);
+    assert_eq!(
+        products["EUR-PRODUCT=="],
+        (1, BTreeMap::from([("eur".to_owned(), money(1000, "eur"))]))
+    );
+
     // A creator without memberships sees the empty state.
     let other = app.signed_in(1).await;
     let (status, html) = other.get_html("/memberships").await;
@@ -341,6 +373,11 @@ async fn cancellation_and_end_pings_update_the_subscriber_without_a_scheduled_sy
     app.run_jobs().await;
     let (_, status, _, ended) = app.mirrored_subscriber(&id).await;
     assert_eq!((status.as_str(), ended), ("cancelled", true));
+    let email = alive["email"].as_str().unwrap();
+    assert!(
+        !crate::helpers::captured_logs().contains(email),
+        "a subscriber's email is never logged"
+    );
     let active = browser
         .links(
             "/memberships/subscribers?status=active",
