@@ -12,6 +12,7 @@ pub mod operators;
 pub mod overview;
 pub mod sales;
 pub mod sessions;
+pub mod subscribers;
 pub mod sync;
 pub mod webhooks;
 

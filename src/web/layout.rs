@@ -25,6 +25,7 @@ pub enum Nav {
     Home,
     Products,
     Sales,
+    Memberships,
     Licenses,
     Account,
     /// An operator's page, with the admin sub-navigation's current item.

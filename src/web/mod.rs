@@ -20,6 +20,7 @@ mod hooks;
 mod layout;
 mod licenses;
 mod lifecycle_confirm;
+mod memberships;
 mod middleware;
 mod offer_codes;
 mod overview;
@@ -71,6 +72,7 @@ pub fn routes(cfg: &mut web::ServiceConfig, sign_in_limit: &SignInLimit, ping_li
         .configure(custom_fields::routes)
         .configure(sales::routes)
         .configure(licenses::routes)
+        .configure(memberships::routes)
         .configure(settings::routes)
         .configure(account::routes)
         .configure(webhooks::routes)

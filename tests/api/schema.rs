@@ -42,6 +42,7 @@ const DISTRIBUTED_BY_CREATOR_ID: &[&str] = &[
     "sales_daily_all",
     "sales_daily_dims",
     "sales_totals",
+    "subscribers",
     "sync_states",
     "sync_windows",
     "webhook_deliveries",

@@ -17,6 +17,7 @@ use crate::web::error::AppError;
 use crate::web::forms::{FormErrors, filter_query, filtered_page, search_text};
 use crate::web::layout::{Layout, Nav};
 use crate::web::state::AppState;
+use crate::web::views::list_link;
 
 const PAGE_SIZE: i64 = 50;
 /// Longer searches are cut: nobody types more, and it bounds the pattern.
@@ -78,15 +79,11 @@ impl IndexPage {
 
     /// The CSV export of this page's filtered set: every page of it, so no cursor.
     fn export_link(&self) -> String {
-        let filters = self.filters();
-        let sep = if filters.is_empty() { "" } else { "?" };
-        format!("/sales/export.csv{sep}{filters}")
+        list_link("/sales/export.csv", &self.filters(), None)
     }
 
     fn page_link(&self, cursor_name: &str, cursor: &str) -> String {
-        let filters = self.filters();
-        let sep = if filters.is_empty() { "" } else { "&" };
-        format!("/sales?{filters}{sep}{cursor_name}={cursor}")
+        list_link("/sales", &self.filters(), Some((cursor_name, cursor)))
     }
 
     fn state_is(&self, value: &str) -> bool {
