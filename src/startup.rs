@@ -201,6 +201,7 @@ fn app_state(settings: &Settings, pool: PgPool) -> AppState {
         trusted_proxies: web::TrustedProxies::new(settings.trusted_proxies.clone()),
         started_at: std::time::Instant::now(),
         product_lists: web::ProductListCache::default(),
+        overview_figures: web::overview::overview_figures_cache(),
         actions: g.actions.clone(),
         exports: std::sync::Arc::new(tokio::sync::Semaphore::new(settings.exports_at_once)),
     }

@@ -23,7 +23,7 @@ mod lifecycle_confirm;
 mod memberships;
 mod middleware;
 mod offer_codes;
-mod overview;
+pub mod overview;
 mod product_cache;
 mod products;
 mod rate_limit;

@@ -30,6 +30,8 @@ pub struct AppState {
     /// For the health page's uptime.
     pub started_at: std::time::Instant,
     pub product_lists: ProductListCache,
+    /// The overview's figures per creator, range and rollup version.
+    pub overview_figures: super::overview::OverviewFigures,
     /// The Gumroad API the sale actions speak to and the scopes they may ask for.
     pub actions: ActionSettings,
     /// One permit per CSV export streaming from this instance (`exports_at_once`).
