@@ -62,7 +62,7 @@ pub struct JobSettings {
 impl Default for JobSettings {
     fn default() -> Self {
         Self {
-            workers: 8,
+            workers: 24,
             queue: QueueSettings::default(),
             instance_requests_per_sec: 20.0,
             global_requests_per_sec: 40.0,
@@ -262,8 +262,8 @@ impl Settings {
         let admin_gumroad_ids = r.optional("GUMDASH_ADMIN_GUMROAD_IDS", "", parse_id_list);
         let trusted_proxies = r.optional("GUMDASH_TRUSTED_PROXIES", "", parse_trusted_proxies);
         let log_format = r.optional("LOG_FORMAT", "pretty", parse_log_format);
-        let workers = r.optional("GUMDASH_WORKERS", "8", |v| parse_count(v, 0, 64));
-        let per_creator = r.optional("GUMDASH_JOBS_PER_CREATOR", "4", |v| parse_count(v, 1, 64));
+        let workers = r.optional("GUMDASH_WORKERS", "24", |v| parse_count(v, 0, 64));
+        let per_creator = r.optional("GUMDASH_JOBS_PER_CREATOR", "12", |v| parse_count(v, 1, 64));
         let instance_rate = r.optional("GUMDASH_GUMROAD_RPS", "20", parse_rate);
         let global_rate = r.optional("GUMDASH_GUMROAD_RPS_GLOBAL", "40", parse_rate);
         let sync_every = r.optional("GUMDASH_SYNC_EVERY_MINUTES", "15", |v| {
