@@ -143,6 +143,11 @@ impl Config {
     fn concurrency(&self) -> f64 {
         (self.workers as f64).min(self.per_creator as f64)
     }
+
+    /// Calls a second this one instance may make.
+    fn budget_per_sec(&self) -> f64 {
+        self.instance_rps.min(self.global_rps)
+    }
 }
 
 struct History {
@@ -363,7 +368,8 @@ async fn run() {
     println!("|---|---|---|---|---|---|---|");
     for (history_name, config, m) in rows {
         let rate = m.mirrored as f64 / m.seconds;
-        let limit = (config.concurrency() * 10.0 / per_call).min(config.global_rps * 10.0);
+        let limit =
+            (config.concurrency() * 10.0 / per_call).min(config.budget_per_sec() * 10.0);
         println!(
             "| {history_name} | {}{} | {rate:.0} | {:.1}× | {limit:.0} | {} | {} ÷ {:.0} |",
             config.name,
@@ -371,7 +377,7 @@ async fn run() {
             rate / cursor_rate,
             m.calls,
             m.busiest,
-            config.global_rps.min(config.instance_rps),
+            config.budget_per_sec(),
         );
     }
 }
