@@ -24,8 +24,8 @@ pub struct Creator {
     pub time_zone: String,
     /// `default` (UTC, nothing known yet), `derived` (from a sale's daystamp) or `chosen`.
     pub time_zone_source: String,
-    /// One of this instance's operators (configuration or `operators` table). Only the signed-in
-    /// creator's is looked up (by `CurrentCreator`); elsewhere it stays `false`.
+    /// One of this instance's operators: [`find`] reads the `operators` table, `CurrentCreator` adds
+    /// the ones named in the configuration; elsewhere it stays `false`.
     pub is_operator: bool,
 }
 
@@ -55,6 +55,9 @@ struct CreatorRow {
     rollup_version: i64,
     time_zone: String,
     time_zone_source: String,
+    /// Only [`find`] reads it.
+    #[sqlx(default)]
+    stored_operator: bool,
 }
 
 impl From<CreatorRow> for Creator {
@@ -74,7 +77,7 @@ impl From<CreatorRow> for Creator {
             rollup_version: row.rollup_version,
             time_zone: row.time_zone,
             time_zone_source: row.time_zone_source,
-            is_operator: false,
+            is_operator: row.stored_operator,
         }
     }
 }
@@ -116,7 +119,8 @@ pub async fn find(pool: &PgPool, tenant: TenantId) -> Result<Option<Creator>, sq
     sqlx::query_as::<_, CreatorRow>(
         "SELECT id, gumroad_user_id, name, email, avatar_url, profile_url, state, created_at, last_sign_in_at, catalog_version,
                 (SELECT coalesce(max(version), 0) FROM sales_totals t WHERE t.creator_id = creators.id) AS rollup_version,
-                time_zone, time_zone_source
+                time_zone, time_zone_source,
+                EXISTS (SELECT 1 FROM operators o WHERE o.gumroad_user_id = creators.gumroad_user_id) AS stored_operator
          FROM creators WHERE id = $1",
     )
     .bind(tenant.get())

@@ -60,14 +60,17 @@ impl AppState {
     /// Whether this Gumroad account is an operator: named in `GUMDASH_ADMIN_GUMROAD_IDS` or granted
     /// with `gumdash admin grant` (read on every call, so a revoke takes effect at the next request).
     pub async fn is_admin(&self, gumroad_user_id: &str) -> Result<bool, sqlx::Error> {
-        if self
-            .admin_gumroad_ids
-            .iter()
-            .any(|id| id == gumroad_user_id)
-        {
+        if self.is_configured_admin(gumroad_user_id) {
             return Ok(true);
         }
         store::operators::is_operator(&self.pool, gumroad_user_id).await
+    }
+
+    /// Named an operator in `GUMDASH_ADMIN_GUMROAD_IDS` (the `operators` table counts too).
+    pub fn is_configured_admin(&self, gumroad_user_id: &str) -> bool {
+        self.admin_gumroad_ids
+            .iter()
+            .any(|id| id == gumroad_user_id)
     }
 
     /// The creator's token, decrypted just before a Gumroad call.
