@@ -1,7 +1,7 @@
 use std::process::ExitCode;
 
 use clap::Parser as _;
-use gumdash::cli::{Cli, Command, SimArgs};
+use gumdash::cli::{Cli, Command, KeysCommand, SimArgs};
 use gumdash::config::{self, Settings};
 use gumdash::startup::{Application, Background};
 use gumdash::vault::KeyRing;
@@ -20,6 +20,9 @@ async fn main() -> ExitCode {
             keygen();
             Ok(())
         }
+        Command::Keys {
+            command: KeysCommand::Rotate { batch_size },
+        } => rotate_keys(batch_size).await,
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -54,15 +57,45 @@ async fn serve() -> anyhow::Result<()> {
 }
 
 async fn migrate() -> anyhow::Result<()> {
-    let url = std::env::var("DATABASE_URL").map_err(|_| {
-        anyhow::anyhow!("DATABASE_URL is missing: set it to the database to migrate")
-    })?;
-    let options = url
-        .parse()
-        .map_err(|_| anyhow::anyhow!("DATABASE_URL is not a PostgreSQL URL"))?;
-    let pool = store::pool(options);
+    let pool = store::pool(database_from_env("the database to migrate")?);
     store::migrate(&pool).await?;
     println!("migrations applied");
+    Ok(())
+}
+
+fn database_from_env(what: &str) -> anyhow::Result<sqlx::postgres::PgConnectOptions> {
+    let url = std::env::var("DATABASE_URL")
+        .map_err(|_| anyhow::anyhow!("DATABASE_URL is missing: set it to {what}"))?;
+    url.parse()
+        .map_err(|_| anyhow::anyhow!("DATABASE_URL is not a PostgreSQL URL"))
+}
+
+/// `gumdash keys rotate`: progress on stdout, one line per batch.
+async fn rotate_keys(batch_size: i64) -> anyhow::Result<()> {
+    let database = database_from_env("the dashboard's database")?;
+    let spec = std::env::var("GUMDASH_TOKEN_KEYS").unwrap_or_default();
+    let keys = KeyRing::parse(&spec).map_err(|e| anyhow::anyhow!("GUMDASH_TOKEN_KEYS {e}"))?;
+    let pool = store::pool(database);
+    println!(
+        "re-encrypting the stored tokens under key {:?}",
+        keys.active_key_id()
+    );
+    let report = gumdash::rotation::rotate(&pool, &keys, batch_size, "cli", |p| {
+        println!("{} of {} re-encrypted", p.rotated, p.total);
+    })
+    .await?;
+    if report.remaining > 0 {
+        anyhow::bail!(
+            "{} token(s) are still sealed under an old key ({} could not be opened; see the log); \
+             keep the old key in GUMDASH_TOKEN_KEYS",
+            report.remaining,
+            report.unreadable
+        );
+    }
+    println!(
+        "done: {} token(s) re-encrypted; every token is sealed under {:?}, so the other keys can leave GUMDASH_TOKEN_KEYS",
+        report.rotated, report.key_id
+    );
     Ok(())
 }
 

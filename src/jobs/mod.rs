@@ -53,6 +53,8 @@ pub enum Job {
         sale_id: String,
         resource: String,
     },
+    /// Re-seals every stored token under the first key of the ring (the operator's "Rotate now").
+    RotateKeys,
 }
 
 impl Job {
@@ -67,12 +69,13 @@ impl Job {
             Self::SubscribePings { .. } => "subscribe_pings",
             Self::UnsubscribePings { .. } => "unsubscribe_pings",
             Self::FetchSale { .. } => "fetch_sale",
+            Self::RotateKeys => "rotate_keys",
         }
     }
 
     pub fn creator(&self) -> Option<TenantId> {
         match self {
-            Self::Schedule | Self::SweepSessions => None,
+            Self::Schedule | Self::SweepSessions | Self::RotateKeys => None,
             Self::PlanBackfill { creator }
             | Self::SyncWindow { creator, .. }
             | Self::SyncRecent { creator, .. }
@@ -86,7 +89,7 @@ impl Job {
     /// At most one pending or running job per key.
     pub fn dedupe_key(&self) -> String {
         match self {
-            Self::Schedule | Self::SweepSessions => self.kind().to_owned(),
+            Self::Schedule | Self::SweepSessions | Self::RotateKeys => self.kind().to_owned(),
             Self::PlanBackfill { creator }
             | Self::SubscribePings { creator }
             | Self::UnsubscribePings { creator } => {
@@ -110,6 +113,7 @@ impl Job {
         match self {
             Self::Schedule | Self::SweepSessions => 0,
             Self::PlanBackfill { .. }
+            | Self::RotateKeys
             | Self::FetchSale { .. }
             | Self::SyncRecent {
                 reconcile: false, ..

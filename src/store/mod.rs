@@ -7,6 +7,7 @@ pub mod creators;
 pub mod forget;
 pub mod jobs;
 pub mod overview;
+pub mod rotation;
 pub mod sales;
 pub mod sessions;
 pub mod sync;

@@ -89,12 +89,32 @@ impl JobHandler for SyncHandler {
                 Job::FetchSale {
                     creator, sale_id, ..
                 } => pings::fetch_sale(self, claim, *creator, sale_id).await,
+                Job::RotateKeys => rotate_keys(&self.ctx).await,
             };
             match result {
                 Ok(outcome) => outcome,
                 Err(error) => self.database_failed(claim, &error).await,
             }
         })
+    }
+}
+
+/// The operator's "Rotate now": another run already going (a `gumdash keys rotate`, say) does
+/// the same work, so this one is done.
+async fn rotate_keys(ctx: &Context) -> Result<Outcome, sqlx::Error> {
+    use crate::rotation::{self, RotationError};
+    match rotation::rotate(&ctx.pool, &ctx.keys, rotation::BATCH_SIZE, "job", |_| {}).await {
+        Ok(report) if report.remaining == 0 => Ok(Outcome::Done),
+        Ok(report) => Ok(Outcome::GiveUp(format!(
+            "{} token(s) are still sealed under an old key",
+            report.remaining
+        ))),
+        Err(RotationError::AlreadyRunning) => {
+            tracing::info!("a key rotation is already running elsewhere; this job ends");
+            Ok(Outcome::Done)
+        }
+        Err(error @ RotationError::MissingKeys(_)) => Ok(Outcome::GiveUp(error.to_string())),
+        Err(RotationError::Database(error)) => Err(error),
     }
 }
 

@@ -3,6 +3,7 @@
 
 mod creator;
 mod jobs;
+mod keys;
 
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest, web};
@@ -15,7 +16,8 @@ use super::state::AppState;
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(jobs::page)
         .service(jobs::retry)
-        .configure(creator::routes);
+        .configure(creator::routes)
+        .configure(keys::routes);
 }
 
 /// A signed-in creator who is one of this instance's operators (`GUMDASH_ADMIN_GUMROAD_IDS`).
