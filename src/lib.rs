@@ -13,6 +13,7 @@ pub mod domain;
 pub mod gumroad;
 pub mod jobs;
 pub mod lifecycle;
+pub mod metrics;
 pub mod rotation;
 pub mod sim;
 pub mod startup;

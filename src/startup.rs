@@ -179,7 +179,9 @@ pub fn context(settings: &Settings, pool: PgPool) -> Context {
                 max_attempts: g.max_read_attempts,
                 base_delay: g.retry_base_delay,
             },
-        ),
+        )
+        .with_metrics(settings.metrics.clone()),
+        metrics: settings.metrics.clone(),
     }
 }
 
@@ -201,6 +203,7 @@ fn app_state(settings: &Settings, pool: PgPool) -> AppState {
         product_lists: web::ProductListCache::default(),
         actions: g.actions.clone(),
         exports: std::sync::Arc::new(tokio::sync::Semaphore::new(settings.exports_at_once)),
+        metrics_token: settings.metrics_token.clone(),
     }
 }
 
@@ -230,6 +233,7 @@ fn run(listener: TcpListener, pool: PgPool, settings: Settings) -> std::io::Resu
             // No response compression: pages echo input beside the CSRF token (BREACH).
             .wrap(sessions)
             .wrap(web::security_headers(&csp, secure))
+            .wrap(from_fn(web::track_requests))
             .wrap(from_fn(web::request_id_header))
             .wrap(TracingLogger::<web::RootSpanWithoutQuery>::new())
             .wrap(from_fn(web::head_as_get))

@@ -97,6 +97,17 @@ impl JobHandler for SyncHandler {
             }
         })
     }
+
+    fn finished(&self, claim: &Claim, outcome: &Outcome, elapsed: Duration) {
+        let outcome = match outcome {
+            Outcome::Done | Outcome::Committed => "done",
+            Outcome::Continue(_) => "continued",
+            Outcome::Repeat(_) => "repeat",
+            Outcome::RetryIn(..) => "retry",
+            Outcome::GiveUp(_) => "failed",
+        };
+        self.ctx.metrics.job(claim.job.kind(), outcome, elapsed);
+    }
 }
 
 /// The operator's "Rotate now": another run already going (a `gumdash keys rotate`, say) does

@@ -107,6 +107,32 @@ impl RootSpanBuilder for RootSpanWithoutQuery {
     }
 }
 
+/// Counts every answered request in the instance's metrics, by route pattern (never the raw
+/// path: ids would make every sale its own series), method and status, with its latency. Errors
+/// that never became a response below (a failed session store) count with their status.
+pub async fn track_requests(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let started = std::time::Instant::now();
+    let metrics = req
+        .app_data::<actix_web::web::Data<super::AppState>>()
+        .map(|state| state.metrics.clone());
+    let route = req
+        .match_pattern()
+        .unwrap_or_else(|| crate::metrics::UNMATCHED.to_owned());
+    let method = req.method().clone();
+    let result = next.call(req).await;
+    if let Some(metrics) = metrics {
+        let status = match &result {
+            Ok(response) => response.status(),
+            Err(error) => error.as_response_error().status_code(),
+        };
+        metrics.request(method.as_str(), &route, status.as_u16(), started.elapsed());
+    }
+    result
+}
+
 /// `HEAD` is answered like `GET` (monitors use it): the request is routed as a `GET`, and the
 /// server sends the headers without the body (actix-http drops it for a request that came as `HEAD`).
 pub async fn head_as_get(

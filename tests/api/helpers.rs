@@ -224,6 +224,8 @@ pub fn test_settings(
         },
         sync: gumdash::sync::SyncSettings::default(),
         exports_at_once: 4,
+        metrics_token: None,
+        metrics: gumdash::metrics::Metrics::new(),
     }
 }
 

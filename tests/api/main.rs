@@ -14,6 +14,7 @@ mod helpers;
 mod isolation;
 mod jobs;
 mod lifecycle;
+mod metrics;
 mod overview;
 mod pings;
 mod products;
