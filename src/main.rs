@@ -38,9 +38,10 @@ async fn main() -> ExitCode {
 /// SIGTERM; the workers then stop claiming and finish what they run (at most half a minute).
 async fn serve() -> anyhow::Result<()> {
     let settings = Settings::from_env()?;
-    let pool = store::pool(settings.database.clone());
-    let background = Background::new(&settings, pool.clone());
-    let app = Application::build_with_pool(settings, pool).await?;
+    // Requests wait at most a second for a connection (then "temporarily unavailable"); jobs longer.
+    let background = Background::new(&settings, store::pool(settings.database.clone()));
+    let web_pool = store::web_pool(settings.database.clone());
+    let app = Application::build_with_pool(settings, web_pool).await?;
     tracing::info!(port = app.port(), "gumdash is listening");
     let (stop_workers, shutdown) = tokio::sync::watch::channel(false);
     let workers = tokio::spawn(background.run(shutdown));

@@ -49,7 +49,7 @@ pub struct Application {
 
 impl Application {
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
-        let pool = store::pool(settings.database.clone());
+        let pool = store::web_pool(settings.database.clone());
         Self::build_with_pool(settings, pool).await
     }
 
@@ -232,6 +232,7 @@ fn run(listener: TcpListener, pool: PgPool, settings: Settings) -> std::io::Resu
         App::new()
             // No response compression: pages echo input beside the CSRF token (BREACH).
             .wrap(sessions)
+            .wrap(from_fn(web::session_store_failures))
             .wrap(web::security_headers(&csp, secure))
             .wrap(from_fn(web::track_requests))
             .wrap(from_fn(web::request_id_header))

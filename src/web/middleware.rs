@@ -133,6 +133,34 @@ pub async fn track_requests(
     result
 }
 
+/// The session middleware fails before any handler runs when its store cannot reach the database,
+/// and actix would answer an empty 500 without our headers. Placed just outside it, this turns such
+/// a failure into the "temporarily unavailable" page (503, `Retry-After`), or the usual 500 page for
+/// anything else, so the security headers (outside) are added as on every page.
+pub async fn session_store_failures(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<actix_web::body::BoxBody>, Error> {
+    // The request itself cannot be kept (routing needs it unshared), so the page is answered on a
+    // stand-in that carries its request id.
+    let request_id = req.extensions().get::<RequestId>().copied();
+    match next.call(req).await {
+        Ok(response) => Ok(response.map_into_boxed_body()),
+        Err(error) => {
+            let shown = if format!("{error:?}").contains(crate::store::UNAVAILABLE) {
+                super::AppError::DatabaseUnavailable
+            } else {
+                super::AppError::Internal(anyhow::anyhow!("the session store failed: {error:?}"))
+            };
+            let stand_in = actix_web::test::TestRequest::default().to_http_request();
+            if let Some(id) = request_id {
+                stand_in.extensions_mut().insert(id);
+            }
+            Ok(ServiceResponse::from_err(shown, stand_in))
+        }
+    }
+}
+
 /// `HEAD` is answered like `GET` (monitors use it): the request is routed as a `GET`, and the
 /// server sends the headers without the body (actix-http drops it for a request that came as `HEAD`).
 pub async fn head_as_get(

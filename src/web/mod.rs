@@ -36,11 +36,11 @@ mod webhooks;
 
 pub use current_creator::CurrentCreator;
 pub use error::{AppError, SignInFailure};
-pub use forms::{form_config, query_config};
+pub use forms::{FormErrors, form_config, query_config};
 pub use hooks::{PingLimit, ping_limit, unknown_pings};
 pub use middleware::{
     RootSpanWithoutQuery, content_security_policy, head_as_get, request_id_header,
-    security_headers, track_requests,
+    security_headers, session_store_failures, track_requests,
 };
 pub use product_cache::ProductListCache;
 pub use rate_limit::{SignInLimit, sign_in_limit};

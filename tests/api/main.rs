@@ -15,6 +15,7 @@ mod isolation;
 mod jobs;
 mod lifecycle;
 mod metrics;
+mod outage;
 mod overview;
 mod pings;
 mod products;
