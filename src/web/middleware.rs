@@ -147,16 +147,21 @@ pub async fn session_store_failures(
     match next.call(req).await {
         Ok(response) => Ok(response.map_into_boxed_body()),
         Err(error) => {
-            let shown = if format!("{error:?}").contains(crate::store::UNAVAILABLE) {
-                super::AppError::DatabaseUnavailable
-            } else {
-                super::AppError::Internal(anyhow::anyhow!("the session store failed: {error:?}"))
-            };
             let stand_in = actix_web::test::TestRequest::default().to_http_request();
             if let Some(id) = request_id {
                 stand_in.extensions_mut().insert(id);
             }
-            Ok(ServiceResponse::from_err(shown, stand_in))
+            let status = error.as_response_error().status_code();
+            let response = if format!("{error:?}").contains(crate::store::UNAVAILABLE) {
+                ServiceResponse::from_err(super::AppError::DatabaseUnavailable, stand_in)
+            } else if status.is_server_error() {
+                let cause = anyhow::anyhow!("a middleware failed: {error:?}");
+                ServiceResponse::from_err(super::AppError::Internal(cause), stand_in)
+            } else {
+                // Not ours to reword (a refusal some middleware made): answered as it was.
+                ServiceResponse::from_err(error, stand_in)
+            };
+            Ok(response)
         }
     }
 }

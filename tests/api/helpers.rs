@@ -635,7 +635,7 @@ fn login_form_fields(html: &str, creator_id: &str) -> Vec<(String, String)> {
 }
 
 /// `DATABASE_URL` for the test's own database, for a child process.
-fn database_url(options: &sqlx::postgres::PgConnectOptions) -> String {
+pub fn database_url(options: &sqlx::postgres::PgConnectOptions) -> String {
     let (host, port, user) = (
         options.get_host(),
         options.get_port(),

@@ -266,3 +266,52 @@ async fn the_operator_rotates_from_the_keys_page_and_a_worker_does_it() {
     );
     assert_eq!(app.failed_jobs().await, vec![]);
 }
+
+#[tokio::test]
+async fn gumdash_keys_rotate_reports_progress_refuses_a_second_run_and_is_safe_to_repeat() {
+    let app = spawn_app().await;
+    app.signed_in(0).await;
+    seed_connections(&app, 30).await;
+    let (_, new_spec) = KeyRing::generate("test2");
+    let ring = format!("{new_spec},{}", app.token_keys_spec);
+    let rotate = || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_gumdash"))
+            .args(["keys", "rotate", "--batch-size", "8"])
+            .env_clear()
+            .env(
+                "DATABASE_URL",
+                crate::helpers::database_url(&app.settings.database),
+            )
+            .env("GUMDASH_TOKEN_KEYS", &ring)
+            .output()
+            .unwrap()
+    };
+
+    // Another instance is rotating: this one says so and changes nothing.
+    let mut other = app.pool.acquire().await.unwrap();
+    assert!(store::rotation::try_lock(&mut other).await.unwrap());
+    let refused = rotate();
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("already running"), "{stderr}");
+    assert_eq!(key_counts(&app).await, vec![("test1".to_owned(), 31)]);
+    store::rotation::unlock(&mut other).await.unwrap();
+
+    let done = rotate();
+    let stdout = String::from_utf8_lossy(&done.stdout);
+    assert!(
+        done.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&done.stderr)
+    );
+    assert!(stdout.contains("8 of 31 re-encrypted"), "{stdout}");
+    assert!(
+        stdout.contains("done: 31 token(s) re-encrypted"),
+        "{stdout}"
+    );
+    assert_eq!(key_counts(&app).await, vec![("test2".to_owned(), 31)]);
+
+    let again = rotate();
+    assert!(again.status.success());
+    assert!(String::from_utf8_lossy(&again.stdout).contains("done: 0 token(s)"));
+}
