@@ -53,8 +53,10 @@ pub enum Job {
         sale_id: String,
         resource: String,
     },
-    /// Re-seals every stored token under the first key of the ring (the operator's "Rotate now").
-    RotateKeys,
+    /// Re-seals every stored token under `key_id` (the operator's "Rotate now": the first key of the
+    /// ring of the instance where it was pressed). Only a worker whose ring starts with that key runs
+    /// it: one still sealing with the old key would otherwise rotate back to it.
+    RotateKeys { key_id: String },
 }
 
 impl Job {
@@ -69,13 +71,13 @@ impl Job {
             Self::SubscribePings { .. } => "subscribe_pings",
             Self::UnsubscribePings { .. } => "unsubscribe_pings",
             Self::FetchSale { .. } => "fetch_sale",
-            Self::RotateKeys => "rotate_keys",
+            Self::RotateKeys { .. } => "rotate_keys",
         }
     }
 
     pub fn creator(&self) -> Option<TenantId> {
         match self {
-            Self::Schedule | Self::SweepSessions | Self::RotateKeys => None,
+            Self::Schedule | Self::SweepSessions | Self::RotateKeys { .. } => None,
             Self::PlanBackfill { creator }
             | Self::SyncWindow { creator, .. }
             | Self::SyncRecent { creator, .. }
@@ -89,7 +91,9 @@ impl Job {
     /// At most one pending or running job per key.
     pub fn dedupe_key(&self) -> String {
         match self {
-            Self::Schedule | Self::SweepSessions | Self::RotateKeys => self.kind().to_owned(),
+            Self::Schedule | Self::SweepSessions | Self::RotateKeys { .. } => {
+                self.kind().to_owned()
+            }
             Self::PlanBackfill { creator }
             | Self::SubscribePings { creator }
             | Self::UnsubscribePings { creator } => {
@@ -113,7 +117,7 @@ impl Job {
         match self {
             Self::Schedule | Self::SweepSessions => 0,
             Self::PlanBackfill { .. }
-            | Self::RotateKeys
+            | Self::RotateKeys { .. }
             | Self::FetchSale { .. }
             | Self::SyncRecent {
                 reconcile: false, ..

@@ -117,11 +117,15 @@ pub async fn latest(executor: impl PgExecutor<'_>) -> Result<Option<Run>, sqlx::
     .await
 }
 
-/// Whether a rotation job waits or runs (the button enqueues one).
-pub async fn job_queued(executor: impl PgExecutor<'_>) -> Result<bool, sqlx::Error> {
+/// The rotation job that waits or runs (the button enqueues one), with why it is still waiting
+/// (a worker whose ring lacks the new key put it back): `Some(reason)` when there is one.
+pub async fn job_queued(
+    executor: impl PgExecutor<'_>,
+) -> Result<Option<Option<String>>, sqlx::Error> {
     sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM jobs WHERE kind = 'rotate_keys' AND state IN ('pending', 'running'))",
+        "SELECT last_error FROM jobs WHERE kind = 'rotate_keys' AND state IN ('pending', 'running')
+         ORDER BY id LIMIT 1",
     )
-    .fetch_one(executor)
+    .fetch_optional(executor)
     .await
 }

@@ -89,7 +89,7 @@ impl JobHandler for SyncHandler {
                 Job::FetchSale {
                     creator, sale_id, ..
                 } => pings::fetch_sale(self, claim, *creator, sale_id).await,
-                Job::RotateKeys => rotate_keys(&self.ctx).await,
+                Job::RotateKeys { key_id } => self.rotate_keys(claim, key_id).await,
             };
             match result {
                 Ok(outcome) => outcome,
@@ -110,8 +110,28 @@ impl JobHandler for SyncHandler {
     }
 }
 
-/// The operator's "Rotate now": another run already going (a `gumdash keys rotate`, say) does
-/// the same work, so this one is done.
+impl SyncHandler {
+    /// The operator's "Rotate now": another run already going (a `gumdash keys rotate`, say) does
+    /// the same work, so this one is done. A worker whose ring starts with another key puts it back
+    /// for half a minute without using up an attempt, for an instance that has the new ring (the
+    /// reason shows on /admin/jobs meanwhile).
+    async fn rotate_keys(&self, claim: &Claim, key_id: &str) -> Result<Outcome, sqlx::Error> {
+        let ctx = &self.ctx;
+        let active = ctx.keys.active_key_id();
+        if active != key_id {
+            let reason = format!(
+                "this instance seals with key {active:?}, the rotation is to {key_id:?}: put {key_id:?} first in its GUMDASH_TOKEN_KEYS"
+            );
+            let mut conn = ctx.pool.acquire().await?;
+            claim
+                .postpone_in(&mut conn, Duration::from_secs(30), &reason)
+                .await?;
+            return Ok(Outcome::Committed);
+        }
+        rotate_keys(ctx).await
+    }
+}
+
 async fn rotate_keys(ctx: &Context) -> Result<Outcome, sqlx::Error> {
     use crate::rotation::{self, RotationError};
     match rotation::rotate(&ctx.pool, &ctx.keys, rotation::BATCH_SIZE, "job", |_| {}).await {

@@ -241,6 +241,25 @@ async fn the_operator_rotates_from_the_keys_page_and_a_worker_does_it() {
     assert!(text.contains("rotation has started"), "{text}");
     assert!(text.contains("waiting for a worker"), "{text}");
 
+    // A worker of an instance that still seals with the old key leaves the job alone.
+    let stale = app.background();
+    gumdash::jobs::run_pending_jobs(&stale.queue, stale.handler.as_ref()).await;
+    assert_eq!(key_counts(&app).await, vec![("test1".to_owned(), 2)]);
+    let waiting: Option<String> = sqlx::query_scalar(
+        "SELECT last_error FROM jobs WHERE kind = 'rotate_keys' AND state = 'pending'",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert!(waiting.unwrap().contains("put \"test2\" first"));
+    let (_, html) = operator.get_html(&format!("{serving}/admin/keys")).await;
+    assert!(page_text(&html).contains("It is waiting because this instance seals with key"));
+
+    // It waits half a minute for another instance; here that instance comes at once.
+    sqlx::query("UPDATE jobs SET run_at = now() WHERE kind = 'rotate_keys'")
+        .execute(&app.pool)
+        .await
+        .unwrap();
     let mut settings = app.settings.clone();
     settings.token_keys = both;
     let background = gumdash::startup::Background::new(&settings, app.pool.clone());

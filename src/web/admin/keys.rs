@@ -39,6 +39,8 @@ struct KeysPage {
     latest: Option<rotation::Run>,
     running: bool,
     queued: bool,
+    /// Why the queued rotation still waits, if a worker said.
+    waiting_because: Option<String>,
 }
 
 #[get("/admin/keys")]
@@ -73,12 +75,14 @@ pub async fn page(
             tokens: *n,
         })
         .collect();
+    let job = rotation::job_queued(&state.pool).await?;
     Ok(KeysPage {
         layout: Layout::signed_in(&admin.0.session, &admin.0.creator, &state, Nav::Admin)?,
         old_tokens: connections::count_not_under(&state.pool, &active).await?,
         latest: rotation::latest(&state.pool).await?,
         running: rotation::lock_held(&state.pool).await?,
-        queued: rotation::job_queued(&state.pool).await?,
+        queued: job.is_some(),
+        waiting_because: job.flatten(),
         active,
         ring,
         strangers,
@@ -147,7 +151,10 @@ pub async fn rotate(
         }
     };
     let mut tx = state.pool.begin().await?;
-    let queued = Queue::enqueue(&mut *tx, &Job::RotateKeys).await?;
+    let job = Job::RotateKeys {
+        key_id: state.keys.active_key_id().to_owned(),
+    };
+    let queued = Queue::enqueue(&mut *tx, &job).await?;
     audit::record(
         &mut *tx,
         audit::Event {
