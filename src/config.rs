@@ -37,6 +37,9 @@ pub struct Settings {
     pub session_key: SessionKey,
     /// Gumroad numeric user ids (the `id` of `/v2/user`) of the operators.
     pub admin_gumroad_ids: Vec<String>,
+    /// Reverse proxies whose `X-Forwarded-For` is believed (`GUMDASH_TRUSTED_PROXIES`); empty: none,
+    /// the peer address is the client's.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     pub log_format: LogFormat,
     pub jobs: JobSettings,
     pub sync: SyncSettings,
@@ -263,6 +266,7 @@ impl Settings {
         });
         let session_key = r.required("GUMDASH_SESSION_KEY", parse_session_key);
         let admin_gumroad_ids = r.optional("GUMDASH_ADMIN_GUMROAD_IDS", "", parse_id_list);
+        let trusted_proxies = r.optional("GUMDASH_TRUSTED_PROXIES", "", parse_trusted_proxies);
         let log_format = r.optional("LOG_FORMAT", "pretty", parse_log_format);
         let workers = r.optional("GUMDASH_WORKERS", "8", |v| parse_count(v, 0, 64));
         let per_creator = r.optional("GUMDASH_JOBS_PER_CREATOR", "4", |v| parse_count(v, 1, 64));
@@ -307,6 +311,7 @@ impl Settings {
             token_keys: token_keys.unwrap(),
             session_key: session_key.unwrap(),
             admin_gumroad_ids: admin_gumroad_ids.unwrap(),
+            trusted_proxies: trusted_proxies.unwrap(),
             log_format: log_format.unwrap(),
             jobs: JobSettings {
                 workers: workers.unwrap(),
@@ -431,6 +436,22 @@ fn parse_metrics_token(value: &str) -> Result<SecretString, String> {
         return Err("must be at least 32 printable ASCII characters without spaces (for example `openssl rand -hex 32`)".into());
     }
     Ok(SecretString::from(value.to_owned()))
+}
+
+/// Comma- or space-separated addresses (`10.0.0.7`, `::1`) and networks (`10.0.0.0/8`).
+fn parse_trusted_proxies(value: &str) -> Result<Vec<ipnet::IpNet>, String> {
+    value
+        .split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|item| !item.is_empty())
+        .map(|item| {
+            item.parse::<ipnet::IpNet>()
+                .or_else(|_| item.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map(|net| net.trunc())
+                .map_err(|_| {
+                    format!("{item:?} is not an IP address or network like 10.0.0.0/8 or ::1")
+                })
+        })
+        .collect()
 }
 
 fn parse_log_format(value: &str) -> Result<LogFormat, String> {

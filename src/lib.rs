@@ -14,6 +14,7 @@ pub mod gumroad;
 pub mod jobs;
 pub mod lifecycle;
 pub mod metrics;
+pub mod operators;
 pub mod rotation;
 pub mod sim;
 pub mod startup;

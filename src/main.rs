@@ -1,11 +1,11 @@
 use std::process::ExitCode;
 
 use clap::Parser as _;
-use gumdash::cli::{Cli, Command, KeysCommand, SimArgs};
+use gumdash::cli::{AdminCommand, Cli, Command, KeysCommand, SimArgs};
 use gumdash::config::{self, Settings};
 use gumdash::startup::{Application, Background};
 use gumdash::vault::KeyRing;
-use gumdash::{demo, sim, store, telemetry};
+use gumdash::{demo, operators, sim, store, telemetry};
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -23,6 +23,7 @@ async fn main() -> ExitCode {
         Command::Keys {
             command: KeysCommand::Rotate { batch_size },
         } => rotate_keys(batch_size).await,
+        Command::Admin(args) => admin(args.command).await,
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -57,26 +58,29 @@ async fn serve() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A pool on `DATABASE_URL`, for the commands that need only the database.
+fn database_from_env(purpose: &str) -> anyhow::Result<sqlx::PgPool> {
+    let url = std::env::var("DATABASE_URL").map_err(|_| {
+        anyhow::anyhow!("DATABASE_URL is missing: set it to the database {purpose}")
+    })?;
+    let options = url
+        .parse()
+        .map_err(|_| anyhow::anyhow!("DATABASE_URL is not a PostgreSQL URL"))?;
+    Ok(store::pool(options))
+}
+
 async fn migrate() -> anyhow::Result<()> {
-    let pool = store::pool(database_from_env("the database to migrate")?);
+    let pool = database_from_env("to migrate")?;
     store::migrate(&pool).await?;
     println!("migrations applied");
     Ok(())
 }
 
-fn database_from_env(what: &str) -> anyhow::Result<sqlx::postgres::PgConnectOptions> {
-    let url = std::env::var("DATABASE_URL")
-        .map_err(|_| anyhow::anyhow!("DATABASE_URL is missing: set it to {what}"))?;
-    url.parse()
-        .map_err(|_| anyhow::anyhow!("DATABASE_URL is not a PostgreSQL URL"))
-}
-
 /// `gumdash keys rotate`: progress on stdout, one line per batch.
 async fn rotate_keys(batch_size: i64) -> anyhow::Result<()> {
-    let database = database_from_env("the dashboard's database")?;
+    let pool = database_from_env("whose tokens to re-encrypt")?;
     let spec = std::env::var("GUMDASH_TOKEN_KEYS").unwrap_or_default();
     let keys = KeyRing::parse(&spec).map_err(|e| anyhow::anyhow!("GUMDASH_TOKEN_KEYS {e}"))?;
-    let pool = store::pool(database);
     println!(
         "re-encrypting the stored tokens under key {:?}",
         keys.active_key_id()
@@ -98,6 +102,27 @@ async fn rotate_keys(batch_size: i64) -> anyhow::Result<()> {
         report.rotated, report.key_id
     );
     Ok(())
+}
+
+/// `gumdash admin grant|revoke|list`: only DATABASE_URL is needed (and GUMDASH_ADMIN_GUMROAD_IDS, if
+/// set, is mentioned where it matters).
+async fn admin(command: AdminCommand) -> anyhow::Result<()> {
+    let pool = database_from_env("whose operators to manage")?;
+    let configured: Vec<String> = std::env::var("GUMDASH_ADMIN_GUMROAD_IDS")
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|id| !id.is_empty())
+        .map(str::to_owned)
+        .collect();
+    operators::run(
+        &pool,
+        &command,
+        &configured,
+        &operators::os_user(),
+        &mut std::io::stdout(),
+    )
+    .await
 }
 
 async fn run_sim(args: SimArgs) -> anyhow::Result<()> {

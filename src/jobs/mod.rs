@@ -57,6 +57,30 @@ pub enum Job {
     /// ring of the instance where it was pressed). Only a worker whose ring starts with that key runs
     /// it: one still sealing with the old key would otherwise rotate back to it.
     RotateKeys { key_id: String },
+    /// Walks the active subscribers of each of the creator's membership products, a page per run;
+    /// the walk's position is this payload (`walk`, absent at the start), so a crashed run repeats
+    /// one page, whose upsert is idempotent.
+    SyncSubscribers {
+        creator: TenantId,
+        #[serde(default)]
+        walk: Option<SubscriberWalk>,
+    },
+    /// Fetches one subscriber on its own (a subscription ping named it, or a walk found it gone from
+    /// the active list) and stores it. One pending job per subscriber.
+    RefreshSubscriber {
+        creator: TenantId,
+        subscriber_id: String,
+    },
+}
+
+/// Where a subscribers walk is: the products still to walk (the first is being walked), the next
+/// page of the first, and when the walk began (subscribers not seen since then have stopped).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubscriberWalk {
+    /// Microseconds since the epoch, UTC.
+    pub started_at: i64,
+    pub products: Vec<String>,
+    pub page_key: Option<String>,
 }
 
 impl Job {
@@ -72,6 +96,8 @@ impl Job {
             Self::UnsubscribePings { .. } => "unsubscribe_pings",
             Self::FetchSale { .. } => "fetch_sale",
             Self::RotateKeys { .. } => "rotate_keys",
+            Self::SyncSubscribers { .. } => "sync_subscribers",
+            Self::RefreshSubscriber { .. } => "refresh_subscriber",
         }
     }
 
@@ -84,7 +110,9 @@ impl Job {
             | Self::RedateSales { creator, .. }
             | Self::SubscribePings { creator }
             | Self::UnsubscribePings { creator }
-            | Self::FetchSale { creator, .. } => Some(*creator),
+            | Self::FetchSale { creator, .. }
+            | Self::SyncSubscribers { creator, .. }
+            | Self::RefreshSubscriber { creator, .. } => Some(*creator),
         }
     }
 
@@ -96,9 +124,14 @@ impl Job {
             }
             Self::PlanBackfill { creator }
             | Self::SubscribePings { creator }
-            | Self::UnsubscribePings { creator } => {
+            | Self::UnsubscribePings { creator }
+            | Self::SyncSubscribers { creator, .. } => {
                 format!("{}:{creator}", self.kind())
             }
+            Self::RefreshSubscriber {
+                creator,
+                subscriber_id,
+            } => format!("refresh_subscriber:{creator}:{subscriber_id}"),
             Self::FetchSale {
                 creator,
                 sale_id,
@@ -119,10 +152,12 @@ impl Job {
             Self::PlanBackfill { .. }
             | Self::RotateKeys { .. }
             | Self::FetchSale { .. }
+            | Self::RefreshSubscriber { .. }
             | Self::SyncRecent {
                 reconcile: false, ..
             } => 1,
             Self::SubscribePings { .. } | Self::UnsubscribePings { .. } => 2,
+            Self::SyncSubscribers { .. } => 3,
             Self::SyncWindow { .. } => 3,
             Self::SyncRecent {
                 reconcile: true, ..

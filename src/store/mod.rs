@@ -1,15 +1,19 @@
 //! SQL, one module per aggregate. Every function on tenant-owned data takes a `TenantId` first.
 
 pub mod action_keys;
+pub mod admin;
 pub mod audit;
+pub mod audit_log;
 pub mod connections;
 pub mod creators;
 pub mod forget;
 pub mod jobs;
+pub mod operators;
 pub mod overview;
 pub mod rotation;
 pub mod sales;
 pub mod sessions;
+pub mod subscribers;
 pub mod sync;
 pub mod webhooks;
 

@@ -43,7 +43,14 @@ impl FromRequest for CurrentCreator {
                 return Err(AppError::SignInRequired.into());
             };
             match creator.state {
-                CreatorState::Active => Ok(Self { creator, session }),
+                CreatorState::Active => {
+                    let mut creator = creator;
+                    creator.is_operator = state
+                        .is_admin(&creator.gumroad_user_id)
+                        .await
+                        .map_err(AppError::from)?;
+                    Ok(Self { creator, session })
+                }
                 CreatorState::NeedsReconnect => Err(AppError::Reconnect.into()),
                 CreatorState::Disabled => {
                     session.sign_out();

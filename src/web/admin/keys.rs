@@ -10,10 +10,11 @@ use super::AdminUser;
 use crate::jobs::{Job, Queue};
 use crate::store::audit::{self, Action, Actor};
 use crate::store::{connections, rotation};
+use crate::web::client_addr::ClientAddr;
 use crate::web::csrf;
 use crate::web::error::AppError;
 use crate::web::forms::{FormErrors, done, unprocessable};
-use crate::web::layout::{Layout, Nav};
+use crate::web::layout::{AdminNav, Layout, Nav};
 use crate::web::lifecycle_confirm::{Confirm, ConfirmPage, parse_reason};
 use crate::web::state::AppState;
 
@@ -77,7 +78,12 @@ pub async fn page(
         .collect();
     let job = rotation::job_queued(&state.pool).await?;
     Ok(KeysPage {
-        layout: Layout::signed_in(&admin.0.session, &admin.0.creator, &state, Nav::Admin)?,
+        layout: Layout::signed_in(
+            &admin.0.session,
+            &admin.0.creator,
+            &state,
+            Nav::Admin(AdminNav::Keys),
+        )?,
         old_tokens: connections::count_not_under(&state.pool, &active).await?,
         latest: rotation::latest(&state.pool).await?,
         running: rotation::lock_held(&state.pool).await?,
@@ -110,7 +116,12 @@ fn confirm_page(
     errors: FormErrors,
 ) -> Result<ConfirmPage, AppError> {
     Ok(ConfirmPage {
-        layout: Layout::signed_in(&admin.0.session, &admin.0.creator, state, Nav::Admin)?,
+        layout: Layout::signed_in(
+            &admin.0.session,
+            &admin.0.creator,
+            state,
+            Nav::Admin(AdminNav::Keys),
+        )?,
         confirm: confirmation(reason),
         errors,
     })
@@ -161,7 +172,7 @@ pub async fn rotate(
             actor: Actor::Operator(admin.0.creator.gumroad_user_id.clone()),
             action: Action::KeyRotation,
             creator: None,
-            ip: req.peer_addr().map(|a| a.ip().to_string()),
+            ip: ClientAddr::of(&req).text(),
             detail: serde_json::json!({
                 "requested": true,
                 "key_id": state.keys.active_key_id(),
