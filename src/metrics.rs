@@ -8,7 +8,7 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use prometheus_client::encoding::EncodeLabelSet;
@@ -77,6 +77,23 @@ struct Inner {
     job_seconds: Histograms<JobLabels>,
     pings: Family<OutcomeLabels, Counter>,
     sync_lag: Gauge<f64, AtomicU64>,
+    gumroad_total: AtomicU64,
+    gumroad_failed: AtomicU64,
+}
+
+/// This instance's Gumroad calls since it started, for the operator's health page.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct GumroadCounts {
+    pub calls: u64,
+    /// Calls that ended in any error (Gumroad's refusals of bad input included).
+    pub failed: u64,
+}
+
+impl GumroadCounts {
+    /// The share of failed calls in whole percent (0 without calls).
+    pub fn failed_percent(&self) -> u64 {
+        (self.failed * 100).checked_div(self.calls).unwrap_or(0)
+    }
 }
 
 /// The instance's metrics; cheap to clone (one shared registry).
@@ -171,6 +188,8 @@ impl Metrics {
             job_seconds,
             pings,
             sync_lag,
+            gumroad_total: AtomicU64::new(0),
+            gumroad_failed: AtomicU64::new(0),
         }))
     }
 
@@ -207,6 +226,10 @@ impl Metrics {
             endpoint,
             outcome,
         };
+        self.0.gumroad_total.fetch_add(1, Ordering::Relaxed);
+        if labels.outcome != "ok" {
+            self.0.gumroad_failed.fetch_add(1, Ordering::Relaxed);
+        }
         self.0.gumroad_calls.get_or_create(&labels).inc();
         self.0
             .gumroad_seconds
@@ -221,6 +244,13 @@ impl Metrics {
             .job_seconds
             .get_or_create(&labels)
             .observe(elapsed.as_secs_f64());
+    }
+
+    pub fn gumroad_counts(&self) -> GumroadCounts {
+        GumroadCounts {
+            calls: self.0.gumroad_total.load(Ordering::Relaxed),
+            failed: self.0.gumroad_failed.load(Ordering::Relaxed),
+        }
     }
 
     pub fn ping(&self, outcome: &'static str) {
