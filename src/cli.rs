@@ -29,6 +29,23 @@ pub enum Command {
     Keygen,
     /// Manage the operators stored in DATABASE_URL (GUMDASH_ADMIN_GUMROAD_IDS names operators too).
     Admin(AdminArgs),
+    /// Token encryption keys (DATABASE_URL and GUMDASH_TOKEN_KEYS from the environment).
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Re-encrypt every stored Gumroad token under the first key of GUMDASH_TOKEN_KEYS, in batches,
+    /// while the servers keep serving. Put the new key first in every instance's ring before, and
+    /// drop the old one after. Safe to run again; a second run at the same time is refused.
+    Rotate {
+        /// Tokens re-encrypted per transaction.
+        #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(i64).range(1..=10_000))]
+        batch_size: i64,
+    },
 }
 
 #[derive(Debug, clap::Args)]

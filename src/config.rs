@@ -45,6 +45,12 @@ pub struct Settings {
     pub sync: SyncSettings,
     /// CSV exports running at once on this instance; more are asked to retry (0 turns exports off).
     pub exports_at_once: usize,
+    /// `GUMDASH_METRICS_TOKEN`: `/metrics` answers only `Authorization: Bearer <this>`; without
+    /// it, `/metrics` does not exist (404).
+    pub metrics_token: Option<SecretString>,
+    /// Not configuration: the instance's metrics registry, made with the settings so that the web
+    /// side and the workers built from them report into one registry.
+    pub metrics: crate::metrics::Metrics,
 }
 
 /// Background work on this instance, and the Gumroad budget it shares with the others.
@@ -270,6 +276,12 @@ impl Settings {
             parse_count(v, 1, 24 * 60).map(|m| Duration::from_secs(60 * m as u64))
         });
         let exports_at_once = r.optional("GUMDASH_EXPORTS_AT_ONCE", "4", |v| parse_count(v, 0, 64));
+        let metrics_token = match r.raw("GUMDASH_METRICS_TOKEN") {
+            Some(token) => r
+                .parsed("GUMDASH_METRICS_TOKEN", &token, parse_metrics_token)
+                .map(Some),
+            None => Some(None),
+        };
         let reconcile_every = r.optional("GUMDASH_RECONCILE_EVERY_HOURS", "24", |v| {
             parse_count(v, 1, 24 * 30).map(|h| Duration::from_secs(3600 * h as u64))
         });
@@ -316,6 +328,8 @@ impl Settings {
                 ..SyncSettings::default()
             },
             exports_at_once: exports_at_once.unwrap(),
+            metrics_token: metrics_token.unwrap(),
+            metrics: crate::metrics::Metrics::new(),
         })
     }
 }
@@ -413,6 +427,15 @@ fn parse_id_list(value: &str) -> Result<Vec<String>, String> {
             }
         })
         .collect()
+}
+
+/// A bearer token for Prometheus: long enough not to be guessed, and sendable in a header.
+fn parse_metrics_token(value: &str) -> Result<SecretString, String> {
+    let printable = value.chars().all(|c| c.is_ascii_graphic());
+    if value.len() < 32 || !printable {
+        return Err("must be at least 32 printable ASCII characters without spaces (for example `openssl rand -hex 32`)".into());
+    }
+    Ok(SecretString::from(value.to_owned()))
 }
 
 /// Comma- or space-separated addresses (`10.0.0.7`, `::1`) and networks (`10.0.0.0/8`).

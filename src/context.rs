@@ -16,6 +16,7 @@ pub struct Context {
     pub pool: PgPool,
     pub keys: KeyRing,
     pub api: ApiClient,
+    pub metrics: crate::metrics::Metrics,
 }
 
 /// Why a creator's Gumroad access could not even be attempted.

@@ -131,6 +131,8 @@ fn demo_settings(
         jobs: config::JobSettings::default(),
         sync: crate::sync::SyncSettings::default(),
         exports_at_once: 4,
+        metrics_token: None,
+        metrics: crate::metrics::Metrics::new(),
     })
 }
 

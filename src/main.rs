@@ -1,7 +1,7 @@
 use std::process::ExitCode;
 
 use clap::Parser as _;
-use gumdash::cli::{AdminCommand, Cli, Command, SimArgs};
+use gumdash::cli::{AdminCommand, Cli, Command, KeysCommand, SimArgs};
 use gumdash::config::{self, Settings};
 use gumdash::startup::{Application, Background};
 use gumdash::vault::KeyRing;
@@ -20,6 +20,9 @@ async fn main() -> ExitCode {
             keygen();
             Ok(())
         }
+        Command::Keys {
+            command: KeysCommand::Rotate { batch_size },
+        } => rotate_keys(batch_size).await,
         Command::Admin(args) => admin(args.command).await,
     };
     match outcome {
@@ -36,9 +39,10 @@ async fn main() -> ExitCode {
 /// SIGTERM; the workers then stop claiming and finish what they run (at most half a minute).
 async fn serve() -> anyhow::Result<()> {
     let settings = Settings::from_env()?;
-    let pool = store::pool(settings.database.clone());
-    let background = Background::new(&settings, pool.clone());
-    let app = Application::build_with_pool(settings, pool).await?;
+    // Requests wait at most a second for a connection (then "temporarily unavailable"); jobs longer.
+    let background = Background::new(&settings, store::pool(settings.database.clone()));
+    let web_pool = store::web_pool(settings.database.clone());
+    let app = Application::build_with_pool(settings, web_pool).await?;
     tracing::info!(port = app.port(), "gumdash is listening");
     let (stop_workers, shutdown) = tokio::sync::watch::channel(false);
     let workers = tokio::spawn(background.run(shutdown));
@@ -69,6 +73,34 @@ async fn migrate() -> anyhow::Result<()> {
     let pool = database_from_env("to migrate")?;
     store::migrate(&pool).await?;
     println!("migrations applied");
+    Ok(())
+}
+
+/// `gumdash keys rotate`: progress on stdout, one line per batch.
+async fn rotate_keys(batch_size: i64) -> anyhow::Result<()> {
+    let pool = database_from_env("whose tokens to re-encrypt")?;
+    let spec = std::env::var("GUMDASH_TOKEN_KEYS").unwrap_or_default();
+    let keys = KeyRing::parse(&spec).map_err(|e| anyhow::anyhow!("GUMDASH_TOKEN_KEYS {e}"))?;
+    println!(
+        "re-encrypting the stored tokens under key {:?}",
+        keys.active_key_id()
+    );
+    let report = gumdash::rotation::rotate(&pool, &keys, batch_size, "cli", |p| {
+        println!("{} of {} re-encrypted", p.rotated, p.total);
+    })
+    .await?;
+    if report.remaining > 0 {
+        anyhow::bail!(
+            "{} token(s) are still sealed under an old key ({} could not be opened; see the log); \
+             keep the old key in GUMDASH_TOKEN_KEYS",
+            report.remaining,
+            report.unreadable
+        );
+    }
+    println!(
+        "done: {} token(s) re-encrypted; every token is sealed under {:?}, so the other keys can leave GUMDASH_TOKEN_KEYS",
+        report.rotated, report.key_id
+    );
     Ok(())
 }
 

@@ -49,7 +49,7 @@ pub struct Application {
 
 impl Application {
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
-        let pool = store::pool(settings.database.clone());
+        let pool = store::web_pool(settings.database.clone());
         Self::build_with_pool(settings, pool).await
     }
 
@@ -179,7 +179,9 @@ pub fn context(settings: &Settings, pool: PgPool) -> Context {
                 max_attempts: g.max_read_attempts,
                 base_delay: g.retry_base_delay,
             },
-        ),
+        )
+        .with_metrics(settings.metrics.clone()),
+        metrics: settings.metrics.clone(),
     }
 }
 
@@ -204,6 +206,7 @@ fn app_state(settings: &Settings, pool: PgPool) -> AppState {
         overview_figures: web::overview::overview_figures_cache(),
         actions: g.actions.clone(),
         exports: std::sync::Arc::new(tokio::sync::Semaphore::new(settings.exports_at_once)),
+        metrics_token: settings.metrics_token.clone(),
     }
 }
 
@@ -232,7 +235,9 @@ fn run(listener: TcpListener, pool: PgPool, settings: Settings) -> std::io::Resu
         App::new()
             // No response compression: pages echo input beside the CSRF token (BREACH).
             .wrap(sessions)
+            .wrap(from_fn(web::session_store_failures))
             .wrap(web::security_headers(&csp, secure))
+            .wrap(from_fn(web::track_requests))
             .wrap(from_fn(web::request_id_header))
             .wrap(TracingLogger::<web::RootSpanWithoutQuery>::new())
             .wrap(from_fn(web::head_as_get))

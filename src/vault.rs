@@ -121,6 +121,18 @@ impl KeyRing {
         &self.active
     }
 
+    /// Every key id of the ring, the active one first.
+    pub fn key_ids(&self) -> Vec<&str> {
+        std::iter::once(self.active.as_str())
+            .chain(
+                self.ciphers
+                    .keys()
+                    .map(String::as_str)
+                    .filter(|id| *id != self.active),
+            )
+            .collect()
+    }
+
     pub fn contains(&self, key_id: &str) -> bool {
         self.ciphers.contains_key(key_id)
     }

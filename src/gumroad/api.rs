@@ -33,11 +33,23 @@ pub struct ApiClient {
     http: reqwest::Client,
     base: Url,
     retry: RetryPolicy,
+    metrics: Option<crate::metrics::Metrics>,
 }
 
 impl ApiClient {
     pub fn new(http: reqwest::Client, base: Url, retry: RetryPolicy) -> Self {
-        Self { http, base, retry }
+        Self {
+            http,
+            base,
+            retry,
+            metrics: None,
+        }
+    }
+
+    /// Counts every call (by endpoint pattern and outcome) in `metrics`.
+    pub fn with_metrics(mut self, metrics: crate::metrics::Metrics) -> Self {
+        self.metrics = Some(metrics);
+        self
     }
 
     /// `GET /user`: the creator's profile.
@@ -61,6 +73,24 @@ impl ApiClient {
     /// Gumroad answers before running the request. Bounded, with jittered exponential back-off.
     #[tracing::instrument(name = "gumroad.call", skip_all, fields(method = %call.method, path = %call.segments.join("/")))]
     pub(super) async fn call(
+        &self,
+        token: &SecretString,
+        call: &Call<'_>,
+    ) -> Result<serde_json::Value, GumroadError> {
+        let started = std::time::Instant::now();
+        let result = self.call_with_retries(token, call).await;
+        if let Some(metrics) = &self.metrics {
+            metrics.gumroad_call(
+                call.method.as_str(),
+                endpoint_pattern(&call.segments),
+                outcome_label(&result),
+                started.elapsed(),
+            );
+        }
+        result
+    }
+
+    async fn call_with_retries(
         &self,
         token: &SecretString,
         call: &Call<'_>,
@@ -171,6 +201,35 @@ impl<'a> Call<'a> {
             Some(value) => self.field(name, value),
             None => self,
         }
+    }
+}
+
+/// The endpoint as a pattern for metrics: ids (every second segment, as in `products/{id}/offer_codes/{id}`)
+/// become `{id}`, so no product, sale or offer code name reaches a label. `licenses/…` has none.
+fn endpoint_pattern(segments: &[&str]) -> String {
+    if segments.first() == Some(&"licenses") {
+        return segments.join("/");
+    }
+    segments
+        .iter()
+        .enumerate()
+        .map(|(i, segment)| if i % 2 == 1 { "{id}" } else { segment })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+fn outcome_label<T>(result: &Result<T, GumroadError>) -> &'static str {
+    match result {
+        Ok(_) => "ok",
+        Err(GumroadError::Unauthorized) => "unauthorized",
+        Err(GumroadError::MissingScope) => "missing_scope",
+        Err(GumroadError::NotFound { .. } | GumroadError::RouteNotFound) => "not_found",
+        Err(GumroadError::Rejected { .. }) => "rejected",
+        Err(GumroadError::RateLimited) => "rate_limited",
+        Err(GumroadError::Server { .. }) => "server_error",
+        Err(GumroadError::Timeout) => "timeout",
+        Err(GumroadError::Unreachable) => "unreachable",
+        Err(GumroadError::Malformed { .. }) => "malformed",
     }
 }
 
@@ -386,6 +445,20 @@ mod tests {
                 "attempt {attempt}: {delay}"
             );
         }
+    }
+
+    #[test]
+    fn endpoints_are_labelled_by_pattern_without_ids() {
+        assert_eq!(
+            endpoint_pattern(&["products", "abc", "offer_codes", "SPRING"]),
+            "products/{id}/offer_codes/{id}"
+        );
+        assert_eq!(
+            endpoint_pattern(&["sales", "s1", "refund"]),
+            "sales/{id}/refund"
+        );
+        assert_eq!(endpoint_pattern(&["licenses", "verify"]), "licenses/verify");
+        assert_eq!(endpoint_pattern(&["user"]), "user");
     }
 
     #[test]

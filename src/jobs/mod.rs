@@ -53,6 +53,10 @@ pub enum Job {
         sale_id: String,
         resource: String,
     },
+    /// Re-seals every stored token under `key_id` (the operator's "Rotate now": the first key of the
+    /// ring of the instance where it was pressed). Only a worker whose ring starts with that key runs
+    /// it: one still sealing with the old key would otherwise rotate back to it.
+    RotateKeys { key_id: String },
     /// Walks the active subscribers of each of the creator's membership products, a page per run;
     /// the walk's position is this payload (`walk`, absent at the start), so a crashed run repeats
     /// one page, whose upsert is idempotent.
@@ -91,6 +95,7 @@ impl Job {
             Self::SubscribePings { .. } => "subscribe_pings",
             Self::UnsubscribePings { .. } => "unsubscribe_pings",
             Self::FetchSale { .. } => "fetch_sale",
+            Self::RotateKeys { .. } => "rotate_keys",
             Self::SyncSubscribers { .. } => "sync_subscribers",
             Self::RefreshSubscriber { .. } => "refresh_subscriber",
         }
@@ -98,7 +103,7 @@ impl Job {
 
     pub fn creator(&self) -> Option<TenantId> {
         match self {
-            Self::Schedule | Self::SweepSessions => None,
+            Self::Schedule | Self::SweepSessions | Self::RotateKeys { .. } => None,
             Self::PlanBackfill { creator }
             | Self::SyncWindow { creator, .. }
             | Self::SyncRecent { creator, .. }
@@ -114,7 +119,9 @@ impl Job {
     /// At most one pending or running job per key.
     pub fn dedupe_key(&self) -> String {
         match self {
-            Self::Schedule | Self::SweepSessions => self.kind().to_owned(),
+            Self::Schedule | Self::SweepSessions | Self::RotateKeys { .. } => {
+                self.kind().to_owned()
+            }
             Self::PlanBackfill { creator }
             | Self::SubscribePings { creator }
             | Self::UnsubscribePings { creator }
@@ -143,6 +150,7 @@ impl Job {
         match self {
             Self::Schedule | Self::SweepSessions => 0,
             Self::PlanBackfill { .. }
+            | Self::RotateKeys { .. }
             | Self::FetchSale { .. }
             | Self::RefreshSubscriber { .. }
             | Self::SyncRecent {

@@ -12,6 +12,9 @@ use super::{Claim, Job, Outcome, Queue};
 /// lose this run, and the job comes back when its lease runs out.
 pub trait JobHandler: Send + Sync + 'static {
     fn run<'a>(&'a self, claim: &'a Claim) -> BoxFuture<'a, Outcome>;
+
+    /// Told how each run ended and how long it took (for metrics); nothing by default.
+    fn finished(&self, _claim: &Claim, _outcome: &Outcome, _elapsed: Duration) {}
 }
 
 /// The workers of one instance: `count` loops claiming jobs, started by `main` beside the server.
@@ -129,6 +132,7 @@ pub(super) async fn run_claimed(queue: &Queue, handler: &dyn JobHandler, claim: 
             }
         }
     };
+    handler.finished(&claim, &outcome, started.elapsed());
     let elapsed_ms = started.elapsed().as_millis() as u64;
     match &outcome {
         Outcome::RetryIn(_, error) | Outcome::GiveUp(error) => tracing::warn!(

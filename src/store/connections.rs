@@ -107,3 +107,83 @@ pub async fn key_ids_in_use(pool: &PgPool) -> Result<Vec<String>, sqlx::Error> {
         .fetch_all(pool)
         .await
 }
+
+/// How many tokens each key id seals, for the operator's key page.
+pub async fn count_by_key(
+    executor: impl PgExecutor<'_>,
+) -> Result<Vec<(String, i64)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT key_id, count(*) FROM gumroad_connections GROUP BY key_id ORDER BY key_id",
+    )
+    .fetch_all(executor)
+    .await
+}
+
+/// Tokens sealed under any key but `key_id`.
+pub async fn count_not_under(
+    executor: impl PgExecutor<'_>,
+    key_id: &str,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT count(*) FROM gumroad_connections WHERE key_id <> $1")
+        .bind(key_id)
+        .fetch_one(executor)
+        .await
+}
+
+/// A stored token to re-seal, with its creator (the associated data needs it).
+pub struct SealedRow {
+    pub tenant: TenantId,
+    pub token: Sealed,
+}
+
+/// The next `limit` tokens (by creator id, after `after`) not sealed under `key_id`, locked for
+/// this transaction. Rows another transaction holds (a sign-in saving a new token) are skipped:
+/// the caller comes back for them.
+pub async fn lock_not_under(
+    conn: &mut sqlx::PgConnection,
+    key_id: &str,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<SealedRow>, sqlx::Error> {
+    let rows: Vec<(i64, Vec<u8>, String, i16)> = sqlx::query_as(
+        "SELECT creator_id, token_ciphertext, key_id, format_version FROM gumroad_connections
+         WHERE key_id <> $1 AND creator_id > $2
+         ORDER BY creator_id LIMIT $3 FOR UPDATE SKIP LOCKED",
+    )
+    .bind(key_id)
+    .bind(after)
+    .bind(limit)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, ciphertext, key_id, format_version)| SealedRow {
+            tenant: TenantId::from_db(id),
+            token: Sealed {
+                key_id,
+                format_version,
+                ciphertext,
+            },
+        })
+        .collect())
+}
+
+/// Replaces a token's ciphertext with the same token sealed under another key (nothing else of
+/// the connection changes).
+pub async fn reseal(
+    executor: impl PgExecutor<'_>,
+    tenant: TenantId,
+    token: &Sealed,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE gumroad_connections SET token_ciphertext = $2, key_id = $3, format_version = $4
+         WHERE creator_id = $1",
+    )
+    .bind(tenant.get())
+    .bind(&token.ciphertext)
+    .bind(&token.key_id)
+    .bind(token.format_version)
+    .execute(executor)
+    .await
+    .map(|_| ())
+}

@@ -51,7 +51,7 @@ impl SessionStore for PgSessionStore {
         .bind(digest(session_key))
         .fetch_optional(&self.pool)
         .await
-        .map_err(|e| LoadError::Other(e.into()))?;
+        .map_err(|e| LoadError::Other(super::marked(e)))?;
         row.map(|(state,)| serde_json::from_value(state))
             .transpose()
             .map_err(|e| LoadError::Deserialization(e.into()))
@@ -74,7 +74,7 @@ impl SessionStore for PgSessionStore {
         .bind(ttl.whole_seconds() as f64)
         .execute(&self.pool)
         .await
-        .map_err(|e| SaveError::Other(e.into()))?;
+        .map_err(|e| SaveError::Other(super::marked(e)))?;
         Ok(key)
     }
 
@@ -95,7 +95,7 @@ impl SessionStore for PgSessionStore {
         .bind(ttl.whole_seconds() as f64)
         .execute(&self.pool)
         .await
-        .map_err(|e| UpdateError::Other(e.into()))?;
+        .map_err(|e| UpdateError::Other(super::marked(e)))?;
         if updated.rows_affected() == 1 {
             Ok(session_key)
         } else {
@@ -121,7 +121,8 @@ impl SessionStore for PgSessionStore {
         .bind(digest(session_key))
         .bind(ttl.whole_seconds() as f64)
         .execute(&self.pool)
-        .await?;
+        .await
+        .map_err(super::marked)?;
         Ok(())
     }
 
@@ -129,7 +130,8 @@ impl SessionStore for PgSessionStore {
         sqlx::query("DELETE FROM sessions WHERE session_key = $1")
             .bind(digest(session_key))
             .execute(&self.pool)
-            .await?;
+            .await
+            .map_err(super::marked)?;
         Ok(())
     }
 }

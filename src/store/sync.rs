@@ -504,3 +504,15 @@ pub async fn commit_without_waiting_for_disk(
         .await
         .map(|_| ())
 }
+
+/// Seconds since the active creator who synced least recently last synced successfully; `None`
+/// when no active creator has synced yet. For the `sync_lag_seconds` metric.
+pub async fn lag_seconds(executor: impl sqlx::PgExecutor<'_>) -> Result<Option<f64>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT extract(epoch FROM now() - min(s.last_sync_at))::float8
+         FROM sync_states s JOIN creators c ON c.id = s.creator_id
+         WHERE c.state = 'active' AND s.last_sync_at IS NOT NULL",
+    )
+    .fetch_one(executor)
+    .await
+}

@@ -93,6 +93,7 @@ impl JobHandler for SyncHandler {
                 Job::FetchSale {
                     creator, sale_id, ..
                 } => pings::fetch_sale(self, claim, *creator, sale_id).await,
+                Job::RotateKeys { key_id } => self.rotate_keys(claim, key_id).await,
                 Job::SyncSubscribers { creator, walk } => {
                     subscribers::walk(self, claim, *creator, walk.as_ref()).await
                 }
@@ -106,6 +107,56 @@ impl JobHandler for SyncHandler {
                 Err(error) => self.database_failed(claim, &error).await,
             }
         })
+    }
+
+    fn finished(&self, claim: &Claim, outcome: &Outcome, elapsed: Duration) {
+        let outcome = match outcome {
+            Outcome::Done | Outcome::Committed => "done",
+            Outcome::Continue(_) => "continued",
+            Outcome::Repeat(_) => "repeat",
+            Outcome::RetryIn(..) => "retry",
+            Outcome::GiveUp(_) => "failed",
+        };
+        self.ctx.metrics.job(claim.job.kind(), outcome, elapsed);
+    }
+}
+
+impl SyncHandler {
+    /// The operator's "Rotate now": another run already going (a `gumdash keys rotate`, say) does
+    /// the same work, so this one is done. A worker whose ring starts with another key puts it back
+    /// for half a minute without using up an attempt, for an instance that has the new ring (the
+    /// reason shows on /admin/jobs meanwhile).
+    async fn rotate_keys(&self, claim: &Claim, key_id: &str) -> Result<Outcome, sqlx::Error> {
+        let ctx = &self.ctx;
+        let active = ctx.keys.active_key_id();
+        if active != key_id {
+            let reason = format!(
+                "this instance seals with key {active:?}, the rotation is to {key_id:?}: put {key_id:?} first in its GUMDASH_TOKEN_KEYS"
+            );
+            let mut conn = ctx.pool.acquire().await?;
+            claim
+                .postpone_in(&mut conn, Duration::from_secs(30), &reason)
+                .await?;
+            return Ok(Outcome::Committed);
+        }
+        rotate_keys(ctx).await
+    }
+}
+
+async fn rotate_keys(ctx: &Context) -> Result<Outcome, sqlx::Error> {
+    use crate::rotation::{self, RotationError};
+    match rotation::rotate(&ctx.pool, &ctx.keys, rotation::BATCH_SIZE, "job", |_| {}).await {
+        Ok(report) if report.remaining == 0 => Ok(Outcome::Done),
+        Ok(report) => Ok(Outcome::GiveUp(format!(
+            "{} token(s) are still sealed under an old key",
+            report.remaining
+        ))),
+        Err(RotationError::AlreadyRunning) => {
+            tracing::info!("a key rotation is already running elsewhere; this job ends");
+            Ok(Outcome::Done)
+        }
+        Err(error @ RotationError::MissingKeys(_)) => Ok(Outcome::GiveUp(error.to_string())),
+        Err(RotationError::Database(error)) => Err(error),
     }
 }
 

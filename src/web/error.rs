@@ -38,8 +38,13 @@ pub enum AppError {
     /// A change sent to Gumroad that did not come back confirmed; `back` is where to check it.
     #[error("a change sent to Gumroad was not confirmed: {error}")]
     WriteUnconfirmed { error: GumroadError, back: String },
+    /// A query failed: "temporarily unavailable" (503) when the database cannot be reached, else
+    /// an error of ours (500).
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    /// The session store could not reach the database (before any handler ran).
+    #[error("the database is unavailable")]
+    DatabaseUnavailable,
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -205,12 +210,15 @@ impl AppError {
             Self::SignIn(failure) => explain_sign_in(failure),
             Self::Gumroad(error) => explain_gumroad(error, RETRY),
             Self::WriteUnconfirmed { error, back } => explain_unconfirmed_write(error, back),
+            Self::Database(error) if crate::store::is_unavailable(error) => unavailable(),
+            // A query that is wrong: ours to fix, logged with its detail (never shown).
             Self::Database(_) => explain(
-                S::SERVICE_UNAVAILABLE,
-                "Temporarily unavailable",
-                "gumdash could not reach its database. Please try again in a moment.",
+                S::INTERNAL_SERVER_ERROR,
+                "Something went wrong",
+                "gumdash hit an unexpected error. It has been logged; please try again.",
                 RETRY,
             ),
+            Self::DatabaseUnavailable => unavailable(),
             Self::Internal(_) => explain(
                 S::INTERNAL_SERVER_ERROR,
                 "Something went wrong",
@@ -219,6 +227,15 @@ impl AppError {
             ),
         }
     }
+}
+
+fn unavailable() -> Explained {
+    explain(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "Temporarily unavailable",
+        "gumdash cannot reach its database right now. Nothing you did caused this; please try again in a moment.",
+        RETRY,
+    )
 }
 
 fn explain_sign_in(failure: &SignInFailure) -> Explained {
@@ -422,8 +439,15 @@ impl ResponseError for AppError {
 impl AppError {
     /// Seconds to wait before trying again, for errors that pass by themselves.
     fn retry_after(&self) -> Option<u32> {
-        // A busy export slot frees when an export ends; most take seconds.
-        matches!(self, Self::ExportsBusy).then_some(10)
+        match self {
+            // A busy export slot frees when an export ends; most take seconds.
+            Self::ExportsBusy => Some(10),
+            Self::DatabaseUnavailable => Some(RETRY_AFTER_UNAVAILABLE),
+            Self::Database(error) if crate::store::is_unavailable(error) => {
+                Some(RETRY_AFTER_UNAVAILABLE)
+            }
+            _ => None,
+        }
     }
 }
 
@@ -446,6 +470,9 @@ fn render_error(explained: Explained) -> HttpResponse {
         }
     }
 }
+
+/// Seconds a client is asked to wait while the database is away.
+pub const RETRY_AFTER_UNAVAILABLE: u32 = 5;
 
 /// The fallback for unknown routes.
 pub async fn not_found() -> Result<HttpResponse, AppError> {

@@ -51,6 +51,20 @@ impl FormErrors {
         }
     }
 
+    /// A unique constraint that fired on a form's write, as a message beside its field: `fields`
+    /// maps constraint names to the field and the message. `None` for any other error (which the
+    /// caller returns as usual: a 503 when the database is away, else a 500).
+    pub fn from_unique_violation(
+        error: &sqlx::Error,
+        fields: &[(&str, &'static str, &str)],
+    ) -> Option<Self> {
+        let constraint = crate::store::unique_violation(error)?;
+        let (_, field, message) = fields.iter().find(|(name, ..)| *name == constraint)?;
+        let mut errors = Self::default();
+        errors.add(field, *message);
+        Some(errors)
+    }
+
     /// Puts Gumroad's refusal beside the field it names (by keywords, first match wins), else on
     /// top of the form. Gumroad joins several messages into one sentence; it is shown whole.
     pub fn from_gumroad(message: &str, keywords: &[(&str, &'static str)]) -> Self {

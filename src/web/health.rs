@@ -11,6 +11,10 @@ pub async fn healthz(state: web::Data<AppState>) -> HttpResponse {
         Err(error) => {
             tracing::warn!(%error, "health check: database unreachable");
             HttpResponse::ServiceUnavailable()
+                .insert_header((
+                    actix_web::http::header::RETRY_AFTER,
+                    super::error::RETRY_AFTER_UNAVAILABLE,
+                ))
                 .json(serde_json::json!({"status": "unavailable", "database": "unreachable"}))
         }
     }

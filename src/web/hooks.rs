@@ -168,16 +168,25 @@ async fn receive(
     state: web::Data<AppState>,
     limit: web::Data<DefaultKeyedRateLimiter<i64>>,
 ) -> HttpResponse {
+    let metrics = &state.metrics;
     let Some(key) = PingKey::parse(&path) else {
+        metrics.ping("unknown");
         return unknown();
     };
     let tenant = key.tenant();
     match webhooks::endpoint(&state.pool, tenant).await {
         Ok(Some(endpoint)) if key.matches(&endpoint.secret_sha256) => {}
-        Ok(_) => return unknown(),
-        Err(error) => return not_recorded(&error),
+        Ok(_) => {
+            metrics.ping("unknown");
+            return unknown();
+        }
+        Err(error) => {
+            metrics.ping("not_recorded");
+            return not_recorded(&error);
+        }
     }
     if limit.check_key(&tenant.get()).is_err() {
+        metrics.ping("rate_limited");
         return HttpResponse::TooManyRequests()
             .content_type("text/plain")
             .body("Too many pings");
@@ -189,13 +198,24 @@ async fn receive(
         .is_some_and(|v| v.starts_with("application/json"));
     let ping = Ping::parse(&body, json);
     match record(&state, tenant, &ping).await {
-        Ok(()) => HttpResponse::Ok().content_type("text/plain").body("OK"),
-        Err(error) => not_recorded(&error),
+        Ok(outcome) => {
+            metrics.ping(outcome);
+            HttpResponse::Ok().content_type("text/plain").body("OK")
+        }
+        Err(error) => {
+            metrics.ping("not_recorded");
+            not_recorded(&error)
+        }
     }
 }
 
-/// The delivery and its fetch-back job, together or not at all.
-async fn record(state: &AppState, tenant: TenantId, ping: &Ping) -> Result<(), sqlx::Error> {
+/// The delivery and its fetch-back job, together or not at all. Returns the delivery's outcome
+/// (`ignored`, `deferred`, `queued`).
+async fn record(
+    state: &AppState,
+    tenant: TenantId,
+    ping: &Ping,
+) -> Result<&'static str, sqlx::Error> {
     let mut tx = state.pool.begin().await?;
     let fetch = ping.fetch_back(tenant);
     let backlog = match &fetch {
@@ -239,7 +259,7 @@ async fn record(state: &AppState, tenant: TenantId, ping: &Ping) -> Result<(), s
     }
     tx.commit().await?;
     tracing::info!(%tenant, resource = delivery.resource_name, retry_count = ping.retry_count, "ping received");
-    Ok(())
+    Ok(outcome)
 }
 
 fn unknown() -> HttpResponse {

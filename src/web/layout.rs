@@ -38,6 +38,7 @@ pub enum AdminNav {
     Audit,
     Jobs,
     Health,
+    Keys,
 }
 
 impl Nav {
@@ -52,6 +53,7 @@ impl Nav {
             Self::Admin(AdminNav::Audit) => "audit",
             Self::Admin(AdminNav::Jobs) => "jobs",
             Self::Admin(AdminNav::Health) => "health",
+            Self::Admin(AdminNav::Keys) => "keys",
             _ => return false,
         };
         current == item

@@ -107,6 +107,65 @@ impl RootSpanBuilder for RootSpanWithoutQuery {
     }
 }
 
+/// Counts every answered request in the instance's metrics, by route pattern (never the raw
+/// path: ids would make every sale its own series), method and status, with its latency. Errors
+/// that never became a response below (a failed session store) count with their status.
+pub async fn track_requests(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let started = std::time::Instant::now();
+    let metrics = req
+        .app_data::<actix_web::web::Data<super::AppState>>()
+        .map(|state| state.metrics.clone());
+    let route = req
+        .match_pattern()
+        .unwrap_or_else(|| crate::metrics::UNMATCHED.to_owned());
+    let method = req.method().clone();
+    let result = next.call(req).await;
+    if let Some(metrics) = metrics {
+        let status = match &result {
+            Ok(response) => response.status(),
+            Err(error) => error.as_response_error().status_code(),
+        };
+        metrics.request(method.as_str(), &route, status.as_u16(), started.elapsed());
+    }
+    result
+}
+
+/// The session middleware fails before any handler runs when its store cannot reach the database,
+/// and actix would answer an empty 500 without our headers. Placed just outside it, this turns such
+/// a failure into the "temporarily unavailable" page (503, `Retry-After`), or the usual 500 page for
+/// anything else, so the security headers (outside) are added as on every page.
+pub async fn session_store_failures(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<actix_web::body::BoxBody>, Error> {
+    // The request itself cannot be kept (routing needs it unshared), so the page is answered on a
+    // stand-in that carries its request id.
+    let request_id = req.extensions().get::<RequestId>().copied();
+    match next.call(req).await {
+        Ok(response) => Ok(response.map_into_boxed_body()),
+        Err(error) => {
+            let stand_in = actix_web::test::TestRequest::default().to_http_request();
+            if let Some(id) = request_id {
+                stand_in.extensions_mut().insert(id);
+            }
+            let status = error.as_response_error().status_code();
+            let response = if format!("{error:?}").contains(crate::store::UNAVAILABLE) {
+                ServiceResponse::from_err(super::AppError::DatabaseUnavailable, stand_in)
+            } else if status.is_server_error() {
+                let cause = anyhow::anyhow!("a middleware failed: {error:?}");
+                ServiceResponse::from_err(super::AppError::Internal(cause), stand_in)
+            } else {
+                // Not ours to reword (a refusal some middleware made): answered as it was.
+                ServiceResponse::from_err(error, stand_in)
+            };
+            Ok(response)
+        }
+    }
+}
+
 /// `HEAD` is answered like `GET` (monitors use it): the request is routed as a `GET`, and the
 /// server sends the headers without the body (actix-http drops it for a request that came as `HEAD`).
 pub async fn head_as_get(

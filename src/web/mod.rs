@@ -26,6 +26,7 @@ mod offer_codes;
 pub mod overview;
 mod product_cache;
 mod products;
+mod prometheus;
 mod rate_limit;
 mod sales;
 mod session;
@@ -38,10 +39,11 @@ mod webhooks;
 pub use client_addr::{ClientAddr, TrustedProxies};
 pub use current_creator::CurrentCreator;
 pub use error::{AppError, SignInFailure};
-pub use forms::{form_config, query_config};
+pub use forms::{FormErrors, form_config, query_config};
 pub use hooks::{PingLimit, ping_limit, unknown_pings};
 pub use middleware::{
-    RootSpanWithoutQuery, content_security_policy, head_as_get, request_id_header, security_headers,
+    RootSpanWithoutQuery, content_security_policy, head_as_get, request_id_header,
+    security_headers, session_store_failures, track_requests,
 };
 pub use product_cache::ProductListCache;
 pub use rate_limit::{SignInLimit, sign_in_limit};
@@ -63,6 +65,7 @@ pub fn routes(cfg: &mut web::ServiceConfig, sign_in_limit: &SignInLimit, ping_li
         )
         .configure(|cfg| hooks::routes(cfg, ping_limit))
         .service(health::healthz)
+        .service(prometheus::metrics)
         .service(assets::stylesheet)
         .service(home::landing)
         .service(overview::overview)

@@ -36,6 +36,8 @@ pub struct AppState {
     pub actions: ActionSettings,
     /// One permit per CSV export streaming from this instance (`exports_at_once`).
     pub exports: Arc<Semaphore>,
+    /// `/metrics` answers only this bearer token; `None`: it does not exist.
+    pub metrics_token: Option<SecretString>,
 }
 
 impl Deref for AppState {

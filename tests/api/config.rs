@@ -86,6 +86,21 @@ fn a_token_key_of_the_wrong_length_is_refused_with_the_reason() {
 }
 
 #[test]
+fn a_metrics_token_is_optional_but_must_be_long_and_never_shows_in_debug_output() {
+    let mut env = valid_env();
+    assert!(load(&env).unwrap().metrics_token.is_none());
+    env.insert("GUMDASH_METRICS_TOKEN", "short".to_owned());
+    let error = load(&env).unwrap_err();
+    assert_eq!(error.0.len(), 1);
+    assert!(error.mentions("GUMDASH_METRICS_TOKEN"), "{error}");
+    let token = "0123456789abcdef0123456789abcdef-metrics";
+    env.insert("GUMDASH_METRICS_TOKEN", token.to_owned());
+    let settings = load(&env).unwrap();
+    assert!(settings.metrics_token.is_some());
+    assert!(!format!("{settings:?}").contains(token));
+}
+
+#[test]
 fn malformed_urls_addresses_and_ids_are_named() {
     let mut env = valid_env();
     env.insert("GUMDASH_PUBLIC_URL", "not a url".to_owned());

@@ -157,8 +157,26 @@ pub async fn spawn_app_with_sim(
     configure_sim: impl FnOnce(&mut sim::SimConfig),
     customize: impl FnOnce(&mut Settings),
 ) -> TestApp {
+    spawn_app_inner(configure_sim, customize, |_| None).await
+}
+
+/// Like [`spawn_app_with`], with the dashboard's own pool made by `app_pool` from the test
+/// database's options (through a proxy, say); `TestApp::pool` still reaches the database directly.
+pub async fn spawn_app_with_pool(
+    app_pool: impl FnOnce(&sqlx::postgres::PgConnectOptions) -> PgPool,
+    customize: impl FnOnce(&mut Settings),
+) -> TestApp {
+    spawn_app_inner(|_| {}, customize, |options| Some(app_pool(options))).await
+}
+
+async fn spawn_app_inner(
+    configure_sim: impl FnOnce(&mut sim::SimConfig),
+    customize: impl FnOnce(&mut Settings),
+    app_pool: impl FnOnce(&sqlx::postgres::PgConnectOptions) -> Option<PgPool>,
+) -> TestApp {
     init_logging();
     let (pool, database) = fresh_database().await;
+    let dashboards_pool = app_pool(&database).unwrap_or_else(|| pool.clone());
     let dashboard_listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let address = format!(
         "http://127.0.0.1:{}",
@@ -180,7 +198,7 @@ pub async fn spawn_app_with_sim(
     let mut settings = test_settings(&address, sim.base_url(), &sim_app, database);
     settings.token_keys = token_keys;
     customize(&mut settings);
-    let app = Application::serve_on(dashboard_listener, settings.clone(), pool.clone())
+    let app = Application::serve_on(dashboard_listener, settings.clone(), dashboards_pool)
         .await
         .expect("start the dashboard");
     tokio::spawn(app.run_until_stopped());
@@ -238,6 +256,8 @@ pub fn test_settings(
         },
         sync: gumdash::sync::SyncSettings::default(),
         exports_at_once: 4,
+        metrics_token: None,
+        metrics: gumdash::metrics::Metrics::new(),
     }
 }
 
@@ -629,7 +649,7 @@ fn login_form_fields(html: &str, creator_id: &str) -> Vec<(String, String)> {
 }
 
 /// `DATABASE_URL` for the test's own database, for a child process.
-fn database_url(options: &sqlx::postgres::PgConnectOptions) -> String {
+pub fn database_url(options: &sqlx::postgres::PgConnectOptions) -> String {
     let (host, port, user) = (
         options.get_host(),
         options.get_port(),

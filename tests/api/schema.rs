@@ -72,6 +72,11 @@ const LOCAL_TABLES: &[(&str, &str)] = &[
          belong to no creator.",
     ),
     (
+        "key_rotations",
+        "Progress of the deployment's token key rotations: about every creator at once, written \
+         by whichever instance holds the rotation's advisory lock (itself per database).",
+    ),
+    (
         "request_budgets",
         "One Gumroad request budget for the whole deployment (a token bucket keyed by name): \
          global by definition, and written on every Gumroad call, so not a reference table.",

@@ -33,6 +33,7 @@ struct HealthPage {
     pings_total: i64,
     version: &'static str,
     uptime: String,
+    gumroad: crate::metrics::GumroadCounts,
 }
 
 /// `1.5 GB`, `320 MB`, `12 kB` (powers of 1000, as disks are sold).
@@ -103,6 +104,7 @@ pub async fn page(
         pings,
         version: env!("CARGO_PKG_VERSION"),
         uptime: span(state.started_at.elapsed()),
+        gumroad: state.metrics.gumroad_counts(),
     })
 }
 

@@ -6,6 +6,7 @@ mod creator;
 mod creators;
 mod health;
 mod jobs;
+mod keys;
 
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest, web};
@@ -20,7 +21,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(health::page)
         .service(jobs::page)
         .service(jobs::retry)
-        .configure(creator::routes);
+        .configure(creator::routes)
+        .configure(keys::routes);
 }
 
 /// A signed-in creator who is one of this instance's operators (`GUMDASH_ADMIN_GUMROAD_IDS` or the
