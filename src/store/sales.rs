@@ -146,7 +146,7 @@ pub async fn upsert(
 }
 
 /// Which sales a page shows. Dates are the creator's days, both inclusive.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct SalesFilter {
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,
@@ -156,7 +156,7 @@ pub struct SalesFilter {
     pub state: Option<SaleState>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum SaleState {
     /// Refunded in full or in part.
     Refunded,

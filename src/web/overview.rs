@@ -14,6 +14,7 @@ use super::current_creator::CurrentCreator;
 use super::error::AppError;
 use super::forms::{FormErrors, filtered_page};
 use super::layout::{Layout, Nav};
+use super::rollup_cache::RollupCache;
 use super::sales::view::{money, usd};
 use super::state::AppState;
 use super::views::product_href;
@@ -393,23 +394,14 @@ impl ProductSales {
     }
 }
 
-/// The overview's figures for one range, cached per instance. The key holds the creator's
-/// `rollup_version`, which changes with any of their rollups on any instance, so a cached entry is never
-/// stale: a new sale, refund or re-dating gives a new key. The zone and today are in the key because
-/// the periods are the creator's days.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct FiguresKey {
-    tenant: TenantId,
-    version: i64,
-    zone: String,
-    today: NaiveDate,
-    range: ChartRange,
-}
+/// What an overview's figures depend on besides the rollups (see [`RollupCache`]): the creator's
+/// zone and today, since the periods are the creator's days, and the range.
+type FiguresKey = (String, NaiveDate, ChartRange);
 
 /// Overviews kept at once per instance: a 30-day one is about 2 kB, a 400-bar one about 25 kB.
 const CACHED_OVERVIEWS: usize = 2_000;
 
-pub type OverviewFigures = quick_cache::sync::Cache<FiguresKey, Arc<RangeFigures>>;
+pub type OverviewFigures = RollupCache<FiguresKey, Arc<RangeFigures>>;
 
 pub fn overview_figures_cache() -> OverviewFigures {
     OverviewFigures::new(CACHED_OVERVIEWS)
@@ -489,16 +481,10 @@ pub async fn overview(
     let mut errors = FormErrors::default();
     let range = chart_range(&query, today, &mut errors);
 
-    let key = FiguresKey {
-        tenant,
-        version: current.creator.rollup_version,
-        zone: current.creator.time_zone.clone(),
-        today,
-        range,
-    };
+    let key = (current.creator.time_zone.clone(), today, range);
     let figures = state
         .overview_figures
-        .get_or_insert_async(&key, async {
+        .get_or_compute(&current.creator, key, async {
             read_figures(pool, tenant, today, range).await.map(Arc::new)
         })
         .await?;

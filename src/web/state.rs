@@ -32,6 +32,8 @@ pub struct AppState {
     pub product_lists: ProductListCache,
     /// The overview's figures per creator, range and rollup version.
     pub overview_figures: super::overview::OverviewFigures,
+    /// The sales list's totals and product choices per creator and rollup version.
+    pub sales_list_figures: super::sales::ListFigures,
     /// The Gumroad API the sale actions speak to and the scopes they may ask for.
     pub actions: ActionSettings,
     /// One permit per CSV export streaming from this instance (`exports_at_once`).

@@ -498,13 +498,29 @@ async fn a_sale_made_after_the_backfill_shows_after_sync_now() {
         json!({"email": "new.buyer@example.net", "full_name": "Nova Buyer"}),
     );
     let id = sale["id"].as_str().expect("a sale was made").to_owned();
-    let (_, html) = browser.get_html("/sales").await;
-    assert!(!html.contains("Nova Buyer"), "not before a sync");
+    // The list's count comes from the rollups, cached per instance: both must show the new sale.
+    let other_instance = app.start_another_dashboard(|_| {}).await.unwrap();
+    let count_on = |base: String| {
+        let browser = &browser;
+        async move {
+            let text = page_text(&browser.get_html(&format!("{base}/sales")).await.1);
+            let before = text.split(" sales.").next().unwrap_or_default();
+            let count = before
+                .rsplit(' ')
+                .next()
+                .and_then(|n| n.parse::<i64>().ok());
+            (count.unwrap_or_else(|| panic!("no count: {text}")), text)
+        }
+    };
+    let (count, text) = count_on(app.address.clone()).await;
+    assert!(!text.contains("Nova Buyer"), "not before a sync");
+    assert_eq!(count_on(other_instance.clone()).await.0, count);
     browser.submit("/sales/sync", &[]).await;
     app.run_jobs().await;
-    let (_, html) = browser.get_html("/sales").await;
-    let text = page_text(&html);
+    let (after, text) = count_on(app.address.clone()).await;
     assert!(text.contains("Nova Buyer"), "{text}");
+    assert_eq!(after, count + 1, "{text}");
+    assert_eq!(count_on(other_instance).await.0, count + 1);
     let (status, _) = browser
         .get_html(&format!("/sales/{}", urlencode(&id)))
         .await;

@@ -2,6 +2,8 @@
 //! creator's days), product, buyer search and state; count and totals of the filtered set. Every
 //! filter combination is a plain GET URL, so it can be bookmarked and shared.
 
+use std::sync::Arc;
+
 use actix_web::{HttpResponse, get, web};
 use askama::Template;
 use chrono::NaiveDate;
@@ -16,6 +18,7 @@ use crate::web::current_creator::CurrentCreator;
 use crate::web::error::AppError;
 use crate::web::forms::{FormErrors, filter_query, filtered_page, search_text};
 use crate::web::layout::{Layout, Nav};
+use crate::web::rollup_cache::RollupCache;
 use crate::web::state::AppState;
 use crate::web::views::list_link;
 
@@ -142,6 +145,22 @@ fn cursor_of(query: &ListQuery) -> Option<(SalesCursor, Direction)> {
         .or_else(|| SalesCursor::decode(&query.newer).map(|c| (c, Direction::Newer)))
 }
 
+/// The list's figures that only change with the rollups: its totals per filter (a buyer search has
+/// none) and the products to filter by.
+pub struct ListFigures {
+    totals: RollupCache<SalesFilter, Arc<Option<Vec<sales::CurrencyTotals>>>>,
+    products: RollupCache<(), Arc<Vec<(String, String)>>>,
+}
+
+impl Default for ListFigures {
+    fn default() -> Self {
+        Self {
+            totals: RollupCache::new(4_000),
+            products: RollupCache::new(2_000),
+        }
+    }
+}
+
 #[get("/sales")]
 pub async fn index(
     current: CurrentCreator,
@@ -167,8 +186,15 @@ pub async fn index(
     // A buyer search has no rollups: its totals are those of its only page, or not shown when it
     // matches more (counting every match of a common name would scan them all).
     let from = cursor_of(&query);
-    let totals = match sales::totals(pool, tenant, &filter).await? {
-        Some(totals) => Some(totals),
+    let figures = &state.sales_list_figures;
+    let rollup_totals = figures
+        .totals
+        .get_or_compute(&current.creator, filter.clone(), async {
+            sales::totals(pool, tenant, &filter).await.map(Arc::new)
+        })
+        .await?;
+    let totals = match rollup_totals.as_ref() {
+        Some(totals) => Some(totals.clone()),
         None if from.is_none() && !page.has_older => Some(sales::totals_of(&page.rows)),
         None => None,
     };
@@ -181,7 +207,13 @@ pub async fn index(
     };
     let page_view = IndexPage {
         layout: Layout::signed_in(&current.session, &current.creator, &state, Nav::Sales)?,
-        products: sales::products_sold(pool, tenant).await?,
+        products: figures
+            .products
+            .get_or_compute(&current.creator, (), async {
+                sales::products_sold(pool, tenant).await.map(Arc::new)
+            })
+            .await?
+            .to_vec(),
         lines: page.rows.iter().map(|r| SaleLine::new(r, zone)).collect(),
         count: totals
             .as_ref()

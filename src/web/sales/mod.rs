@@ -17,6 +17,7 @@ mod show;
 mod status;
 pub(super) mod view;
 
+pub use list::ListFigures;
 pub use view::{Moment, ProductFigures, sale_href};
 
 use actix_web::web;
