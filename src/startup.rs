@@ -228,6 +228,9 @@ fn run(listener: TcpListener, pool: PgPool, settings: Settings) -> std::io::Resu
             .build();
         App::new()
             // No response compression: pages echo input beside the CSRF token (BREACH).
+            // Inside the sessions (it reads them), outside every route: a view-as session changes
+            // nothing, whichever route it asks.
+            .wrap(from_fn(web::read_only_guard))
             .wrap(sessions)
             .wrap(web::security_headers(&csp, secure))
             .wrap(from_fn(web::request_id_header))

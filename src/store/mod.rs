@@ -10,6 +10,7 @@ pub mod overview;
 pub mod sales;
 pub mod sessions;
 pub mod sync;
+pub mod view_as;
 pub mod webhooks;
 
 use sqlx::PgPool;

@@ -24,3 +24,4 @@ mod sign_in;
 mod sign_out;
 mod tenants;
 mod vault;
+mod view_as;

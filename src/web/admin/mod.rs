@@ -31,6 +31,16 @@ impl FromRequest for AdminUser {
         Box::pin(async move {
             // Not signed in, or not an operator: the 404 of an unknown page either way.
             let current = current.await.map_err(|_| AppError::NotFound)?;
+            // While viewing as a creator, the admin pages are still the operator's own (read-only:
+            // their forms are refused like every other).
+            let current = match current.viewed_by {
+                Some(operator) => CurrentCreator {
+                    creator: operator,
+                    session: current.session,
+                    viewed_by: None,
+                },
+                None => current,
+            };
             let state = state.ok_or(AppError::NotFound)?;
             if !state.is_admin(&current.creator.gumroad_user_id) {
                 return Err(AppError::NotFound.into());
