@@ -130,6 +130,7 @@ fn demo_settings(
         jobs: config::JobSettings::default(),
         sync: crate::sync::SyncSettings::default(),
         exports_at_once: 4,
+        sessions: Default::default(),
     })
 }
 

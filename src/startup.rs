@@ -24,7 +24,6 @@ use crate::web::{self, AppState};
 use actix_web::web::Data;
 
 const SESSION_COOKIE: &str = "gumdash_session";
-const SESSION_DAYS: i64 = 14;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -207,7 +206,9 @@ fn app_state(settings: &Settings, pool: PgPool) -> AppState {
 fn run(listener: TcpListener, pool: PgPool, settings: Settings) -> std::io::Result<Server> {
     // Built once, outside the per-worker factory closure.
     let state = Data::new(app_state(&settings, pool.clone()));
-    let session_store = PgSessionStore::new(pool);
+    let session_store = PgSessionStore::new(pool, settings.sessions);
+    // The cookie lasts as long as a session can (the store enforces the real limits).
+    let cookie_ttl = CookieDuration::seconds(settings.sessions.max.as_secs() as i64);
     let session_key = settings.session_key.0.clone();
     let secure = settings.secure_cookies();
     let sign_in_limit = web::sign_in_limit();
@@ -222,9 +223,7 @@ fn run(listener: TcpListener, pool: PgPool, settings: Settings) -> std::io::Resu
             .cookie_secure(secure)
             // Lax, not Strict: the redirect back from Gumroad must carry the cookie.
             .cookie_same_site(SameSite::Lax)
-            .session_lifecycle(
-                PersistentSession::default().session_ttl(CookieDuration::days(SESSION_DAYS)),
-            )
+            .session_lifecycle(PersistentSession::default().session_ttl(cookie_ttl))
             .build();
         App::new()
             // No response compression: pages echo input beside the CSRF token (BREACH).

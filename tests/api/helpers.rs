@@ -224,6 +224,7 @@ pub fn test_settings(
         },
         sync: gumdash::sync::SyncSettings::default(),
         exports_at_once: 4,
+        sessions: Default::default(),
     }
 }
 

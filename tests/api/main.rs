@@ -20,6 +20,7 @@ mod products;
 mod sale_actions;
 mod sales;
 mod schema;
+mod session_lifetimes;
 mod sign_in;
 mod sign_out;
 mod tenants;
