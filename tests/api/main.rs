@@ -17,6 +17,7 @@ mod lifecycle;
 mod overview;
 mod pings;
 mod products;
+mod routes;
 mod sale_actions;
 mod sales;
 mod schema;
