@@ -312,9 +312,12 @@ fn form_fields(form: scraper::ElementRef) -> Vec<(String, String)> {
     fields
 }
 
+/// A form's target and its fields.
+type FormTarget = (String, Vec<(String, String)>);
+
 /// Local paths of a page's links (no query, no fragment, nothing of the sign-in flow), and its
 /// forms' targets (with their query: some routes read it) with their fields.
-fn local_targets(html: &str) -> (Vec<String>, Vec<(String, Vec<(String, String)>)>) {
+fn local_targets(html: &str) -> (Vec<String>, Vec<FormTarget>) {
     let document = Html::parse_document(html);
     let clean = |href: &str| -> Option<String> {
         let path = href.split(['?', '#']).next()?;
