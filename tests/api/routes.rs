@@ -25,6 +25,11 @@
 //!   handler does, and the check here makes sure that stays so;
 //! - a route meant to be public must be added to `PUBLIC`, with its reason, or the checks above
 //!   (which it would fail) apply to it.
+//!
+//! Tried while writing this (and taken out again): `POST /account/experiment` taking only
+//! `CurrentCreator` failed with "missing CSRF token: … answered 200 OK, expected one of [403]";
+//! `GET /sales/{id}/leak` that ignored its id failed with "A's session, B's ids: … answered 200 OK,
+//! expected one of [404]".
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
