@@ -13,6 +13,7 @@
 //!   windows × 10 sales ÷ latency) and the busiest second of calls against the configured budget;
 //! - the same with a launch-day spike: 30% of the sales on one day.
 //!
+//! `GUMDASH_BENCH_ONLY=<text>` keeps only the runs whose "history / configuration" names contain it.
 //! Results go to BENCHMARKS.md by hand.
 
 #[allow(dead_code)]
@@ -311,9 +312,9 @@ async fn run() {
         ..shipped
     };
     let wide = Config {
-        name: "16 workers, 16 per creator, budget 1000/s",
-        workers: 16,
-        per_creator: 16,
+        name: "twice the concurrency (48 workers, 24 per creator), budget 1000/s",
+        workers: 48,
+        per_creator: 24,
         ..open_budget
     };
     let spread = History {
@@ -331,8 +332,13 @@ async fn run() {
         ("30% on one launch day", &spiky, &open_budget),
         ("30% on one launch day", &spiky, &wide),
     ];
+    // `GUMDASH_BENCH_ONLY=16` runs only the runs whose names contain "16" (the single cursor always runs).
+    let only = std::env::var("GUMDASH_BENCH_ONLY").unwrap_or_default();
     let mut rows = Vec::new();
     for (history_name, history, config) in runs {
+        if !format!("{history_name} / {}", config.name).contains(&only) {
+            continue;
+        }
         let measured = backfill(&proxy, &proxy_url, history, config).await;
         println!(
             "{history_name} / {}: {} sales in {:.1} s{}",

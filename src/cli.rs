@@ -27,6 +27,24 @@ pub enum Command {
     Demo(DemoArgs),
     /// Print fresh values for GUMDASH_TOKEN_KEYS and GUMDASH_SESSION_KEY.
     Keygen,
+    /// Manage the operators stored in DATABASE_URL (GUMDASH_ADMIN_GUMROAD_IDS names operators too).
+    Admin(AdminArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct AdminArgs {
+    #[command(subcommand)]
+    pub command: AdminCommand,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Subcommand)]
+pub enum AdminCommand {
+    /// Make a Gumroad account an operator (its numeric user id, the `id` of /v2/user).
+    Grant { gumroad_user_id: String },
+    /// Take the operator role stored in the database away again.
+    Revoke { gumroad_user_id: String },
+    /// List the operators: those stored in the database and those named in the configuration.
+    List,
 }
 
 #[derive(Debug, clap::Args)]

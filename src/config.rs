@@ -37,6 +37,9 @@ pub struct Settings {
     pub session_key: SessionKey,
     /// Gumroad numeric user ids (the `id` of `/v2/user`) of the operators.
     pub admin_gumroad_ids: Vec<String>,
+    /// Reverse proxies whose `X-Forwarded-For` is believed (`GUMDASH_TRUSTED_PROXIES`); empty: none,
+    /// the peer address is the client's.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     pub log_format: LogFormat,
     pub jobs: JobSettings,
     pub sync: SyncSettings,
@@ -90,7 +93,7 @@ pub struct JobSettings {
 impl Default for JobSettings {
     fn default() -> Self {
         Self {
-            workers: 8,
+            workers: 24,
             queue: QueueSettings::default(),
             instance_requests_per_sec: 20.0,
             global_requests_per_sec: 40.0,
@@ -288,9 +291,10 @@ impl Settings {
         });
         let session_key = r.required("GUMDASH_SESSION_KEY", parse_session_key);
         let admin_gumroad_ids = r.optional("GUMDASH_ADMIN_GUMROAD_IDS", "", parse_id_list);
+        let trusted_proxies = r.optional("GUMDASH_TRUSTED_PROXIES", "", parse_trusted_proxies);
         let log_format = r.optional("LOG_FORMAT", "pretty", parse_log_format);
-        let workers = r.optional("GUMDASH_WORKERS", "8", |v| parse_count(v, 0, 64));
-        let per_creator = r.optional("GUMDASH_JOBS_PER_CREATOR", "4", |v| parse_count(v, 1, 64));
+        let workers = r.optional("GUMDASH_WORKERS", "24", |v| parse_count(v, 0, 64));
+        let per_creator = r.optional("GUMDASH_JOBS_PER_CREATOR", "12", |v| parse_count(v, 1, 64));
         let instance_rate = r.optional("GUMDASH_GUMROAD_RPS", "20", parse_rate);
         let global_rate = r.optional("GUMDASH_GUMROAD_RPS_GLOBAL", "40", parse_rate);
         let sync_every = r.optional("GUMDASH_SYNC_EVERY_MINUTES", "15", |v| {
@@ -348,6 +352,7 @@ impl Settings {
             token_keys: token_keys.unwrap(),
             session_key: session_key.unwrap(),
             admin_gumroad_ids: admin_gumroad_ids.unwrap(),
+            trusted_proxies: trusted_proxies.unwrap(),
             log_format: log_format.unwrap(),
             jobs: JobSettings {
                 workers: workers.unwrap(),
@@ -463,6 +468,22 @@ fn parse_id_list(value: &str) -> Result<Vec<String>, String> {
                     "{id:?} is not a Gumroad numeric user id (the `id` field of /v2/user)"
                 ))
             }
+        })
+        .collect()
+}
+
+/// Comma- or space-separated addresses (`10.0.0.7`, `::1`) and networks (`10.0.0.0/8`).
+fn parse_trusted_proxies(value: &str) -> Result<Vec<ipnet::IpNet>, String> {
+    value
+        .split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|item| !item.is_empty())
+        .map(|item| {
+            item.parse::<ipnet::IpNet>()
+                .or_else(|_| item.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map(|net| net.trunc())
+                .map_err(|_| {
+                    format!("{item:?} is not an IP address or network like 10.0.0.0/8 or ::1")
+                })
         })
         .collect()
 }

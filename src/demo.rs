@@ -126,6 +126,7 @@ fn demo_settings(
         token_keys: demo_key_ring(state_dir)?,
         session_key: SessionKey(actix_web::cookie::Key::generate()),
         admin_gumroad_ids: Vec::new(),
+        trusted_proxies: Vec::new(),
         log_format: LogFormat::Pretty,
         jobs: config::JobSettings::default(),
         sync: crate::sync::SyncSettings::default(),

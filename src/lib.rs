@@ -13,6 +13,7 @@ pub mod domain;
 pub mod gumroad;
 pub mod jobs;
 pub mod lifecycle;
+pub mod operators;
 pub mod sim;
 pub mod startup;
 pub mod store;

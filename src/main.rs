@@ -1,11 +1,11 @@
 use std::process::ExitCode;
 
 use clap::Parser as _;
-use gumdash::cli::{Cli, Command, SimArgs};
+use gumdash::cli::{AdminCommand, Cli, Command, SimArgs};
 use gumdash::config::{self, Settings};
 use gumdash::startup::{Application, Background};
 use gumdash::vault::KeyRing;
-use gumdash::{demo, sim, store, telemetry};
+use gumdash::{demo, operators, sim, store, telemetry};
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -20,6 +20,7 @@ async fn main() -> ExitCode {
             keygen();
             Ok(())
         }
+        Command::Admin(args) => admin(args.command).await,
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -53,17 +54,43 @@ async fn serve() -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn migrate() -> anyhow::Result<()> {
+/// A pool on `DATABASE_URL`, for the commands that need only the database.
+fn database_from_env(purpose: &str) -> anyhow::Result<sqlx::PgPool> {
     let url = std::env::var("DATABASE_URL").map_err(|_| {
-        anyhow::anyhow!("DATABASE_URL is missing: set it to the database to migrate")
+        anyhow::anyhow!("DATABASE_URL is missing: set it to the database {purpose}")
     })?;
     let options = url
         .parse()
         .map_err(|_| anyhow::anyhow!("DATABASE_URL is not a PostgreSQL URL"))?;
-    let pool = store::pool(options);
+    Ok(store::pool(options))
+}
+
+async fn migrate() -> anyhow::Result<()> {
+    let pool = database_from_env("to migrate")?;
     store::migrate(&pool).await?;
     println!("migrations applied");
     Ok(())
+}
+
+/// `gumdash admin grant|revoke|list`: only DATABASE_URL is needed (and GUMDASH_ADMIN_GUMROAD_IDS, if
+/// set, is mentioned where it matters).
+async fn admin(command: AdminCommand) -> anyhow::Result<()> {
+    let pool = database_from_env("whose operators to manage")?;
+    let configured: Vec<String> = std::env::var("GUMDASH_ADMIN_GUMROAD_IDS")
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|id| !id.is_empty())
+        .map(str::to_owned)
+        .collect();
+    operators::run(
+        &pool,
+        &command,
+        &configured,
+        &operators::os_user(),
+        &mut std::io::stdout(),
+    )
+    .await
 }
 
 async fn run_sim(args: SimArgs) -> anyhow::Result<()> {

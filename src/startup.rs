@@ -197,7 +197,10 @@ fn app_state(settings: &Settings, pool: PgPool) -> AppState {
         ),
         sync: settings.sync.clone(),
         admin_gumroad_ids: settings.admin_gumroad_ids.clone(),
+        trusted_proxies: web::TrustedProxies::new(settings.trusted_proxies.clone()),
+        started_at: std::time::Instant::now(),
         product_lists: web::ProductListCache::default(),
+        overview_figures: web::overview::overview_figures_cache(),
         actions: g.actions.clone(),
         exports: std::sync::Arc::new(tokio::sync::Semaphore::new(settings.exports_at_once)),
     }
@@ -211,7 +214,7 @@ fn run(listener: TcpListener, pool: PgPool, settings: Settings) -> std::io::Resu
     let cookie_ttl = CookieDuration::seconds(settings.sessions.max.as_secs() as i64);
     let session_key = settings.session_key.0.clone();
     let secure = settings.secure_cookies();
-    let sign_in_limit = web::sign_in_limit();
+    let sign_in_limit = web::sign_in_limit(state.trusted_proxies.clone());
     let ping_limit = web::ping_limit();
     let csp =
         web::content_security_policy(&[&settings.gumroad.oauth_url, &settings.gumroad.api_url]);

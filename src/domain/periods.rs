@@ -4,7 +4,7 @@
 use chrono::{Datelike, Duration, NaiveDate};
 
 /// An inclusive range of days.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Period {
     pub from: NaiveDate,
     pub to: NaiveDate,
@@ -68,7 +68,7 @@ impl Headline {
 }
 
 /// The chart's range: a preset ending today, or days the creator picked.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ChartRange {
     Last7Days,
     Last30Days,

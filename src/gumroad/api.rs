@@ -233,6 +233,25 @@ fn check_success(body: serde_json::Value) -> Result<serde_json::Value, GumroadEr
     })
 }
 
+/// The envelope's `next_page_key` (absent or empty on the last page). A key equal to the one just
+/// used is an error: Gumroad once repeated a products key forever, and a worker must not loop.
+pub(super) fn next_page_key(
+    envelope: &serde_json::Value,
+    current: Option<&str>,
+) -> Result<Option<String>, GumroadError> {
+    let next = envelope
+        .get("next_page_key")
+        .and_then(|k| k.as_str())
+        .filter(|k| !k.is_empty())
+        .map(str::to_owned);
+    if next.is_some() && next.as_deref() == current {
+        return Err(GumroadError::Malformed {
+            detail: "the next page key repeats the current one".into(),
+        });
+    }
+    Ok(next)
+}
+
 /// The value under `key` of a success envelope, deserialized tolerantly.
 pub(super) fn take<T: DeserializeOwned>(
     body: &mut serde_json::Value,

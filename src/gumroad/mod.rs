@@ -15,6 +15,7 @@ mod products;
 mod resource_subscriptions;
 mod sale_actions;
 mod sales;
+mod subscribers;
 mod user;
 mod variants;
 
@@ -28,6 +29,7 @@ pub use products::{Product, ProductFields};
 pub use resource_subscriptions::{RESOURCE_NAMES, ResourceSubscription};
 pub use sale_actions::RefundRefusal;
 pub use sales::{Sale, SalesPage, SalesQuery};
+pub use subscribers::{Subscriber, SubscribersPage};
 pub use user::User;
 pub use variants::{Variant, VariantCategory, VariantFields};
 

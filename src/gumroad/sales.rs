@@ -8,7 +8,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use secrecy::SecretString;
 use serde::Deserialize;
 
-use super::api::{ApiClient, Call, take};
+use super::api::{ApiClient, Call, next_page_key, take};
 use super::de;
 use super::error::GumroadError;
 
@@ -109,17 +109,7 @@ impl ApiClient {
             .into_iter()
             .map(Sale::from_json)
             .collect::<Result<Vec<_>, _>>()?;
-        let next_page_key = envelope
-            .get("next_page_key")
-            .and_then(|k| k.as_str())
-            .filter(|k| !k.is_empty())
-            .map(str::to_owned);
-        if next_page_key.is_some() && next_page_key == query.page_key {
-            // Gumroad once repeated a products key forever; a repeated key must not loop a worker.
-            return Err(GumroadError::Malformed {
-                detail: "the next page key repeats the current one".into(),
-            });
-        }
+        let next_page_key = next_page_key(&envelope, query.page_key.as_deref())?;
         Ok(SalesPage {
             sales,
             next_page_key,

@@ -53,6 +53,30 @@ pub enum Job {
         sale_id: String,
         resource: String,
     },
+    /// Walks the active subscribers of each of the creator's membership products, a page per run;
+    /// the walk's position is this payload (`walk`, absent at the start), so a crashed run repeats
+    /// one page, whose upsert is idempotent.
+    SyncSubscribers {
+        creator: TenantId,
+        #[serde(default)]
+        walk: Option<SubscriberWalk>,
+    },
+    /// Fetches one subscriber on its own (a subscription ping named it, or a walk found it gone from
+    /// the active list) and stores it. One pending job per subscriber.
+    RefreshSubscriber {
+        creator: TenantId,
+        subscriber_id: String,
+    },
+}
+
+/// Where a subscribers walk is: the products still to walk (the first is being walked), the next
+/// page of the first, and when the walk began (subscribers not seen since then have stopped).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubscriberWalk {
+    /// Microseconds since the epoch, UTC.
+    pub started_at: i64,
+    pub products: Vec<String>,
+    pub page_key: Option<String>,
 }
 
 impl Job {
@@ -67,6 +91,8 @@ impl Job {
             Self::SubscribePings { .. } => "subscribe_pings",
             Self::UnsubscribePings { .. } => "unsubscribe_pings",
             Self::FetchSale { .. } => "fetch_sale",
+            Self::SyncSubscribers { .. } => "sync_subscribers",
+            Self::RefreshSubscriber { .. } => "refresh_subscriber",
         }
     }
 
@@ -79,7 +105,9 @@ impl Job {
             | Self::RedateSales { creator, .. }
             | Self::SubscribePings { creator }
             | Self::UnsubscribePings { creator }
-            | Self::FetchSale { creator, .. } => Some(*creator),
+            | Self::FetchSale { creator, .. }
+            | Self::SyncSubscribers { creator, .. }
+            | Self::RefreshSubscriber { creator, .. } => Some(*creator),
         }
     }
 
@@ -89,9 +117,14 @@ impl Job {
             Self::Schedule | Self::SweepSessions => self.kind().to_owned(),
             Self::PlanBackfill { creator }
             | Self::SubscribePings { creator }
-            | Self::UnsubscribePings { creator } => {
+            | Self::UnsubscribePings { creator }
+            | Self::SyncSubscribers { creator, .. } => {
                 format!("{}:{creator}", self.kind())
             }
+            Self::RefreshSubscriber {
+                creator,
+                subscriber_id,
+            } => format!("refresh_subscriber:{creator}:{subscriber_id}"),
             Self::FetchSale {
                 creator,
                 sale_id,
@@ -111,10 +144,12 @@ impl Job {
             Self::Schedule | Self::SweepSessions => 0,
             Self::PlanBackfill { .. }
             | Self::FetchSale { .. }
+            | Self::RefreshSubscriber { .. }
             | Self::SyncRecent {
                 reconcile: false, ..
             } => 1,
             Self::SubscribePings { .. } | Self::UnsubscribePings { .. } => 2,
+            Self::SyncSubscribers { .. } => 3,
             Self::SyncWindow { .. } => 3,
             Self::SyncRecent {
                 reconcile: true, ..

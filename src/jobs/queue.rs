@@ -26,7 +26,7 @@ impl Default for QueueSettings {
     fn default() -> Self {
         Self {
             lease: Duration::from_secs(60),
-            per_creator: 4,
+            per_creator: 12,
             retry_base: Duration::from_secs(2),
             retry_max: Duration::from_secs(600),
             max_attempts: 6,

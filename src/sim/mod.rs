@@ -135,7 +135,11 @@
 //!   the state does not allow it): `POST /_sim/subscriptions/<id>/cancel {by?: buyer|seller|admin,
 //!   payment_failed?}` (a live one), `…/end {reason?}` (not ended yet), `…/restart` (a cancelled or
 //!   ended one), `…/update {type?: upgrade|downgrade, new_tier?, new_recurrence?, new_price_cents?}`
-//!   (a live one; old and new plans) → `{subscription_id, state}`.
+//!   (a live one; old and new plans) → `{subscription_id, state}`. Cancelling keeps the subscriber
+//!   active (`pending_cancellation`) until the paid period runs out; after failed charges, at once.
+//! - Subscribers (api-facts §6.8, `api::subscribers`): `GET /v2/products/:id/subscribers` lists the
+//!   product's active subscribers, newest first, all at once unless `paginated` or `page_key` asks for
+//!   pages of 100; `GET /v2/subscribers/:id` shows one (any status) under `subscriber`.
 //! - `GET /_sim/sales/<creator id>` → `{count, usd_cents_total, ids}`: the listed sales, ids newest first,
 //!   and their USD gross minus refunds (what the products' `sales_usd_cents` add up to).
 //!
@@ -285,6 +289,56 @@ impl SimHandle {
     /// Every sale the API lists for the creator (either id), newest first, rendered as `/v2/sales` does.
     pub fn sales_of(&self, creator_id: &str) -> Vec<serde_json::Value> {
         controls::sales::sales_of(&self.shared.lock(), creator_id)
+    }
+
+    /// The creator's (either id) subscriptions as the simulator holds them, newest first, for tests to
+    /// compute what a memberships page must show: `{id, product_id, status, active, recurrence, tier,
+    /// price_cents, currency, email, created_at, cancelled_at, ended_at, failed_at}`, where `tier` is the first variant category's option of the
+    /// last charge and `price_cents` that charge in the product's currency. Test purchases left out.
+    pub fn subscriptions_of(&self, creator_id: &str) -> Vec<serde_json::Value> {
+        let state = self.shared.lock();
+        let Some(creator) = state.creator_by_either_id(creator_id).map(|c| c.id.clone()) else {
+            return Vec::new();
+        };
+        let Some(index) = state.creator_index(&creator) else {
+            return Vec::new();
+        };
+        let now = state.now().timestamp_micros();
+        sales::subscriptions::of_creator(&state, index)
+            .into_iter()
+            .filter(sales::subscriptions::Subscription::listed)
+            .map(|subscription| {
+                let rendered =
+                    serde_json::to_value(sales::subscriptions::subscriber(&state, &subscription))
+                        .unwrap_or_default();
+                let last = subscription
+                    .charges
+                    .last()
+                    .copied()
+                    .unwrap_or(*subscription.first());
+                let product = state.catalog.products.get(last.product as usize);
+                let tier = product
+                    .and_then(|p| p.variant_categories.first())
+                    .and_then(|c| c.variants.get(last.variant_option(0)?))
+                    .map(|v| v.name.clone());
+                let times = subscription.times(&state);
+                serde_json::json!({
+                    "id": rendered["id"],
+                    "product_id": rendered["product_id"],
+                    "email": rendered["email"],
+                    "status": rendered["status"],
+                    "active": times.active(now),
+                    "recurrence": rendered["recurrence"],
+                    "tier": tier,
+                    "price_cents": last.price,
+                    "currency": product.map(|p| p.currency.clone()),
+                    "created_at": rendered["created_at"],
+                    "cancelled_at": rendered["cancelled_at"],
+                    "ended_at": rendered["ended_at"],
+                    "failed_at": rendered["failed_at"],
+                })
+            })
+            .collect()
     }
 
     /// Like `POST /_sim/sales` with `sale` as the body minus `creator_id`: a sale made now, as the API

@@ -64,6 +64,9 @@ pub enum Action {
     ViewAsEnd,
     /// Reserved for online key rotation.
     KeyRotation,
+    /// An operator named or removed with `gumdash admin grant|revoke`.
+    GrantOperator,
+    RevokeOperator,
     RetryJob,
     SaleRefund,
     SaleMarkAsShipped,
@@ -72,7 +75,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 17] = [
+    pub const ALL: [Action; 19] = [
         Self::SignIn,
         Self::SignOut,
         Self::SignOutEverywhere,
@@ -85,6 +88,8 @@ impl Action {
         Self::ViewAsStart,
         Self::ViewAsEnd,
         Self::KeyRotation,
+        Self::GrantOperator,
+        Self::RevokeOperator,
         Self::RetryJob,
         Self::SaleRefund,
         Self::SaleMarkAsShipped,
@@ -107,6 +112,8 @@ impl Action {
             Self::ViewAsStart => "view_as_start",
             Self::ViewAsEnd => "view_as_end",
             Self::KeyRotation => "key_rotation",
+            Self::GrantOperator => "grant_operator",
+            Self::RevokeOperator => "revoke_operator",
             Self::RetryJob => "retry_job",
             Self::SaleRefund => "sale.refund",
             Self::SaleMarkAsShipped => "sale.mark_as_shipped",
@@ -134,6 +141,8 @@ impl Action {
             Self::ViewAsStart => "Operator started viewing as you",
             Self::ViewAsEnd => "Operator stopped viewing as you",
             Self::KeyRotation => "Encryption key rotated",
+            Self::GrantOperator => "Operator added",
+            Self::RevokeOperator => "Operator removed",
             Self::RetryJob => "Background job retried",
             Self::SaleRefund => "Sale refunded",
             Self::SaleMarkAsShipped => "Sale marked as shipped",

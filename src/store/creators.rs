@@ -17,10 +17,16 @@ pub struct Creator {
     pub last_sign_in_at: Option<DateTime<Utc>>,
     /// Changes whenever the product list is changed through gumdash (any instance).
     pub catalog_version: i64,
+    /// Changes whenever any of the creator's sales rollups does (migration `rollup_version`): the key
+    /// of figures cached from them.
+    pub rollup_version: i64,
     /// IANA name; the creator's days (filters, rollups) are this zone's days.
     pub time_zone: String,
     /// `default` (UTC, nothing known yet), `derived` (from a sale's daystamp) or `chosen`.
     pub time_zone_source: String,
+    /// One of this instance's operators (configuration or `operators` table). Only the signed-in
+    /// creator's is looked up (by `CurrentCreator`); elsewhere it stays `false`.
+    pub is_operator: bool,
 }
 
 /// What Gumroad told us about the creator, to store.
@@ -46,6 +52,7 @@ struct CreatorRow {
     created_at: DateTime<Utc>,
     last_sign_in_at: Option<DateTime<Utc>>,
     catalog_version: i64,
+    rollup_version: i64,
     time_zone: String,
     time_zone_source: String,
 }
@@ -64,8 +71,10 @@ impl From<CreatorRow> for Creator {
             created_at: row.created_at,
             last_sign_in_at: row.last_sign_in_at,
             catalog_version: row.catalog_version,
+            rollup_version: row.rollup_version,
             time_zone: row.time_zone,
             time_zone_source: row.time_zone_source,
+            is_operator: false,
         }
     }
 }
@@ -88,7 +97,9 @@ pub async fn upsert_on_sign_in(
              last_sign_in_at = now(),
              profile_refreshed_at = now(),
              state = CASE WHEN creators.state = 'disabled' THEN 'disabled' ELSE 'active' END
-         RETURNING id, gumroad_user_id, name, email, avatar_url, profile_url, state, created_at, last_sign_in_at, catalog_version, time_zone, time_zone_source",
+         RETURNING id, gumroad_user_id, name, email, avatar_url, profile_url, state, created_at, last_sign_in_at, catalog_version,
+                   (SELECT coalesce(max(version), 0) FROM sales_totals t WHERE t.creator_id = creators.id) AS rollup_version,
+                   time_zone, time_zone_source",
     )
     .bind(profile.gumroad_user_id)
     .bind(profile.gumroad_external_id)
@@ -104,6 +115,7 @@ pub async fn upsert_on_sign_in(
 pub async fn find(pool: &PgPool, tenant: TenantId) -> Result<Option<Creator>, sqlx::Error> {
     sqlx::query_as::<_, CreatorRow>(
         "SELECT id, gumroad_user_id, name, email, avatar_url, profile_url, state, created_at, last_sign_in_at, catalog_version,
+                (SELECT coalesce(max(version), 0) FROM sales_totals t WHERE t.creator_id = creators.id) AS rollup_version,
                 time_zone, time_zone_source
          FROM creators WHERE id = $1",
     )

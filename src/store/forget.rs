@@ -12,12 +12,13 @@ use crate::domain::TenantId;
 
 /// Every tenant-owned table, children first. The rollups go before the sales, so the sales'
 /// delete triggers find no rollup rows left to adjust (they only ever UPDATE).
-const TENANT_TABLES: [&str; 16] = [
+const TENANT_TABLES: [&str; 17] = [
     "sales_daily_dims",
     "sales_daily",
     "sales_daily_all",
     "sales_totals",
     "sales",
+    "subscribers",
     "sync_windows",
     "sync_states",
     "jobs",

@@ -57,10 +57,13 @@ pub async fn claim(
     lease_ms: i64,
     per_creator: i64,
 ) -> Result<Option<ClaimedRow>, sqlx::Error> {
+    // A claim is not worth a disk flush either: one that PostgreSQL loses in a crash leaves the job
+    // pending, to run again, which every job allows for anyway (a worker may die holding one).
     sqlx::query_as(
         "UPDATE jobs SET state = 'running', locked_by = $1,
                 locked_until = clock_timestamp() + $2 * interval '1 millisecond',
                 attempts = attempts + 1, updated_at = now()
+         FROM (SELECT set_config('synchronous_commit', 'off', true)) AS no_flush
          WHERE id = (
              SELECT id FROM jobs
              WHERE state = 'pending' AND run_at <= now()
@@ -324,9 +327,12 @@ pub async fn take_budget_token(
     rate: f64,
     burst: f64,
 ) -> Result<bool, sqlx::Error> {
+    // A token taken is not worth a disk flush: if PostgreSQL crashes before this reaches the disk, the
+    // bucket merely refills a little early. `set_config(…, true)` lasts until this statement's own
+    // transaction ends, its commit included.
     let taken: Option<f64> = sqlx::query_scalar(
         "INSERT INTO request_budgets AS b (name, tokens, refilled_at)
-         VALUES ($1, $3 - 1, clock_timestamp())
+         SELECT $1, $3 - 1, clock_timestamp() FROM (SELECT set_config('synchronous_commit', 'off', true)) AS no_flush
          ON CONFLICT (name) DO UPDATE SET
              tokens = least($3, b.tokens + extract(epoch FROM clock_timestamp() - b.refilled_at) * $2) - 1,
              refilled_at = clock_timestamp()

@@ -1,14 +1,18 @@
 //! SQL, one module per aggregate. Every function on tenant-owned data takes a `TenantId` first.
 
 pub mod action_keys;
+pub mod admin;
 pub mod audit;
+pub mod audit_log;
 pub mod connections;
 pub mod creators;
 pub mod forget;
 pub mod jobs;
+pub mod operators;
 pub mod overview;
 pub mod sales;
 pub mod sessions;
+pub mod subscribers;
 pub mod sync;
 pub mod view_as;
 pub mod webhooks;

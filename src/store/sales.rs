@@ -221,7 +221,7 @@ impl SalesFilter {
 }
 
 /// `%needle%`, lower-cased, with LIKE's wildcards in the needle taken literally.
-fn like_pattern(needle: &str) -> String {
+pub(super) fn like_pattern(needle: &str) -> String {
     let mut pattern = String::from("%");
     for ch in needle.to_lowercase().chars() {
         if matches!(ch, '%' | '_' | '\\') {

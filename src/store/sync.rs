@@ -488,3 +488,19 @@ pub async fn due_for_sync(
     .await?;
     Ok(ids.into_iter().map(TenantId::from_db).collect())
 }
+
+/// The current transaction commits without waiting for its WAL to reach the disk
+/// (`synchronous_commit = off`, this transaction only). For a page of a window: its sales, its
+/// checkpoint and the job's next step commit together, so if PostgreSQL itself crashes within the
+/// next fraction of a second, all of them are lost together and the page is simply fetched again
+/// (Gumroad keeps the sales; the upsert makes a repeat a no-op). Nothing else waits on it, and the
+/// commit stops holding the creator's hot rollup rows (the all-time totals every page updates) for
+/// the length of a disk flush.
+pub async fn commit_without_waiting_for_disk(
+    tx: &mut sqlx::PgConnection,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("SET LOCAL synchronous_commit = off")
+        .execute(tx)
+        .await
+        .map(|_| ())
+}

@@ -6,6 +6,9 @@
 //! - **Incremental sync** and **reconciliation** ([`recent`]): new sales since the high-water mark (with a
 //!   day's overlap, as Gumroad's `after` is a whole day), and the last 30 days again, because refunds,
 //!   disputes and chargebacks change old sales.
+//! - **Subscribers** ([`subscribers`]): each membership product's active subscribers walked a page a
+//!   run (after sign-in and with every incremental sync), then those that stopped fetched on their
+//!   own; subscription pings fetch their subscriber back.
 //! - Every sale goes through one upsert (`store::sales::upsert`); the rollups follow by trigger.
 //!
 //! Gumroad failures: a 401 asks the creator to reconnect and stops their jobs (the windows keep their
@@ -16,6 +19,7 @@ mod backfill;
 mod pings;
 mod profile;
 mod recent;
+mod subscribers;
 mod window;
 
 use std::sync::Arc;
@@ -89,6 +93,13 @@ impl JobHandler for SyncHandler {
                 Job::FetchSale {
                     creator, sale_id, ..
                 } => pings::fetch_sale(self, claim, *creator, sale_id).await,
+                Job::SyncSubscribers { creator, walk } => {
+                    subscribers::walk(self, claim, *creator, walk.as_ref()).await
+                }
+                Job::RefreshSubscriber {
+                    creator,
+                    subscriber_id,
+                } => subscribers::refresh(self, claim, *creator, subscriber_id).await,
             };
             match result {
                 Ok(outcome) => outcome,
@@ -284,6 +295,14 @@ pub async fn after_sign_in(
     // Pings keep the mirror fresh within seconds; subscribing runs in the background so sign-in
     // does not wait for Gumroad.
     Queue::enqueue(&mut *conn, &Job::SubscribePings { creator: tenant }).await?;
+    Queue::enqueue(
+        &mut *conn,
+        &Job::SyncSubscribers {
+            creator: tenant,
+            walk: None,
+        },
+    )
+    .await?;
     start_or_resume(conn, tenant).await
 }
 

@@ -188,7 +188,7 @@ async fn subscribe_failed(
 
 /// A Gumroad failure in a ping job, handled like the sync's: stop after a 401, wait after a 429,
 /// retry 5xx and timeouts, and give up (kept for the operator) on what cannot work.
-async fn job_outcome(
+pub(super) async fn job_outcome(
     sync: &SyncHandler,
     claim: &Claim,
     failure: Failure,
@@ -235,12 +235,20 @@ pub(super) async fn fetch_sale(
     let zone = window::creator_zone(&mut tx, tenant, std::slice::from_ref(&sale)).await?;
     let record = SaleRecord::from_gumroad(&sale.id, sale.created_at, sale.json.clone(), zone);
     let written = store::sales::upsert(&mut tx, tenant, &[record]).await?;
-    let outcome = if written.inserted + written.updated > 0 {
-        "updated"
-    } else {
-        "unchanged"
-    };
-    webhooks::settle_deliveries(&mut *tx, tenant, sale_id, outcome).await?;
+    let changed = written.inserted + written.updated > 0;
+    settle_fetched(tx, tenant, sale_id, changed).await
+}
+
+/// Settles the pings that named `object_id` as `updated` or `unchanged` and commits the
+/// transaction that stored what was fetched.
+pub(super) async fn settle_fetched(
+    mut tx: sqlx::Transaction<'_, sqlx::Postgres>,
+    tenant: TenantId,
+    object_id: &str,
+    changed: bool,
+) -> Result<Outcome, sqlx::Error> {
+    let outcome = if changed { "updated" } else { "unchanged" };
+    webhooks::settle_deliveries(&mut *tx, tenant, object_id, outcome).await?;
     tx.commit().await?;
     Ok(Outcome::Done)
 }

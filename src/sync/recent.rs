@@ -16,6 +16,12 @@ pub(super) async fn start(
     let pool = &sync.ctx.pool;
     if !reconcile {
         super::profile::refresh_if_stale(sync, tenant).await?;
+        // Subscribers change without a sale (cancellations, failed charges): walk them too.
+        let walk = Job::SyncSubscribers {
+            creator: tenant,
+            walk: None,
+        };
+        Queue::enqueue(pool, &walk).await?;
     }
     let purpose = if reconcile {
         Purpose::Reconcile

@@ -58,6 +58,7 @@ pub(super) async fn walk_page(
     };
 
     let mut tx = pool.begin().await?;
+    store::sync::commit_without_waiting_for_disk(&mut tx).await?;
     // Another run of this window (a lease that ran out) may have moved on meanwhile.
     let Some(window) = store::sync::lock_window(&mut tx, tenant, id).await? else {
         return Ok(Outcome::Done);

@@ -5,6 +5,7 @@ use secrecy::ExposeSecret;
 use serde::Deserialize;
 use subtle::ConstantTimeEq as _;
 
+use super::client_addr::ClientAddr;
 use super::csrf::{CsrfForm, CsrfOnly};
 use super::current_creator::CurrentCreator;
 use super::error::{AppError, SignInFailure};
@@ -301,9 +302,9 @@ async fn save_sign_in(
     Ok(creator.id)
 }
 
-/// The peer address, not `X-Forwarded-For`: an audit log must not record what a client claims.
+/// The client's address: the peer's, or what a trusted proxy says it is (never what a client claims).
 fn client_ip(req: &HttpRequest) -> Option<String> {
-    req.peer_addr().map(|addr| addr.ip().to_string())
+    ClientAddr::of(req).text()
 }
 
 /// Sign out: the server-side session row is deleted, so the old cookie is worthless.

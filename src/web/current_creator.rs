@@ -48,6 +48,11 @@ impl FromRequest for CurrentCreator {
             };
             match creator.state {
                 CreatorState::Active => {
+                    let mut creator = creator;
+                    creator.is_operator = state
+                        .is_admin(&creator.gumroad_user_id)
+                        .await
+                        .map_err(AppError::from)?;
                     if let Some(viewing) = session.viewing_as()
                         && let Some(viewed) =
                             super::view_as::resolve(&state, &session, &creator, &viewing).await?

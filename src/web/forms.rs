@@ -135,6 +135,29 @@ pub fn see_other(location: &str) -> HttpResponse {
         .finish()
 }
 
+/// A list page's filters as a query string, blank ones left out, for links that keep them.
+pub fn filter_query(filters: &[(&str, &str)]) -> String {
+    let mut url = url::form_urlencoded::Serializer::new(String::new());
+    for (name, value) in filters {
+        if !value.trim().is_empty() {
+            url.append_pair(name, value.trim());
+        }
+    }
+    url.finish()
+}
+
+/// Typed search text: trimmed, at most `max` characters, without control characters (PostgreSQL
+/// text cannot hold U+0000; nobody types the others). `None` when nothing is left.
+pub fn search_text(text: &str, max: usize) -> Option<String> {
+    let text: String = text
+        .trim()
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(max)
+        .collect();
+    Some(text).filter(|t| !t.is_empty())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,7 +2,8 @@
 //!
 //! A ping is unsigned, so it is only a hint: the receiver checks the URL's secret (its SHA-256,
 //! compared in constant time), records the delivery (what it is about, never who bought), enqueues a
-//! fetch-back of the sale with the creator's own token (one pending job per sale and resource), and
+//! fetch-back of the sale (or, for subscription events, of the subscriber) with the creator's own
+//! token (one pending job per object and resource), and
 //! answers 200 at once. It holds no session and takes no CSRF token: it is a separate route that no
 //! form posts to and that changes nothing by itself. An unknown or wrong secret is a 404 and only a
 //! counter. Verified pings are rate-limited per creator URL ([`PingLimit`]). Gumroad retries
@@ -107,6 +108,42 @@ impl Ping {
         .flatten()
         .filter(|id| looks_like_a_gumroad_id(id))
     }
+
+    /// The subscriber to fetch back, for the four subscription resources, under the same rule.
+    fn subscriber_to_fetch(&self) -> Option<&str> {
+        matches!(
+            self.resource(),
+            "cancellation"
+                | "subscription_updated"
+                | "subscription_ended"
+                | "subscription_restarted"
+        )
+        .then_some(self.subscription_id.as_deref())
+        .flatten()
+        .filter(|id| looks_like_a_gumroad_id(id))
+    }
+
+    /// The fetch-back this ping asks for, and the kind of job it is.
+    fn fetch_back(&self, tenant: TenantId) -> Option<(Job, &str)> {
+        if let Some(sale_id) = self.sale_to_fetch() {
+            return Some((
+                Job::FetchSale {
+                    creator: tenant,
+                    sale_id: sale_id.to_owned(),
+                    resource: self.resource().to_owned(),
+                },
+                sale_id,
+            ));
+        }
+        let subscriber_id = self.subscriber_to_fetch()?;
+        Some((
+            Job::RefreshSubscriber {
+                creator: tenant,
+                subscriber_id: subscriber_id.to_owned(),
+            },
+            subscriber_id,
+        ))
+    }
 }
 
 /// Gumroad's external ids are base64 (URL-safe, with padding): "FO8TXN-dbxYaBdahG97Y-Q==".
@@ -160,35 +197,41 @@ async fn receive(
 /// The delivery and its fetch-back job, together or not at all.
 async fn record(state: &AppState, tenant: TenantId, ping: &Ping) -> Result<(), sqlx::Error> {
     let mut tx = state.pool.begin().await?;
-    let sale = ping.sale_to_fetch();
-    let backlog = match sale {
-        Some(_) => {
-            Queue::pending_of_kind(&mut *tx, tenant, "fetch_sale", MAX_PENDING_FETCHES).await?
+    let fetch = ping.fetch_back(tenant);
+    let backlog = match &fetch {
+        Some((job, _)) => {
+            Queue::pending_of_kind(&mut *tx, tenant, job.kind(), MAX_PENDING_FETCHES).await?
         }
         None => 0,
     };
-    let outcome = match sale {
+    let deferred = backlog >= MAX_PENDING_FETCHES;
+    let outcome = match fetch {
         None => "ignored",
-        Some(_) if backlog >= MAX_PENDING_FETCHES => "deferred",
+        Some(_) if deferred => "deferred",
         Some(_) => "queued",
     };
     let delivery = NewDelivery {
         resource_name: ping.resource(),
-        object_id: sale.or(ping.subscription_id.as_deref()),
+        object_id: fetch
+            .as_ref()
+            .map(|(_, id)| *id)
+            .or(ping.subscription_id.as_deref()),
         retry_count: ping.retry_count,
         outcome,
     };
     webhooks::record_delivery(&mut *tx, tenant, &delivery).await?;
-    let job = match sale {
-        Some(_) if backlog >= MAX_PENDING_FETCHES => Some(Job::SyncRecent {
+    // Beyond the backlog, one catch-up instead: the incremental sync for sales, a walk of the
+    // subscribers for subscriptions.
+    let job = match fetch {
+        Some((Job::FetchSale { .. }, _)) if deferred => Some(Job::SyncRecent {
             creator: tenant,
             reconcile: false,
         }),
-        Some(sale_id) => Some(Job::FetchSale {
+        Some(_) if deferred => Some(Job::SyncSubscribers {
             creator: tenant,
-            sale_id: sale_id.to_owned(),
-            resource: ping.resource().to_owned(),
+            walk: None,
         }),
+        Some((job, _)) => Some(job),
         None => None,
     };
     if let Some(job) = job {
@@ -258,9 +301,16 @@ mod tests {
         assert_eq!(Ping::parse(json, true).sale_to_fetch(), Some("S2"));
         let other = Ping::parse(b"resource_name=cancellation&subscription_id=X", false);
         assert_eq!(
-            (other.resource(), other.sale_to_fetch()),
-            ("cancellation", None)
+            (
+                other.resource(),
+                other.sale_to_fetch(),
+                other.subscriber_to_fetch()
+            ),
+            ("cancellation", None, Some("X"))
         );
+        let sale_with_subscription =
+            Ping::parse(b"resource_name=sale&sale_id=S&subscription_id=X", false);
+        assert_eq!(sale_with_subscription.subscriber_to_fetch(), None);
         assert_eq!(
             Ping::parse(b"resource_name=evil&sale_id=S", false).sale_to_fetch(),
             None

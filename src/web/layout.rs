@@ -28,9 +28,37 @@ pub enum Nav {
     Home,
     Products,
     Sales,
+    Memberships,
     Licenses,
     Account,
-    Admin,
+    /// An operator's page, with the admin sub-navigation's current item.
+    Admin(AdminNav),
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum AdminNav {
+    Creators,
+    Audit,
+    Jobs,
+    Health,
+}
+
+impl Nav {
+    pub fn is_admin(self) -> bool {
+        matches!(self, Self::Admin(_))
+    }
+
+    /// `aria-current="page"` on the admin sub-navigation's item for this page.
+    pub fn admin_current(self, item: &str) -> bool {
+        let current = match self {
+            Self::Admin(AdminNav::Creators) => "creators",
+            Self::Admin(AdminNav::Audit) => "audit",
+            Self::Admin(AdminNav::Jobs) => "jobs",
+            Self::Admin(AdminNav::Health) => "health",
+            _ => return false,
+        };
+        current == item
+    }
 }
 
 impl Layout {
@@ -56,7 +84,7 @@ impl Layout {
     pub fn signed_in(
         session: &AppSession,
         creator: &Creator,
-        state: &AppState,
+        _state: &AppState,
         current: Nav,
     ) -> Result<Self, AppError> {
         Ok(Self {
@@ -64,7 +92,8 @@ impl Layout {
                 name: creator.name.clone(),
                 avatar_url: creator.avatar_url.clone(),
             }),
-            is_admin: state.is_admin(&creator.gumroad_user_id),
+            // Looked up (configuration and database) when `CurrentCreator` loaded the creator.
+            is_admin: creator.is_operator,
             csrf_token: session.csrf_token()?,
             flash: session.take_flash(),
             current,

@@ -7,6 +7,7 @@ mod admin;
 mod assets;
 mod auth;
 mod charts;
+mod client_addr;
 mod confirm;
 mod csrf;
 mod current_creator;
@@ -19,9 +20,10 @@ mod hooks;
 mod layout;
 mod licenses;
 mod lifecycle_confirm;
+mod memberships;
 mod middleware;
 mod offer_codes;
-mod overview;
+pub mod overview;
 mod product_cache;
 mod products;
 mod rate_limit;
@@ -34,6 +36,7 @@ pub mod view_as;
 mod views;
 mod webhooks;
 
+pub use client_addr::{ClientAddr, TrustedProxies};
 pub use current_creator::CurrentCreator;
 pub use error::{AppError, SignInFailure};
 pub use forms::{form_config, query_config};
@@ -71,6 +74,7 @@ pub fn routes(cfg: &mut web::ServiceConfig, sign_in_limit: &SignInLimit, ping_li
         .configure(custom_fields::routes)
         .configure(sales::routes)
         .configure(licenses::routes)
+        .configure(memberships::routes)
         .configure(settings::routes)
         .configure(account::routes)
         .configure(webhooks::routes)

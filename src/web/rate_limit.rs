@@ -7,25 +7,28 @@ use actix_governor::governor::NotUntil;
 use actix_governor::governor::clock::{Clock as _, DefaultClock, QuantaInstant};
 use actix_governor::governor::middleware::NoOpMiddleware;
 use actix_governor::{
-    GovernorConfig, GovernorConfigBuilder, KeyExtractor, PeerIpKeyExtractor,
-    SimpleKeyExtractionError,
+    GovernorConfig, GovernorConfigBuilder, KeyExtractor, SimpleKeyExtractionError,
 };
 use actix_web::dev::ServiceRequest;
 use actix_web::{HttpResponse, HttpResponseBuilder, ResponseError as _};
 
+use super::client_addr::TrustedProxies;
 use super::error::AppError;
 
-/// Keyed by the peer address. Behind a reverse proxy every client shares the proxy's budget,
-/// which is why the budget is generous: a burst of 30, then one a second.
+/// Keyed by the client's address ([`TrustedProxies::client`]): behind a trusted reverse proxy each
+/// client has its own budget, so one cannot lock the others out of sign-in. A burst of 30, then one
+/// a second.
 #[derive(Clone)]
-pub struct PerPeer;
+pub struct PerClient(pub TrustedProxies);
 
-impl KeyExtractor for PerPeer {
+impl KeyExtractor for PerClient {
     type Key = IpAddr;
     type KeyExtractionError = SimpleKeyExtractionError<&'static str>;
 
     fn extract(&self, req: &ServiceRequest) -> Result<Self::Key, Self::KeyExtractionError> {
-        PeerIpKeyExtractor.extract(req)
+        self.0
+            .client(req.peer_addr(), req.headers())
+            .ok_or_else(|| SimpleKeyExtractionError::new("the client's address is unknown"))
     }
 
     /// The clear "too many attempts" page, with `Retry-After` saying when the next try will pass.
@@ -47,11 +50,11 @@ impl KeyExtractor for PerPeer {
     }
 }
 
-pub type SignInLimit = GovernorConfig<PerPeer, NoOpMiddleware<QuantaInstant>>;
+pub type SignInLimit = GovernorConfig<PerClient, NoOpMiddleware<QuantaInstant>>;
 
-pub fn sign_in_limit() -> SignInLimit {
+pub fn sign_in_limit(trusted: TrustedProxies) -> SignInLimit {
     GovernorConfigBuilder::default()
-        .key_extractor(PerPeer)
+        .key_extractor(PerClient(trusted))
         .seconds_per_request(1)
         .burst_size(30)
         .finish()

@@ -23,8 +23,15 @@ pub struct AppState {
     pub oauth: OAuthClient,
     pub queue: Queue,
     pub sync: SyncSettings,
+    /// Operators named in the configuration; `gumdash admin grant` adds more in the database.
     pub admin_gumroad_ids: Vec<String>,
+    /// Whose `X-Forwarded-For` is believed (see [`super::client_addr`]).
+    pub trusted_proxies: super::client_addr::TrustedProxies,
+    /// For the health page's uptime.
+    pub started_at: std::time::Instant,
     pub product_lists: ProductListCache,
+    /// The overview's figures per creator, range and rollup version.
+    pub overview_figures: super::overview::OverviewFigures,
     /// The Gumroad API the sale actions speak to and the scopes they may ask for.
     pub actions: ActionSettings,
     /// One permit per CSV export streaming from this instance (`exports_at_once`).
@@ -50,10 +57,17 @@ impl From<AccessError> for AppError {
 }
 
 impl AppState {
-    pub fn is_admin(&self, gumroad_user_id: &str) -> bool {
-        self.admin_gumroad_ids
+    /// Whether this Gumroad account is an operator: named in `GUMDASH_ADMIN_GUMROAD_IDS` or granted
+    /// with `gumdash admin grant` (read on every call, so a revoke takes effect at the next request).
+    pub async fn is_admin(&self, gumroad_user_id: &str) -> Result<bool, sqlx::Error> {
+        if self
+            .admin_gumroad_ids
             .iter()
             .any(|id| id == gumroad_user_id)
+        {
+            return Ok(true);
+        }
+        store::operators::is_operator(&self.pool, gumroad_user_id).await
     }
 
     /// The creator's token, decrypted just before a Gumroad call.

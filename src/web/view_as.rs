@@ -26,6 +26,7 @@ use actix_web::middleware::Next;
 use actix_web::{Error, HttpRequest, HttpResponse, post, web};
 use askama::Template;
 
+use super::client_addr::ClientAddr;
 use super::csrf::{self, CsrfOnly, CsrfProtected as _};
 use super::error::AppError;
 use super::forms::{done, render_with, see_other};
@@ -92,9 +93,8 @@ pub(super) async fn resolve(
     let tenant = TenantId::from_db(viewing.creator_id);
     let live = store::view_as::live(&state.pool, tenant, viewing.id, operator.id).await?;
     let creator = match live {
-        Some(_) if state.is_admin(&operator.gumroad_user_id) => {
-            store::creators::find(&state.pool, tenant).await?
-        }
+        // `is_operator` was read (configuration and database) by `CurrentCreator` just now.
+        Some(_) if operator.is_operator => store::creators::find(&state.pool, tenant).await?,
         _ => None,
     };
     let ended = match creator {
@@ -104,7 +104,7 @@ pub(super) async fn resolve(
         // Expired, ended elsewhere, the creator forgotten, or the viewer no longer an operator.
         None => Ended::Expired,
     };
-    // operator branch: ClientAddr
+    // Ended by gumdash, not by a request of anyone's: no client address.
     store::view_as::end(&state.pool, tenant, viewing.id, operator.id, ended, None).await?;
     session.stop_viewing_as();
     session.flash(
@@ -126,8 +126,7 @@ pub(super) async fn start(
     creator: &Creator,
     reason: &str,
 ) -> Result<HttpResponse, AppError> {
-    // operator branch: ClientAddr
-    let ip = req.peer_addr().map(|a| a.ip().to_string());
+    let ip = ClientAddr::of(req).text();
     let (id, expires_at) = store::view_as::start(
         &state.pool,
         creator.id,
@@ -159,8 +158,7 @@ pub async fn end(
         return Ok(see_other("/dashboard"));
     };
     let operator = session.creator_id()?.ok_or(AppError::SignInRequired)?;
-    // operator branch: ClientAddr
-    let ip = req.peer_addr().map(|a| a.ip().to_string());
+    let ip = ClientAddr::of(&req).text();
     let tenant = TenantId::from_db(viewing.creator_id);
     store::view_as::end(
         &state.pool,

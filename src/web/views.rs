@@ -37,6 +37,24 @@ pub fn product_href(id: &str) -> String {
     format!("/products/{}", path_segment(id))
 }
 
+/// `path` with the filters `query` and, for another page, a cursor (`older` or `newer`).
+pub fn list_link(path: &str, query: &str, cursor: Option<(&str, &str)>) -> String {
+    let mut link = path.to_owned();
+    let mut sep = '?';
+    if !query.is_empty() {
+        link.push(sep);
+        link.push_str(query);
+        sep = '&';
+    }
+    if let Some((name, value)) = cursor {
+        link.push(sep);
+        link.push_str(name);
+        link.push('=');
+        link.push_str(value);
+    }
+    link
+}
+
 /// An amount in the product's currency; Gumroad's own formatting if we do not know the currency.
 fn money(amount: i64, currency: Option<Currency>) -> String {
     match currency {

@@ -464,6 +464,28 @@ async fn a_creator_watches_the_sync_finish_and_browses_their_sales_in_a_real_bro
         "no CSP violation on the overview"
     );
 
+    // The Memberships page shows the simulator's active subscribers and their MRR, once the
+    // workers have walked them (the page is reloaded until then).
+    let wanted = crate::memberships::expected_totals(&app);
+    assert!(!wanted.is_empty());
+    click(c, Locator::LinkText("Memberships")).await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let (_, totals) = crate::memberships::shown_in(&c.source().await.unwrap());
+        if totals == wanted {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "memberships never matched: {totals:?} instead of {wanted:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        c.refresh().await.unwrap();
+    }
+    let text = body_text(c).await;
+    assert!(text.contains("Monthly recurring revenue"), "{text}");
+    screenshot(c, "memberships").await;
+
     stop.send(true).unwrap();
     let _ = workers.await;
     driver.client.clone().close().await.unwrap();

@@ -107,6 +107,31 @@ fn malformed_urls_addresses_and_ids_are_named() {
 }
 
 #[test]
+fn trusted_proxies_are_addresses_or_networks_and_a_bad_one_is_named() {
+    let mut env = valid_env();
+    env.insert(
+        "GUMDASH_TRUSTED_PROXIES",
+        "10.0.0.0/8, 192.168.1.7 ::1".to_owned(),
+    );
+    let settings = load(&env).unwrap();
+    let shown: Vec<String> = settings
+        .trusted_proxies
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(shown, ["10.0.0.0/8", "192.168.1.7/32", "::1/128"]);
+    env.insert(
+        "GUMDASH_TRUSTED_PROXIES",
+        "10.0.0.0/8, proxy.local".to_owned(),
+    );
+    env.insert("GUMDASH_ADMIN_GUMROAD_IDS", "bob".to_owned());
+    let error = load(&env).unwrap_err();
+    assert!(error.mentions("GUMDASH_TRUSTED_PROXIES"), "{error}");
+    assert!(error.mentions("GUMDASH_ADMIN_GUMROAD_IDS"), "{error}");
+    assert!(error.to_string().contains("proxy.local"), "{error}");
+}
+
+#[test]
 fn secrets_never_appear_in_debug_output() {
     let env = valid_env();
     let settings = load(&env).unwrap();

@@ -29,6 +29,19 @@ pub fn captured_logs() -> String {
     String::from_utf8_lossy(&log_buffer().lock().unwrap()).into_owned()
 }
 
+/// Asserts that the request behind `response` was logged, and never at ERROR (a visitor's 404 or a
+/// redirect to sign in is not our failure).
+pub fn assert_logged_without_error(response: &reqwest::Response) {
+    let id = response.headers()["x-request-id"].to_str().unwrap();
+    let logs = captured_logs();
+    let lines: Vec<&str> = logs.lines().filter(|l| l.contains(id)).collect();
+    assert!(!lines.is_empty(), "the request was logged");
+    assert!(
+        lines.iter().all(|l| !l.contains(r#""level":"ERROR""#)),
+        "{lines:#?}"
+    );
+}
+
 fn log_buffer() -> &'static Arc<Mutex<Vec<u8>>> {
     static BUFFER: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
     BUFFER.get_or_init(|| Arc::new(Mutex::new(Vec::new())))
@@ -211,6 +224,7 @@ pub fn test_settings(
         token_keys: KeyRing::generate("test1").0,
         session_key: SessionKey(actix_web::cookie::Key::generate()),
         admin_gumroad_ids: Vec::new(),
+        trusted_proxies: Vec::new(),
         log_format: LogFormat::Json,
         jobs: config::JobSettings {
             queue: gumdash::jobs::QueueSettings {

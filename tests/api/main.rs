@@ -14,6 +14,8 @@ mod helpers;
 mod isolation;
 mod jobs;
 mod lifecycle;
+mod memberships;
+mod operator;
 mod overview;
 mod pings;
 mod products;

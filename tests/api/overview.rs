@@ -385,3 +385,36 @@ async fn the_home_page_asks_gumroad_nothing_and_explains_an_empty_mirror() {
     assert!(text.contains("No sales yet"), "{text}");
     assert!(!text.contains("server error"), "{text}");
 }
+
+#[tokio::test]
+async fn a_new_sale_shows_at_once_on_every_instance_though_each_keeps_its_figures() {
+    // Each instance keeps the figures it computed; the key holds the rollups' version, which the
+    // database changes with any of the creator's sales, so no instance can show stale figures.
+    let app = spawn_app().await;
+    let browser = app.signed_in(0).await;
+    app.run_jobs().await;
+    let other_instance = app.start_another_dashboard(|_| {}).await.unwrap();
+    let all_time_sales = |base: String| {
+        let browser = &browser;
+        async move {
+            let (status, html) = browser.get_html(&format!("{base}/dashboard")).await;
+            assert_eq!(status, StatusCode::OK, "{}", page_text(&html));
+            let html = Html::parse_document(&html);
+            leading(&card(&html, "All time")["Sales"])
+                .parse::<i64>()
+                .unwrap()
+        }
+    };
+    let before = all_time_sales(app.address.clone()).await;
+    assert_eq!(all_time_sales(other_instance.clone()).await, before);
+    assert_eq!(all_time_sales(app.address.clone()).await, before);
+
+    let sale = app.sim.create_sale(&app.creator(0).id, json!({}));
+    assert!(sale.get("error").is_none(), "{sale}");
+    let tenant = app.tenant_id_of(&app.creator(0)).await;
+    app.enqueue_sync(tenant, false).await;
+    app.run_jobs().await;
+
+    assert_eq!(all_time_sales(app.address.clone()).await, before + 1);
+    assert_eq!(all_time_sales(other_instance).await, before + 1);
+}

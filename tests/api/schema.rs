@@ -42,6 +42,7 @@ const DISTRIBUTED_BY_CREATOR_ID: &[&str] = &[
     "sales_daily_all",
     "sales_daily_dims",
     "sales_totals",
+    "subscribers",
     "sync_states",
     "sync_windows",
     "view_as_sessions",
@@ -53,7 +54,11 @@ const DISTRIBUTED_BY_CREATOR_ID: &[&str] = &[
 /// Small tables every node reads, replicated whole to every node. None today: operators and keys
 /// live in the configuration (operators' Gumroad ids, GUMDASH_TOKEN_KEYS), not in the database.
 /// A table of operators or of key metadata would go here.
-const REFERENCE_TABLES: &[(&str, &str)] = &[];
+const REFERENCE_TABLES: &[(&str, &str)] = &[(
+    "operators",
+    "Operators by Gumroad user id, owned by no creator (one may not have signed in yet): a few \
+     rows written by `gumdash admin`, read on every signed-in request, so copied to every node.",
+)];
 
 /// Tables that stay on the coordinator, on purpose.
 const LOCAL_TABLES: &[(&str, &str)] = &[

@@ -390,17 +390,7 @@ async fn a_visitor_sent_to_sign_in_is_not_logged_as_an_error() {
     let app = spawn_app().await;
     let response = app.new_browser().get("/sales").await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
-    let id = response.headers()["x-request-id"]
-        .to_str()
-        .unwrap()
-        .to_owned();
-    let logs = captured_logs();
-    let lines: Vec<&str> = logs.lines().filter(|l| l.contains(&id)).collect();
-    assert!(!lines.is_empty(), "the request was logged");
-    assert!(
-        lines.iter().all(|l| !l.contains(r#""level":"ERROR""#)),
-        "{lines:#?}"
-    );
+    crate::helpers::assert_logged_without_error(&response);
 }
 
 #[tokio::test]

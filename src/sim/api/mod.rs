@@ -11,6 +11,7 @@ pub(crate) mod products;
 mod resource_subscriptions;
 mod sale_actions;
 pub(crate) mod sales;
+mod subscribers;
 mod user;
 mod variants;
 
@@ -66,6 +67,14 @@ pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
         .service(resource(
             &format!("{product}/disable"),
             vec![web::put().to(products::disable)],
+        ))
+        .service(resource(
+            &format!("{product}/subscribers"),
+            vec![web::get().to(subscribers::index)],
+        ))
+        .service(resource(
+            "/v2/subscribers/{id}",
+            vec![web::get().to(subscribers::show)],
         ))
         .service(resource(
             &format!("{product}/skus"),

@@ -10,7 +10,10 @@ use super::{optional_json, unprocessable};
 use crate::sim::catalog::json::J;
 use crate::sim::pings::{self, payload::Payload};
 use crate::sim::rails;
+use crate::sim::sales::subscriptions::{self, SubscriptionTimes};
 use crate::sim::sales::{Sale, SubscriptionState, json};
+
+const MICROS_PER_DAY: i64 = 86_400_000_000;
 use crate::sim::store::{Shared, SimState};
 
 pub(crate) fn routes(cfg: &mut web::ServiceConfig) {
@@ -77,6 +80,14 @@ fn require_alive(state: &SimState, number: u32) -> Result<(), String> {
     }
 }
 
+fn micros_text(micros: Option<i64>) -> J {
+    micros
+        .and_then(chrono::DateTime::<chrono::Utc>::from_timestamp_micros)
+        .map_or(J::Null, |t| {
+            J::Str(t.to_rfc3339_opts(SecondsFormat::Secs, true))
+        })
+}
+
 fn now_text(state: &SimState) -> J {
     J::Str(state.now().to_rfc3339_opts(SecondsFormat::Secs, true))
 }
@@ -102,12 +113,33 @@ async fn cancel(
         &body,
         &shared,
         "cancellation",
-        |state, number, _, request: Cancel| {
+        |state, number, charges, request: Cancel| {
             require_alive(state, number)?;
             set(state, number, SubscriptionState::Cancelled);
+            let now = state.now().timestamp_micros();
+            // A buyer's or seller's cancellation takes effect when the paid period runs out; one
+            // after failed charges at once.
+            let times = if request.payment_failed {
+                SubscriptionTimes {
+                    cancelled_at: Some(now),
+                    failed_at: Some(now),
+                    ..SubscriptionTimes::default()
+                }
+            } else {
+                let paid_until = charges.last().map_or(now, |last| {
+                    last.created_at
+                        + subscriptions::period_days(json::recurrence(last)) * MICROS_PER_DAY
+                });
+                SubscriptionTimes {
+                    user_requested_cancellation_at: Some(now),
+                    cancelled_at: Some(paid_until.max(now)),
+                    ..SubscriptionTimes::default()
+                }
+            };
+            state.sales.subscription_times.insert(number, times);
             let mut extra: Payload = vec![
                 ("cancelled".into(), J::Bool(true)),
-                ("cancelled_at".into(), now_text(state)),
+                ("cancelled_at".into(), micros_text(times.cancelled_at)),
             ];
             if request.payment_failed {
                 extra.push(("cancelled_due_to_payment_failures".into(), J::Bool(true)));
@@ -148,6 +180,15 @@ async fn end(path: web::Path<String>, body: web::Bytes, shared: web::Data<Shared
                 _ => return Err("unknown reason".into()),
             };
             set(state, number, SubscriptionState::Ended);
+            let now = state.now().timestamp_micros();
+            let times = state.sales.subscription_times.entry(number).or_default();
+            times.ended_at = Some(now);
+            times.cancelled_at = Some(times.cancelled_at.map_or(now, |at| at.min(now)));
+            match reason.as_str() {
+                "failed_payment" => times.failed_at = Some(times.failed_at.unwrap_or(now)),
+                "fixed_subscription_period_ended" => times.fixed_period_ended = true,
+                _ => {}
+            }
             Ok(vec![
                 ("ended_at".into(), now_text(state)),
                 ("ended_reason".into(), J::Str(reason)),
@@ -177,6 +218,7 @@ async fn restart(
                 return Err("the subscription is alive".into());
             }
             set(state, number, SubscriptionState::Alive);
+            state.sales.subscription_times.remove(&number);
             Ok(vec![("restarted_at".into(), now_text(state))])
         },
     )

@@ -18,6 +18,7 @@ pub(crate) mod actions;
 pub(crate) mod json;
 pub(crate) mod people;
 pub(crate) mod seed;
+pub(crate) mod subscriptions;
 
 use std::collections::HashMap;
 
@@ -186,6 +187,8 @@ pub(crate) struct Sales {
     by_creator: Vec<Vec<u32>>,
     pub details: Vec<Detail>,
     pub subscriptions: Vec<SubscriptionState>,
+    /// Subscription number → its cancellation, end and failure dates (none: alive).
+    pub subscription_times: HashMap<u32, subscriptions::SubscriptionTimes>,
     /// Product internal id → totals of its listed sales.
     totals: HashMap<u64, Totals>,
     /// Keys of the derived external ids (sales, subscriptions, licenses), from the seed.
@@ -225,6 +228,7 @@ impl Sales {
             by_creator: Vec::new(),
             details,
             subscriptions,
+            subscription_times: HashMap::new(),
             totals: HashMap::new(),
             keys,
             actions: actions::SaleActions::default(),
@@ -273,6 +277,13 @@ impl Sales {
 
     pub fn subscription_id(&self, number: u32) -> String {
         ids::keyed_external_id(self.keys.subscription, u64::from(number))
+    }
+
+    /// The number (from 1) of the subscription whose external id is `text`.
+    pub fn find_subscription(&self, text: &str) -> Option<u32> {
+        let index = ids::keyed_external_id_number(self.keys.subscription, text)?;
+        let number = u32::try_from(index.checked_add(1)?).ok()?;
+        (number as usize <= self.subscriptions.len()).then_some(number)
     }
 
     pub fn license_id(&self, sale: &Sale) -> String {

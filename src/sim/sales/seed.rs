@@ -12,11 +12,14 @@
 //! Zipf-like (exponent 1.3) over the other creators who can sell, in creator order, so the long tail gets
 //! a few dozen each (`extra_shares`).
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Duration, NaiveTime, Utc};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
 use super::people::{DISCOVER_REFERRER, REFERRERS};
+use super::subscriptions::SubscriptionTimes;
 use super::{Detail, IdKeys, Sale, Sales, SubscriptionState, flag, pack_variants};
 use crate::sim::catalog::{Catalog, Product, RECURRENCES, money};
 use crate::sim::ids::mix64;
@@ -69,6 +72,7 @@ struct Builder<'a> {
     sales: Vec<Sale>,
     details: Vec<Detail>,
     subscriptions: Vec<SubscriptionState>,
+    subscription_times: HashMap<u32, SubscriptionTimes>,
     now: i64,
     start: i64,
 }
@@ -119,6 +123,7 @@ pub(crate) fn sales(
         sales: Vec::with_capacity(extra + 800 + creators.len() * 40),
         details: Vec::new(),
         subscriptions: Vec::new(),
+        subscription_times: HashMap::new(),
         now: now_us,
         start: now_us - HISTORY_DAYS * MICROS_PER_DAY,
     };
@@ -556,13 +561,7 @@ impl Builder<'_> {
             return;
         };
         let first = self.sale(rng, 0, product, start, buyer);
-        let period_days = match recurrence_of(&first) {
-            Some("yearly") => 365,
-            Some("quarterly") => 91,
-            Some("biannually") => 182,
-            Some("every_two_years") => 730,
-            _ => 30,
-        };
+        let period_days = super::subscriptions::period_days(recurrence_of(&first));
         let period = period_days * MICROS_PER_DAY;
         let stops_after = match rng.random_range(0..100) {
             0..70 => usize::MAX,
@@ -585,7 +584,22 @@ impl Builder<'_> {
         }
         if charges == stops_after {
             let index = first.subscription as usize - 1;
-            self.subscriptions[index] = if at < self.now {
+            // Asked to stop a day after the last charge; over when the paid period ran out (`at`).
+            // Every third ended one stopped because its card kept failing.
+            let requested = (at - period + MICROS_PER_DAY).min(self.now);
+            let ended = at < self.now;
+            let failed = ended && first.subscription.is_multiple_of(3);
+            self.subscription_times.insert(
+                first.subscription,
+                SubscriptionTimes {
+                    user_requested_cancellation_at: (!failed).then_some(requested),
+                    cancelled_at: Some(at),
+                    ended_at: ended.then_some(at),
+                    failed_at: failed.then_some(at),
+                    fixed_period_ended: false,
+                },
+            );
+            self.subscriptions[index] = if ended {
                 SubscriptionState::Ended
             } else {
                 SubscriptionState::Cancelled
@@ -631,13 +645,15 @@ impl Builder<'_> {
         for (position, sale) in self.sales.iter_mut().enumerate() {
             sale.id = position as u32 + 1;
         }
-        Sales::new(
+        let mut sales = Sales::new(
             keys,
             self.sales,
             self.details,
             self.subscriptions,
             self.catalog,
-        )
+        );
+        sales.subscription_times = self.subscription_times;
+        sales
     }
 }
 

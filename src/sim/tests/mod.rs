@@ -7,6 +7,7 @@ mod leniency;
 mod oauth;
 mod pings;
 mod sales;
+mod subscribers;
 
 use std::net::TcpListener;
 use std::time::{Duration, Instant};

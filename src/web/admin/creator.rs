@@ -17,7 +17,7 @@ use crate::store::{self, connections, creators::Creator, sync::SyncState};
 use crate::web::csrf;
 use crate::web::error::AppError;
 use crate::web::forms::{FormErrors, done, render_with, unprocessable};
-use crate::web::layout::{Layout, Nav};
+use crate::web::layout::{AdminNav, Layout, Nav};
 use crate::web::lifecycle_confirm::{Confirm, ConfirmPage, parse_reason};
 use crate::web::state::AppState;
 
@@ -61,7 +61,12 @@ pub async fn show(
     let creator = creator_at(&state, *id).await?;
     let tenant = creator.id;
     Ok(CreatorPage {
-        layout: Layout::signed_in(&admin.0.session, &admin.0.creator, &state, Nav::Admin)?,
+        layout: Layout::signed_in(
+            &admin.0.session,
+            &admin.0.creator,
+            &state,
+            Nav::Admin(AdminNav::Creators),
+        )?,
         state: state_words(creator.state),
         connection: connections::status(&state.pool, tenant).await?,
         sales_mirrored: store::sales::count(&state.pool, tenant).await?,
@@ -169,7 +174,12 @@ fn confirm_page(
     errors: FormErrors,
 ) -> Result<ConfirmPage, AppError> {
     Ok(ConfirmPage {
-        layout: Layout::signed_in(&admin.0.session, &admin.0.creator, state, Nav::Admin)?,
+        layout: Layout::signed_in(
+            &admin.0.session,
+            &admin.0.creator,
+            state,
+            Nav::Admin(AdminNav::Creators),
+        )?,
         confirm,
         errors,
     })

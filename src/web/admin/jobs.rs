@@ -9,10 +9,11 @@ use askama_web::WebTemplate;
 use super::AdminUser;
 use crate::store::audit::{self, Action, Actor};
 use crate::store::jobs as job_store;
+use crate::web::client_addr::ClientAddr;
 use crate::web::csrf::{self, CsrfOnly, CsrfProtected as _};
 use crate::web::error::AppError;
 use crate::web::forms::done;
-use crate::web::layout::{Layout, Nav};
+use crate::web::layout::{AdminNav, Layout, Nav};
 use crate::web::state::AppState;
 
 const FAILED_SHOWN: i64 = 100;
@@ -33,7 +34,12 @@ pub async fn page(
 ) -> Result<impl Responder, AppError> {
     let current = &admin.0;
     Ok(JobsPage {
-        layout: Layout::signed_in(&current.session, &current.creator, &state, Nav::Admin)?,
+        layout: Layout::signed_in(
+            &current.session,
+            &current.creator,
+            &state,
+            Nav::Admin(AdminNav::Jobs),
+        )?,
         depth: job_store::depth(&state.pool).await?,
         oldest_wait_secs: job_store::oldest_runnable_wait_secs(&state.pool).await?,
         failed: job_store::failed(&state.pool, FAILED_SHOWN).await?,
@@ -61,7 +67,7 @@ pub async fn retry(
             actor: Actor::Operator(current.creator.gumroad_user_id.clone()),
             action: Action::RetryJob,
             creator: None,
-            ip: req.peer_addr().map(|a| a.ip().to_string()),
+            ip: ClientAddr::of(&req).text(),
             detail: serde_json::json!({ "job": *id, "kind": kind }),
         },
     )

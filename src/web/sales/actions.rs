@@ -17,6 +17,7 @@ use crate::domain::{SaleAction, SaleRecord};
 use crate::gumroad::{self, GumroadError};
 use crate::store::audit::{self, Action, Actor};
 use crate::store::{self, action_keys, sales::StoredSale};
+use crate::web::client_addr::ClientAddr;
 use crate::web::current_creator::CurrentCreator;
 use crate::web::error::AppError;
 pub use crate::web::forms::render_with as render;
@@ -95,7 +96,7 @@ impl Audit<'_> {
             actor: Actor::Creator(current.tenant()),
             action: self.action,
             creator: Some(current.tenant()),
-            ip: self.req.peer_addr().map(|a| a.ip().to_string()),
+            ip: ClientAddr::of(self.req).text(),
             detail,
         }
     }

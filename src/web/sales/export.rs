@@ -38,9 +38,9 @@ use crate::web::error::AppError;
 use crate::web::forms::FormErrors;
 use crate::web::state::AppState;
 
-/// Rows per database read: big enough that the per-query cost vanishes, small enough to keep
+/// Rows per database read (every export's batch size): big enough that the per-query cost vanishes, small enough to keep
 /// memory flat.
-const BATCH_ROWS: i64 = 5_000;
+pub(crate) const BATCH_ROWS: i64 = 5_000;
 /// Rows per chunk of the response body.
 const CHUNK_ROWS: usize = 500;
 /// Chunks waiting for a slow client before the producer waits too.
@@ -93,11 +93,7 @@ pub async fn export(
     if !errors.is_empty() {
         return Err(AppError::BadRequest);
     }
-    let permit = state
-        .exports
-        .clone()
-        .try_acquire_owned()
-        .map_err(|_| AppError::ExportsBusy)?;
+    let permit = export_permit(&state)?;
     let source = Source {
         pool: state.pool.clone(),
         tenant: current.tenant(),
@@ -108,19 +104,59 @@ pub async fn export(
     let zone: Tz = source.zone_name.parse().unwrap_or(Tz::UTC);
     let file = CsvFile::new(zone, custom_field_names(&first));
     let name = file_name(&current.creator.name, &source.filter);
+    Ok(stream(&name, source, first, file, permit))
+}
+
+/// One export at a time per slot: `ExportsBusy` when every slot of this instance is taken.
+pub(crate) fn export_permit(state: &AppState) -> Result<OwnedSemaphorePermit, AppError> {
+    state
+        .exports
+        .clone()
+        .try_acquire_owned()
+        .map_err(|_| AppError::ExportsBusy)
+}
+
+/// Where an export's rows come from: keyset batches of [`BATCH_ROWS`], each a short query.
+pub(crate) trait Batches: Send + Sync + 'static {
+    type Row: Send + Sync + 'static;
+    /// Whose rows these are (for the log, never the rows themselves).
+    fn tenant(&self) -> TenantId;
+    /// The next batch after `last` (from the start when `None`).
+    fn batch(
+        &self,
+        last: Option<&Self::Row>,
+    ) -> impl Future<Output = Result<Vec<Self::Row>, sqlx::Error>> + Send;
+}
+
+/// Writes an export's rows as CSV, handing out what it wrote in chunks.
+pub(crate) trait RowWriter<R>: Send + 'static {
+    fn row(&mut self, row: &R) -> csv::Result<()>;
+    /// What has been written since the last call (the header first).
+    fn take(&mut self) -> csv::Result<Bytes>;
+}
+
+/// The streamed response: `first` (already read, so a database error was a normal error page)
+/// and then every later batch, written by a producer task into a bounded channel.
+pub(crate) fn stream<S: Batches, W: RowWriter<S::Row>>(
+    name: &str,
+    source: S,
+    first: Vec<S::Row>,
+    file: W,
+    permit: OwnedSemaphorePermit,
+) -> HttpResponse {
     let (sender, receiver) = mpsc::channel::<Chunk>(CHANNEL_CHUNKS);
     tokio::spawn(produce(source, first, file, sender, permit));
     let body = futures_util::stream::unfold(receiver, |mut receiver| async move {
         receiver.recv().await.map(|chunk| (chunk, receiver))
     });
-    Ok(HttpResponse::Ok()
+    HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
         .insert_header((
             header::CONTENT_DISPOSITION,
             format!("attachment; filename=\"{name}\""),
         ))
         .insert_header((header::CACHE_CONTROL, "no-store"))
-        .streaming(body))
+        .streaming(body)
 }
 
 /// Where the rows come from: the signed-in creator's filtered sales.
@@ -131,14 +167,20 @@ struct Source {
     filter: SalesFilter,
 }
 
-impl Source {
-    async fn batch(&self, after: Option<SalesCursor>) -> Result<Vec<ExportRow>, sqlx::Error> {
+impl Batches for Source {
+    type Row = ExportRow;
+
+    fn tenant(&self) -> TenantId {
+        self.tenant
+    }
+
+    async fn batch(&self, last: Option<&ExportRow>) -> Result<Vec<ExportRow>, sqlx::Error> {
         sales::export_batch(
             &self.pool,
             self.tenant,
             &self.filter,
             &self.zone_name,
-            after,
+            last.map(cursor_of),
             BATCH_ROWS,
         )
         .await
@@ -148,21 +190,21 @@ impl Source {
 /// Writes batch after batch into the channel, reading the next batch while the current one is
 /// written. Ends when the set is done, the client has gone (the body, and so the receiver, is
 /// dropped), or a read fails. The permit is held until then.
-async fn produce(
-    source: Source,
-    mut batch: Vec<ExportRow>,
-    mut file: CsvFile,
+async fn produce<S: Batches, W: RowWriter<S::Row>>(
+    source: S,
+    mut batch: Vec<S::Row>,
+    mut file: W,
     sender: mpsc::Sender<Chunk>,
     _permit: OwnedSemaphorePermit,
 ) {
     let mut rows_sent = 0usize;
     loop {
-        let after = (batch.len() as i64 == BATCH_ROWS)
-            .then(|| batch.last().map(cursor_of))
+        let last = (batch.len() as i64 == BATCH_ROWS)
+            .then(|| batch.last())
             .flatten();
         let next = async {
-            match after {
-                Some(cursor) => source.batch(Some(cursor)).await.map(Some),
+            match last {
+                Some(last) => source.batch(Some(last)).await.map(Some),
                 None => Ok(None),
             }
         };
@@ -170,7 +212,7 @@ async fn produce(
         if let Err(stop) = sent {
             if let Stop::Csv(error) = stop {
                 // Buyers' data never reaches the log: only what failed and where.
-                tracing::error!(tenant = %source.tenant, rows_sent, %error, "CSV export aborted: writing failed");
+                tracing::error!(tenant = %source.tenant(), rows_sent, %error, "CSV export aborted: writing failed");
                 abort(&sender).await;
             }
             return;
@@ -180,7 +222,7 @@ async fn produce(
             Ok(Some(rows)) => batch = rows,
             Ok(None) => return,
             Err(error) => {
-                tracing::error!(tenant = %source.tenant, rows_sent, %error, "CSV export aborted: reading the next batch failed");
+                tracing::error!(tenant = %source.tenant(), rows_sent, %error, "CSV export aborted: reading the next batch failed");
                 abort(&sender).await;
                 return;
             }
@@ -200,13 +242,13 @@ enum Stop {
     Csv(csv::Error),
 }
 
-async fn send_batch(
+async fn send_batch<R, W: RowWriter<R>>(
     sender: &mpsc::Sender<Chunk>,
-    file: &mut CsvFile,
-    batch: &[ExportRow],
+    file: &mut W,
+    batch: &[R],
 ) -> Result<(), Stop> {
     // An empty set still sends the header (written with the first row, or here).
-    let chunks: Vec<&[ExportRow]> = if batch.is_empty() {
+    let chunks: Vec<&[R]> = if batch.is_empty() {
         vec![&[]]
     } else {
         batch.chunks(CHUNK_ROWS).collect()
@@ -241,56 +283,87 @@ fn custom_field_names(rows: &[ExportRow]) -> Vec<String> {
     names.into_iter().cloned().collect()
 }
 
-/// The CSV being written: the header goes out with the first chunk.
-struct CsvFile {
+/// A CSV being written in chunks: the header goes out with the first one.
+pub(crate) struct Chunks {
     writer: csv::Writer<Vec<u8>>,
-    zone: Tz,
-    custom: Vec<String>,
+    header: Vec<String>,
     header_written: bool,
 }
 
-impl CsvFile {
-    fn new(zone: Tz, custom: Vec<String>) -> Self {
+impl Chunks {
+    /// `header` is written as given (neutralise names that come from data).
+    pub(crate) fn new(header: Vec<String>) -> Self {
         Self {
             writer: chunk_writer(),
-            zone,
-            custom,
+            header,
             header_written: false,
         }
     }
 
-    fn header(&mut self) -> csv::Result<()> {
-        let custom = self
-            .custom
-            .iter()
-            .map(|name| Cow::Owned(neutralise(&format!("{CUSTOM_PREFIX}{name}")).into_owned()));
-        let names: Vec<Cow<'_, str>> = HEADER
-            .iter()
-            .map(|h| Cow::Borrowed(*h))
-            .chain(custom)
-            .chain([Cow::Borrowed(OTHER_CUSTOM)])
-            .collect();
-        self.writer.write_record(names.iter().map(|n| n.as_bytes()))
-    }
-
     fn ensure_header(&mut self) -> csv::Result<()> {
         if !self.header_written {
-            self.header()?;
+            self.writer.write_record(&self.header)?;
             self.header_written = true;
         }
         Ok(())
     }
 
-    /// What has been written since the last call (the header first).
-    fn take(&mut self) -> csv::Result<Bytes> {
+    pub(crate) fn record<I, T>(&mut self, cells: I) -> csv::Result<()>
+    where
+        I: IntoIterator<Item = T>,
+        T: AsRef<[u8]>,
+    {
+        self.ensure_header()?;
+        self.writer.write_record(cells)
+    }
+
+    pub(crate) fn take(&mut self) -> csv::Result<Bytes> {
         self.ensure_header()?;
         let written = std::mem::replace(&mut self.writer, chunk_writer());
         let bytes = written.into_inner().map_err(|e| e.into_error())?;
         Ok(Bytes::from(bytes))
     }
+}
+
+/// The sales CSV: fixed columns, then one per custom field found in the first batch.
+struct CsvFile {
+    chunks: Chunks,
+    zone: Tz,
+    custom: Vec<String>,
+}
+
+impl CsvFile {
+    fn new(zone: Tz, custom: Vec<String>) -> Self {
+        let header = HEADER
+            .iter()
+            .map(|h| (*h).to_owned())
+            .chain(
+                custom
+                    .iter()
+                    .map(|name| neutralise(&format!("{CUSTOM_PREFIX}{name}")).into_owned()),
+            )
+            .chain([OTHER_CUSTOM.to_owned()])
+            .collect();
+        Self {
+            chunks: Chunks::new(header),
+            zone,
+            custom,
+        }
+    }
+}
+
+impl RowWriter<ExportRow> for CsvFile {
+    fn take(&mut self) -> csv::Result<Bytes> {
+        self.chunks.take()
+    }
 
     fn row(&mut self, sale: &ExportRow) -> csv::Result<()> {
-        self.ensure_header()?;
+        self.write_sale(sale)
+    }
+}
+
+impl CsvFile {
+    fn write_sale(&mut self, sale: &ExportRow) -> csv::Result<()> {
         let r = &sale.row;
         let d = &sale.details;
         let currency = r.currency.as_deref().and_then(|c| Currency::parse(c).ok());
@@ -345,11 +418,14 @@ impl CsvFile {
             if d.is_physical { yes_no(d.shipped) } else { "" }.into(),
             optional(d.subscription_id.as_deref()),
         ];
-        for cell in cells.iter().chain(known.iter()) {
-            self.writer.write_field(cell.as_bytes())?;
-        }
-        self.writer.write_field(neutralise(&other).as_bytes())?;
-        self.writer.write_record(None::<&[u8]>)
+        let other = neutralise(&other);
+        self.chunks.record(
+            cells
+                .iter()
+                .chain(known.iter())
+                .chain([&other])
+                .map(|cell| cell.as_bytes()),
+        )
     }
 
     /// The answers for the header's custom columns (neutralised), and the rest as `name: value`
@@ -380,7 +456,7 @@ fn chunk_writer() -> csv::Writer<Vec<u8>> {
     csv::Writer::from_writer(Vec::with_capacity(128 * 1024))
 }
 
-fn optional(text: Option<&str>) -> Cow<'_, str> {
+pub(crate) fn optional(text: Option<&str>) -> Cow<'_, str> {
     text.map_or(Cow::Borrowed(""), neutralise)
 }
 
@@ -435,7 +511,7 @@ pub fn file_name(creator: &str, filter: &SalesFilter) -> String {
 }
 
 /// Lowercase ASCII letters and digits; any run of other characters becomes one dash; at most 40.
-fn slug(text: &str) -> String {
+pub(crate) fn slug(text: &str) -> String {
     let mut out = String::new();
     for ch in text.chars() {
         if ch.is_ascii_alphanumeric() {

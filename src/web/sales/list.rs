@@ -14,9 +14,10 @@ use crate::store::sales::{self, Direction, SaleState, SalesFilter};
 use crate::sync::{self, SyncStatus};
 use crate::web::current_creator::CurrentCreator;
 use crate::web::error::AppError;
-use crate::web::forms::{FormErrors, filtered_page};
+use crate::web::forms::{FormErrors, filter_query, filtered_page, search_text};
 use crate::web::layout::{Layout, Nav};
 use crate::web::state::AppState;
+use crate::web::views::list_link;
 
 const PAGE_SIZE: i64 = 50;
 /// Longer searches are cut: nobody types more, and it bounds the pattern.
@@ -67,32 +68,22 @@ impl IndexPage {
     /// This page's filters as a query string (no cursor), for links that keep them.
     fn filters(&self) -> String {
         let q = &self.query;
-        let mut url = url::form_urlencoded::Serializer::new(String::new());
-        for (name, value) in [
+        filter_query(&[
             ("from", &q.from),
             ("to", &q.to),
             ("product", &q.product),
             ("q", &q.q),
             ("state", &q.state),
-        ] {
-            if !value.trim().is_empty() {
-                url.append_pair(name, value.trim());
-            }
-        }
-        url.finish()
+        ])
     }
 
     /// The CSV export of this page's filtered set: every page of it, so no cursor.
     fn export_link(&self) -> String {
-        let filters = self.filters();
-        let sep = if filters.is_empty() { "" } else { "?" };
-        format!("/sales/export.csv{sep}{filters}")
+        list_link("/sales/export.csv", &self.filters(), None)
     }
 
     fn page_link(&self, cursor_name: &str, cursor: &str) -> String {
-        let filters = self.filters();
-        let sep = if filters.is_empty() { "" } else { "&" };
-        format!("/sales?{filters}{sep}{cursor_name}={cursor}")
+        list_link("/sales", &self.filters(), Some((cursor_name, cursor)))
     }
 
     fn state_is(&self, value: &str) -> bool {
@@ -134,20 +125,13 @@ pub(super) fn parse_filter(query: &ListQuery, errors: &mut FormErrors) -> SalesF
             SaleState::parse(text).ok_or("Choose one of the listed states."),
         ),
     };
-    // PostgreSQL text cannot hold U+0000; nobody types it.
-    let search: String = query
-        .q
-        .trim()
-        .chars()
-        .filter(|c| *c != '\0')
-        .take(MAX_SEARCH_CHARS)
-        .collect();
+    let search = search_text(&query.q, MAX_SEARCH_CHARS);
     let product: String = query.product.trim().replace('\0', "");
     SalesFilter {
         from,
         to,
         product_id: Some(product).filter(|p| !p.is_empty()),
-        search: Some(search).filter(|s| !s.is_empty()),
+        search,
         state,
     }
 }

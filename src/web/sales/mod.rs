@@ -8,7 +8,7 @@
 
 mod access;
 mod actions;
-mod export;
+pub(super) mod export;
 mod license;
 mod list;
 mod refund;
