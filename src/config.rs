@@ -51,6 +51,37 @@ pub struct Settings {
     /// Not configuration: the instance's metrics registry, made with the settings so that the web
     /// side and the workers built from them report into one registry.
     pub metrics: crate::metrics::Metrics,
+    pub sessions: SessionLifetimes,
+}
+
+/// How long a session lasts, enforced by the session store on every request (not only by the
+/// cookie's expiry): `GUMDASH_SESSION_IDLE_MINUTES` without a request, `GUMDASH_SESSION_MAX_HOURS`
+/// after sign-in whatever happens. A visitor who only started a sign-in (no creator yet) holds
+/// their row for [`SessionLifetimes::signed_out`] at most.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SessionLifetimes {
+    pub idle: Duration,
+    pub max: Duration,
+}
+
+impl SessionLifetimes {
+    pub const DEFAULT_IDLE_MINUTES: u64 = 120;
+    pub const DEFAULT_MAX_HOURS: u64 = 24;
+
+    /// A session nobody is signed in to (a pending sign-in, a flash after signing out): long enough
+    /// to approve gumdash at Gumroad, never longer than the idle timeout.
+    pub fn signed_out(&self) -> Duration {
+        self.idle.min(Duration::from_secs(15 * 60))
+    }
+}
+
+impl Default for SessionLifetimes {
+    fn default() -> Self {
+        Self {
+            idle: Duration::from_secs(60 * Self::DEFAULT_IDLE_MINUTES),
+            max: Duration::from_secs(3600 * Self::DEFAULT_MAX_HOURS),
+        }
+    }
 }
 
 /// Background work on this instance, and the Gumroad budget it shares with the others.
@@ -282,6 +313,28 @@ impl Settings {
                 .map(Some),
             None => Some(None),
         };
+        let session_idle = r.optional(
+            "GUMDASH_SESSION_IDLE_MINUTES",
+            &SessionLifetimes::DEFAULT_IDLE_MINUTES.to_string(),
+            |v| parse_count(v, 5, 7 * 24 * 60).map(|m| Duration::from_secs(60 * m as u64)),
+        );
+        let session_max = r.optional(
+            "GUMDASH_SESSION_MAX_HOURS",
+            &SessionLifetimes::DEFAULT_MAX_HOURS.to_string(),
+            |v| parse_count(v, 1, 90 * 24).map(|h| Duration::from_secs(3600 * h as u64)),
+        );
+        if let (Some(idle), Some(max)) = (session_idle, session_max)
+            && idle > max
+        {
+            r.fail(
+                "GUMDASH_SESSION_IDLE_MINUTES",
+                format!(
+                    "is longer than the absolute lifetime GUMDASH_SESSION_MAX_HOURS ({} hours); make it at most {} minutes",
+                    max.as_secs() / 3600,
+                    max.as_secs() / 60
+                ),
+            );
+        }
         let reconcile_every = r.optional("GUMDASH_RECONCILE_EVERY_HOURS", "24", |v| {
             parse_count(v, 1, 24 * 30).map(|h| Duration::from_secs(3600 * h as u64))
         });
@@ -330,6 +383,10 @@ impl Settings {
             exports_at_once: exports_at_once.unwrap(),
             metrics_token: metrics_token.unwrap(),
             metrics: crate::metrics::Metrics::new(),
+            sessions: SessionLifetimes {
+                idle: session_idle.unwrap(),
+                max: session_max.unwrap(),
+            },
         })
     }
 }

@@ -133,6 +133,7 @@ fn demo_settings(
         exports_at_once: 4,
         metrics_token: None,
         metrics: crate::metrics::Metrics::new(),
+        sessions: Default::default(),
     })
 }
 

@@ -24,7 +24,6 @@ use crate::web::{self, AppState};
 use actix_web::web::Data;
 
 const SESSION_COOKIE: &str = "gumdash_session";
-const SESSION_DAYS: i64 = 14;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -214,7 +213,9 @@ fn app_state(settings: &Settings, pool: PgPool) -> AppState {
 fn run(listener: TcpListener, pool: PgPool, settings: Settings) -> std::io::Result<Server> {
     // Built once, outside the per-worker factory closure.
     let state = Data::new(app_state(&settings, pool.clone()));
-    let session_store = PgSessionStore::new(pool);
+    let session_store = PgSessionStore::new(pool, settings.sessions);
+    // The cookie lasts as long as a session can (the store enforces the real limits).
+    let cookie_ttl = CookieDuration::seconds(settings.sessions.max.as_secs() as i64);
     let session_key = settings.session_key.0.clone();
     let secure = settings.secure_cookies();
     let sign_in_limit = web::sign_in_limit(state.trusted_proxies.clone());
@@ -229,12 +230,13 @@ fn run(listener: TcpListener, pool: PgPool, settings: Settings) -> std::io::Resu
             .cookie_secure(secure)
             // Lax, not Strict: the redirect back from Gumroad must carry the cookie.
             .cookie_same_site(SameSite::Lax)
-            .session_lifecycle(
-                PersistentSession::default().session_ttl(CookieDuration::days(SESSION_DAYS)),
-            )
+            .session_lifecycle(PersistentSession::default().session_ttl(cookie_ttl))
             .build();
         App::new()
             // No response compression: pages echo input beside the CSRF token (BREACH).
+            // Inside the sessions (it reads them), outside every route: a view-as session changes
+            // nothing, whichever route it asks.
+            .wrap(from_fn(web::read_only_guard))
             .wrap(sessions)
             .wrap(from_fn(web::session_store_failures))
             .wrap(web::security_headers(&csp, secure))

@@ -12,7 +12,7 @@ use crate::domain::TenantId;
 
 /// Every tenant-owned table, children first. The rollups go before the sales, so the sales'
 /// delete triggers find no rollup rows left to adjust (they only ever UPDATE).
-const TENANT_TABLES: [&str; 16] = [
+const TENANT_TABLES: [&str; 17] = [
     "sales_daily_dims",
     "sales_daily",
     "sales_daily_all",
@@ -26,6 +26,8 @@ const TENANT_TABLES: [&str; 16] = [
     "webhook_subscriptions",
     "webhook_endpoints",
     "action_keys",
+    // Who viewed as them and why stays in the audit log; the rows go.
+    "view_as_sessions",
     "sessions",
     "gumroad_connections",
     // Last: the audit rows are only touched (their creator_id set NULL) by the creator row's

@@ -15,6 +15,7 @@ pub mod sales;
 pub mod sessions;
 pub mod subscribers;
 pub mod sync;
+pub mod view_as;
 pub mod webhooks;
 
 use sqlx::PgPool;

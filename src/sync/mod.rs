@@ -316,6 +316,10 @@ async fn sweep_sessions(pool: &PgPool) -> Result<Outcome, sqlx::Error> {
     if removed > 0 {
         tracing::info!(removed, "expired sessions removed");
     }
+    let ended = store::view_as::end_expired(pool).await?;
+    if ended > 0 {
+        tracing::info!(ended, "view-as sessions ended at their time limit");
+    }
     Ok(Outcome::Done)
 }
 

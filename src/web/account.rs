@@ -37,6 +37,8 @@ pub struct ActivityLine {
     pub what: String,
     pub who: &'static str,
     pub ip: String,
+    /// For an operator's view-as: their reason, and how it ended.
+    pub note: String,
 }
 
 impl ActivityLine {
@@ -54,8 +56,26 @@ impl ActivityLine {
                 .unwrap_or_else(|| entry.action.clone()),
             who,
             ip: entry.ip.clone().unwrap_or_default(),
+            note: view_as_note(entry),
         }
     }
+}
+
+/// The creator sees why an operator viewed their account, and how the view ended.
+fn view_as_note(entry: &audit::Entry) -> String {
+    let action = Action::parse(&entry.action);
+    if !matches!(action, Some(Action::ViewAsStart | Action::ViewAsEnd)) {
+        return String::new();
+    }
+    let field = |name: &str| entry.detail.get(name).and_then(|v| v.as_str());
+    let mut note = format!("Reason: {}", field("reason").unwrap_or("—"));
+    match (action, field("ended")) {
+        (Some(Action::ViewAsStart), _) => note.push_str(" (read-only, one hour at most)"),
+        (_, Some("expired")) => note.push_str(" (ended at its one-hour limit)"),
+        (_, Some("creator_unavailable")) => note.push_str(" (ended: the account was disabled)"),
+        _ => {}
+    }
+    note
 }
 
 #[derive(Template, WebTemplate)]

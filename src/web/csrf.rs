@@ -41,7 +41,18 @@ where
 
 /// For handlers that must decide something else first (an admin route answers 404 to anyone not
 /// an operator, whatever the token): check a submitted token against the session.
+/// A session that views as a creator is refused here too (the second wall behind
+/// `view_as::read_only_guard`): every state-changing form passes through this check.
 pub(super) fn verify(session: &AppSession, submitted: &str) -> Result<(), AppError> {
+    verify_token(session, submitted)?;
+    if session.viewing_as().is_some() {
+        return Err(AppError::ViewAsReadOnly);
+    }
+    Ok(())
+}
+
+/// The token check alone: only for `POST /view-as/end`, the one form a view-as session may send.
+pub(super) fn verify_token(session: &AppSession, submitted: &str) -> Result<(), AppError> {
     let expected = session.stored_csrf_token()?.ok_or(AppError::CsrfRejected)?;
     if submitted.is_empty() || !bool::from(expected.as_bytes().ct_eq(submitted.as_bytes())) {
         return Err(AppError::CsrfRejected);

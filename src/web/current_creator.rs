@@ -12,9 +12,13 @@ use super::state::AppState;
 /// The signed-in creator, loaded fresh from the database on every request so that an operator's
 /// "disable" or a revoked Gumroad token takes effect at once. Handlers that take this are
 /// signed-in only; the tenant id comes from the session and nowhere else.
+///
+/// While an operator views as a creator (`super::view_as`), this is the viewed creator and
+/// `viewed_by` the operator; the session still belongs to the operator.
 pub struct CurrentCreator {
     pub creator: Creator,
     pub session: AppSession,
+    pub viewed_by: Option<Creator>,
 }
 
 impl CurrentCreator {
@@ -47,7 +51,21 @@ impl FromRequest for CurrentCreator {
                     let mut creator = creator;
                     // The table was read with the creator; the configuration costs no query.
                     creator.is_operator |= state.is_configured_admin(&creator.gumroad_user_id);
-                    Ok(Self { creator, session })
+                    if let Some(viewing) = session.viewing_as()
+                        && let Some(viewed) =
+                            super::view_as::resolve(&state, &session, &creator, &viewing).await?
+                    {
+                        return Ok(Self {
+                            creator: viewed,
+                            session,
+                            viewed_by: Some(creator),
+                        });
+                    }
+                    Ok(Self {
+                        creator,
+                        session,
+                        viewed_by: None,
+                    })
                 }
                 CreatorState::NeedsReconnect => Err(AppError::Reconnect.into()),
                 CreatorState::Disabled => {

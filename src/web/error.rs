@@ -20,6 +20,9 @@ pub enum AppError {
     CsrfRejected,
     #[error("the request could not be read")]
     BadRequest,
+    /// A state-changing request from a session that views as a creator.
+    #[error("read-only while viewing as a creator")]
+    ViewAsReadOnly,
     #[error("the form was too large")]
     TooLarge,
     #[error("too many requests from this client")]
@@ -170,6 +173,12 @@ impl AppError {
                 "This form has expired",
                 "For your safety the form was not sent. Go back, reload the page and try again.",
                 HOME,
+            ),
+            Self::ViewAsReadOnly => explain(
+                S::FORBIDDEN,
+                "Read-only while viewing as a creator",
+                "Nothing was changed: while you view gumdash as a creator for support, nothing can be changed. End the view-as from the banner to be yourself again.",
+                DASHBOARD,
             ),
             Self::BadRequest => explain(
                 S::BAD_REQUEST,

@@ -4,6 +4,7 @@
 use super::error::AppError;
 use super::session::{AppSession, Flash, FlashKind};
 use super::state::AppState;
+use super::view_as::Banner;
 use crate::store::creators::Creator;
 
 pub struct Layout {
@@ -12,6 +13,8 @@ pub struct Layout {
     pub csrf_token: String,
     pub flash: Option<Flash>,
     pub current: Nav,
+    /// Set while an operator views as a creator: the banner on every page.
+    pub view_as: Option<Banner>,
 }
 
 pub struct NavCreator {
@@ -64,12 +67,19 @@ impl Layout {
     /// Signed-out pages have no forms, so they make no CSRF token (and no session row for
     /// every passing visitor).
     pub fn signed_out(session: &AppSession) -> Result<Self, AppError> {
+        let view_as = Banner::of(session);
         Ok(Self {
             creator: None,
             is_admin: false,
-            csrf_token: String::new(),
+            // The view-as banner's "End" is a form.
+            csrf_token: if view_as.is_some() {
+                session.csrf_token()?
+            } else {
+                String::new()
+            },
             flash: session.take_flash(),
             current: Nav::None,
+            view_as,
         })
     }
 
@@ -89,6 +99,7 @@ impl Layout {
             csrf_token: session.csrf_token()?,
             flash: session.take_flash(),
             current,
+            view_as: Banner::of(session),
         })
     }
 }

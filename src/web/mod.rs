@@ -34,6 +34,7 @@ mod session;
 mod settings;
 mod state;
 mod variants;
+pub mod view_as;
 mod views;
 mod webhooks;
 
@@ -50,6 +51,7 @@ pub use product_cache::ProductListCache;
 pub use rate_limit::{SignInLimit, sign_in_limit};
 pub use session::AppSession;
 pub use state::AppState;
+pub use view_as::read_only_guard;
 
 use actix_web::web;
 
@@ -81,5 +83,6 @@ pub fn routes(cfg: &mut web::ServiceConfig, sign_in_limit: &SignInLimit, ping_li
         .configure(account::routes)
         .configure(webhooks::routes)
         .configure(admin::routes)
+        .configure(view_as::routes)
         .default_service(web::to(error::not_found));
 }

@@ -18,6 +18,8 @@ const OAUTH_PENDING_KEY: &str = "oauth_pending";
 const CSRF_KEY: &str = "csrf_token";
 const FLASH_KEY: &str = "flash";
 const RETURN_TO_KEY: &str = "return_to";
+/// An operator's live "view as creator" (see `super::view_as`); the operator stays `creator_id`.
+pub(super) const VIEW_AS_KEY: &str = "view_as";
 
 pub struct AppSession(Session);
 
@@ -36,6 +38,16 @@ pub struct PendingSignIn {
     pub pkce_verifier: SecretString,
     /// "Grant access" for this creator: the callback must come back with the same Gumroad account.
     pub grant_for: Option<TenantId>,
+}
+
+/// What an operator's session holds while viewing as a creator: the `view_as_sessions` row (the
+/// truth, checked on every request) and what the banner shows.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ViewingAs {
+    pub id: i64,
+    pub creator_id: i64,
+    pub name: String,
+    pub expires_at: chrono::DateTime<chrono::Utc>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
@@ -57,12 +69,35 @@ impl AppSession {
         Ok(self.0.get::<i64>(CREATOR_ID_KEY)?.map(TenantId::from_db))
     }
 
+    pub(super) fn of(session: Session) -> Self {
+        Self(session)
+    }
+
     /// A new session id at sign-in (no fixation), and a new CSRF token with it.
     pub fn sign_in(&self, tenant: TenantId) -> Result<(), AppError> {
         self.0.renew();
         self.0.remove(CSRF_KEY);
+        self.0.remove(VIEW_AS_KEY);
         self.0.insert(CREATOR_ID_KEY, tenant.get())?;
         Ok(())
+    }
+
+    /// The operator's view-as, as the session remembers it (`None` when not viewing as anyone, or
+    /// when the entry cannot be read).
+    pub fn viewing_as(&self) -> Option<ViewingAs> {
+        self.0.get::<ViewingAs>(VIEW_AS_KEY).ok().flatten()
+    }
+
+    pub(super) fn start_viewing_as(&self, viewing: &ViewingAs) -> Result<(), AppError> {
+        self.0.insert(VIEW_AS_KEY, viewing)?;
+        Ok(())
+    }
+
+    /// Back to being oneself; the session (sign-in, CSRF token) is otherwise untouched.
+    pub(super) fn stop_viewing_as(&self) {
+        if self.0.contains_key(VIEW_AS_KEY) {
+            self.0.remove(VIEW_AS_KEY);
+        }
     }
 
     pub fn sign_out(&self) {

@@ -3,7 +3,8 @@ use std::collections::HashMap;
 use gumdash::config::Settings;
 use gumdash::vault::KeyRing;
 
-fn valid_env() -> HashMap<&'static str, String> {
+/// A complete environment (other test modules start from it too).
+pub fn valid_env() -> HashMap<&'static str, String> {
     HashMap::from([
         (
             "DATABASE_URL",

@@ -258,6 +258,7 @@ pub fn test_settings(
         exports_at_once: 4,
         metrics_token: None,
         metrics: gumdash::metrics::Metrics::new(),
+        sessions: Default::default(),
     }
 }
 

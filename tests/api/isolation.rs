@@ -6,7 +6,7 @@ use reqwest::StatusCode;
 use crate::helpers::{Browser, page_text, spawn_app};
 
 /// Bob's product, with one of everything hanging off it; returns every page path of it.
-async fn bobs_catalog(bob: &Browser) -> (String, Vec<String>) {
+pub(crate) async fn bobs_catalog(bob: &Browser) -> (String, Vec<String>) {
     bob.submit_and_follow(
         "/products",
         &[

@@ -45,6 +45,7 @@ const DISTRIBUTED_BY_CREATOR_ID: &[&str] = &[
     "subscribers",
     "sync_states",
     "sync_windows",
+    "view_as_sessions",
     "webhook_deliveries",
     "webhook_endpoints",
     "webhook_subscriptions",

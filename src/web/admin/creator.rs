@@ -84,6 +84,8 @@ enum AdminAction {
     Resync,
     SignOut,
     Forget,
+    /// Read-only "view as creator" for support, at most an hour (see `web::view_as`).
+    ViewAs,
 }
 
 impl AdminAction {
@@ -94,6 +96,7 @@ impl AdminAction {
             "resync" => Some(Self::Resync),
             "sign-out" => Some(Self::SignOut),
             "forget" => Some(Self::Forget),
+            "view-as" => Some(Self::ViewAs),
             _ => None,
         }
     }
@@ -105,6 +108,7 @@ impl AdminAction {
             Self::Resync => "resync",
             Self::SignOut => "sign-out",
             Self::Forget => "forget",
+            Self::ViewAs => "view-as",
         }
     }
 
@@ -140,6 +144,12 @@ impl AdminAction {
                 "gumdash's access is revoked at Gumroad, then everything stored about them is deleted: the token, their mirrored sales and every buyer's details, rollups, sync state, jobs, webhooks and sessions. Only the audit trail stays. This cannot be undone.",
                 "Revoke and forget",
                 true,
+            ),
+            Self::ViewAs => (
+                format!("View gumdash as {name}?"),
+                "For support: you see their pages as they see them, read-only, for at most one hour. Nothing can be changed on their behalf meanwhile, and a banner says so on every page. Your reason is kept in the audit log, and they see the view-as and the reason in their Account activity.",
+                "Start viewing as them",
+                false,
             ),
         };
         let href = format!("/admin/creators/{}", creator.id);
@@ -223,6 +233,9 @@ pub async fn act(
             return unprocessable(&confirm_page(&admin, &state, confirm, errors)?);
         }
     };
+    if action == AdminAction::ViewAs {
+        return view_as(&req, &admin, &state, action, &creator, reason).await;
+    }
     let tenant = creator.id;
     let by = lifecycle::Request {
         actor: Actor::Operator(admin.0.creator.gumroad_user_id.clone()),
@@ -256,6 +269,7 @@ pub async fn act(
             let sessions = lifecycle::sign_out_everywhere(&state.pool, tenant, &by).await?;
             format!("{name} is signed out everywhere ({sessions} sessions ended).")
         }
+        AdminAction::ViewAs => unreachable!("answered above"),
         AdminAction::Forget => {
             let mode = Forget::from_field(&form.local_only);
             match lifecycle::revoke_and_forget(&state.ctx, &state.oauth, tenant, &by, mode).await? {
@@ -283,4 +297,46 @@ pub async fn act(
         }
     };
     done(&admin.0.session, message, &back)
+}
+
+/// Starts viewing as the creator, unless they cannot be viewed (then the confirmation again, 409,
+/// saying why).
+async fn view_as(
+    req: &HttpRequest,
+    admin: &AdminUser,
+    state: &AppState,
+    action: AdminAction,
+    creator: &Creator,
+    reason: String,
+) -> Result<HttpResponse, AppError> {
+    let name = &creator.name;
+    let refusal = if creator.id == admin.0.creator.id {
+        Some("That is you: view-as is for seeing another creator's pages.".to_owned())
+    } else {
+        match creator.state {
+            CreatorState::Active => None,
+            CreatorState::Disabled => Some(format!(
+                "{name} is disabled, so their pages cannot be viewed: enable them first if you need to."
+            )),
+            CreatorState::NeedsReconnect => Some(format!(
+                "{name} must reconnect with Gumroad first: their pages cannot be shown until they do."
+            )),
+        }
+    };
+    if let Some(refusal) = refusal {
+        let mut errors = FormErrors::default();
+        errors.general = Some(refusal);
+        let confirm = action.confirm(creator, reason, None);
+        let page = confirm_page(admin, state, confirm, errors)?;
+        return render_with(StatusCode::CONFLICT, &page);
+    }
+    crate::web::view_as::start(
+        req,
+        state,
+        &admin.0.session,
+        &admin.0.creator,
+        creator,
+        &reason,
+    )
+    .await
 }

@@ -39,6 +39,16 @@ impl FromRequest for AdminUser {
             // Not signed in, or not an operator: the 404 of an unknown page either way.
             // `CurrentCreator` asked `AppState::is_admin` (configuration and database) just now.
             let current = current.await.map_err(|_| AppError::NotFound)?;
+            // While viewing as a creator, the admin pages are still the operator's own (read-only:
+            // their forms are refused like every other).
+            let current = match current.viewed_by {
+                Some(operator) => CurrentCreator {
+                    creator: operator,
+                    session: current.session,
+                    viewed_by: None,
+                },
+                None => current,
+            };
             if !current.creator.is_operator {
                 return Err(AppError::NotFound.into());
             }
