@@ -557,3 +557,65 @@ async fn a_creator_refunds_part_of_a_sale_after_confirming_in_a_real_browser() {
     driver.client.clone().close().await.unwrap();
     let _ = driver.process.kill().await;
 }
+
+#[tokio::test]
+async fn an_operator_finds_and_disables_a_creator_whose_open_session_is_refused_at_the_next_click() {
+    let (Some(mut operator_driver), Some(mut creator_driver)) =
+        (start_browser().await, start_browser().await)
+    else {
+        return;
+    };
+    // Seeded creators are the same in every simulator: learn the second one's id, then name them
+    // the operator of the app under test.
+    let operator_id = spawn_app_with(|_| {}).await.creator(1).id;
+    let app = spawn_app_with(move |s| s.admin_gumroad_ids = vec![operator_id]).await;
+    let creator = app.creator(0);
+
+    // The creator is signed in and busy in their own browser.
+    let c = &creator_driver.client;
+    sign_in(c, &app.address, &creator).await;
+    click(c, Locator::LinkText("Sales")).await;
+
+    // The operator finds them on the Creators page and disables them, with a reason.
+    let o = &operator_driver.client;
+    sign_in(o, &app.address, &app.creator(1)).await;
+    click(o, Locator::LinkText("Admin")).await;
+    fill(o, "q", &creator.name).await;
+    submit(o, "form.filters").await;
+    click(o, Locator::LinkText(&creator.name)).await;
+    click(o, Locator::LinkText("Disable")).await;
+    fill(o, "reason", "Chargeback fraud reported by Gumroad support").await;
+    submit(o, "form.stacked").await;
+    let text = body_text(o).await;
+    assert!(text.contains("Disabled"), "{text}");
+    screenshot(o, "admin-creator-disabled").await;
+
+    // The creator's next click finds them signed out, and signing in again is refused.
+    click(c, Locator::LinkText("Products")).await;
+    c.wait()
+        .for_element(Locator::LinkText("Sign in with Gumroad"))
+        .await
+        .unwrap();
+    assert!(
+        c.find(Locator::Css("header .account")).await.is_err(),
+        "still signed in: {}",
+        body_text(c).await
+    );
+    click(c, Locator::LinkText("Sign in with Gumroad")).await;
+    click(
+        c,
+        Locator::XPath(&format!(
+            "//form[contains(@class,'sign-in-as')][.//input[@name='user_id' and @value='{}']]//button",
+            creator.id
+        )),
+    )
+    .await;
+    click(c, Locator::Css("form#authorize button")).await;
+    let text = body_text(c).await;
+    assert!(text.contains("disabled"), "{text}");
+
+    operator_driver.client.clone().close().await.unwrap();
+    creator_driver.client.clone().close().await.unwrap();
+    let _ = operator_driver.process.kill().await;
+    let _ = creator_driver.process.kill().await;
+}
