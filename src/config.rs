@@ -45,6 +45,9 @@ pub struct Settings {
     pub sync: SyncSettings,
     /// CSV exports running at once on this instance; more are asked to retry (0 turns exports off).
     pub exports_at_once: usize,
+    /// The bundled simulator's base URL, set only by `gumdash demo` (never read from the environment):
+    /// Settings › Webhooks then offers "Send a test sale", which asks the simulator for a sale.
+    pub demo_sim_url: Option<Url>,
 }
 
 /// Background work on this instance, and the Gumroad budget it shares with the others.
@@ -316,6 +319,7 @@ impl Settings {
                 ..SyncSettings::default()
             },
             exports_at_once: exports_at_once.unwrap(),
+            demo_sim_url: None,
         })
     }
 }

@@ -131,6 +131,7 @@ fn demo_settings(
         jobs: config::JobSettings::default(),
         sync: crate::sync::SyncSettings::default(),
         exports_at_once: 4,
+        demo_sim_url: Some(parse_url(sim_url)?),
     })
 }
 

@@ -204,6 +204,10 @@ fn app_state(settings: &Settings, pool: PgPool) -> AppState {
         overview_figures: web::overview::overview_figures_cache(),
         actions: g.actions.clone(),
         exports: std::sync::Arc::new(tokio::sync::Semaphore::new(settings.exports_at_once)),
+        demo_sim: settings.demo_sim_url.clone().map(|url| web::DemoSim {
+            url,
+            http: gumroad::http_client(g.timeout),
+        }),
     }
 }
 

@@ -47,6 +47,7 @@ pub use product_cache::ProductListCache;
 pub use rate_limit::{SignInLimit, sign_in_limit};
 pub use session::AppSession;
 pub use state::AppState;
+pub use webhooks::DemoSim;
 
 use actix_web::web;
 

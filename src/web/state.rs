@@ -36,6 +36,8 @@ pub struct AppState {
     pub actions: ActionSettings,
     /// One permit per CSV export streaming from this instance (`exports_at_once`).
     pub exports: Arc<Semaphore>,
+    /// The bundled simulator, in demo mode only (`Settings::demo_sim_url`).
+    pub demo_sim: Option<super::webhooks::DemoSim>,
 }
 
 impl Deref for AppState {

@@ -238,6 +238,7 @@ pub fn test_settings(
         },
         sync: gumdash::sync::SyncSettings::default(),
         exports_at_once: 4,
+        demo_sim_url: None,
     }
 }
 

@@ -59,6 +59,15 @@ impl TestApp {
         .unwrap()
     }
 
+    /// The outcomes of the creator's deliveries, oldest first.
+    async fn outcomes(&self, creator: usize) -> Vec<String> {
+        self.deliveries(creator)
+            .await
+            .into_iter()
+            .map(|(_, _, outcome)| outcome)
+            .collect()
+    }
+
     /// Waits (up to 15 s) until the creator's receiver has recorded `n` deliveries.
     async fn wait_for_deliveries(&self, creator: usize, n: usize) {
         let deadline = Instant::now() + Duration::from_secs(15);
@@ -274,12 +283,7 @@ async fn a_refund_ping_updates_the_sale_and_rollups_once_and_replays_change_noth
         stored,
         "not even rewritten"
     );
-    let outcomes: Vec<String> = app
-        .deliveries(0)
-        .await
-        .into_iter()
-        .map(|(_, _, o)| o)
-        .collect();
+    let outcomes = app.outcomes(0).await;
     assert_eq!(outcomes, ["updated", "updated", "unchanged", "unchanged"]);
 
     assert_eq!(app.failed_jobs().await, vec![]);
@@ -325,12 +329,7 @@ async fn forged_pings_change_nothing_and_an_unknown_secret_is_a_404() {
     app.run_jobs().await;
     assert_eq!(app.sale_count(1).await, 0, "nothing stored for creator 1");
     assert_eq!(app.totals(0).await, before, "creator 0 untouched");
-    let outcomes: Vec<String> = app
-        .deliveries(1)
-        .await
-        .into_iter()
-        .map(|(_, _, o)| o)
-        .collect();
+    let outcomes = app.outcomes(1).await;
     assert_eq!(outcomes, ["not_found", "not_found"]);
     let (_, html) = browser.get_html("/sales").await;
     assert!(!page_text(&html).contains(&other_sale));
@@ -529,5 +528,49 @@ async fn a_revoked_token_stops_the_fetch_backs_and_marks_the_creator_for_reconne
         Vec::<String>::new(),
         "no fetch-back left"
     );
+    assert_eq!(app.failed_jobs().await, vec![]);
+}
+
+#[tokio::test]
+async fn send_a_test_sale_is_offered_only_in_demo_mode_and_its_sale_arrives_by_ping() {
+    // Not the demo: neither the button nor the route.
+    let app = spawn_app().await;
+    let browser = subscribed(&app).await;
+    let (_, html) = browser.get_html("/settings/webhooks").await;
+    assert!(!html.contains("Send a test sale") && !html.contains("test-sale"));
+    let refused = browser.submit("/settings/webhooks/test-sale", &[]).await;
+    assert_eq!(refused.status(), StatusCode::NOT_FOUND);
+    let sales = app.sim.sales_of(&app.creator(0).id).len();
+    assert_eq!(app.sale_count(0).await as usize, sales, "no sale made");
+
+    // The demo wires the dashboard to its simulator (the simulator's root, beside its API).
+    let app = spawn_app_with(|s| {
+        let mut sim = s.gumroad.api_url.clone();
+        sim.set_path("/");
+        s.demo_sim_url = Some(sim);
+    })
+    .await;
+    let browser = subscribed(&app).await;
+    let (_, html) = browser.get_html("/settings/webhooks").await;
+    assert!(page_text(&html).contains("Send a test sale"), "{html}");
+    let without_token = browser.post_form("/settings/webhooks/test-sale", &[]).await;
+    assert!(
+        without_token.status().is_client_error(),
+        "it needs the CSRF token"
+    );
+    let before = app.sale_count(0).await;
+    let (status, text) = browser
+        .submit_and_follow("/settings/webhooks/test-sale", &[])
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        text.contains("A test sale was made at the simulator; its ping arrives in about 10 s"),
+        "{text}"
+    );
+    app.wait_for_deliveries(0, 1).await;
+    app.run_jobs().await;
+    assert_eq!(app.sale_count(0).await, before + 1, "arrived by ping");
+    let outcomes = app.outcomes(0).await;
+    assert_eq!(outcomes, ["updated"]);
     assert_eq!(app.failed_jobs().await, vec![]);
 }
