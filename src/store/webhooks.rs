@@ -187,3 +187,37 @@ pub async fn recent_deliveries(
     .fetch_all(pool)
     .await
 }
+
+/// Deliveries kept per creator, and for how long (the Webhooks page lists the last 100).
+pub const DELIVERIES_KEPT: i64 = 1_000;
+pub const DELIVERIES_KEPT_DAYS: i32 = 30;
+
+/// The hourly sweep: each creator keeps their last [`DELIVERIES_KEPT`] deliveries of the last
+/// [`DELIVERIES_KEPT_DAYS`] days. Returns how many went.
+pub async fn prune_deliveries(pool: &PgPool) -> Result<u64, sqlx::Error> {
+    let aged = sqlx::query(
+        "DELETE FROM webhook_deliveries WHERE received_at < now() - make_interval(days => $1)",
+    )
+    .bind(DELIVERIES_KEPT_DAYS)
+    .execute(pool)
+    .await?
+    .rows_affected();
+    // Only creators over the cap are ranked (the index on (creator_id, received_at, id) serves both).
+    let beyond = sqlx::query(
+        "DELETE FROM webhook_deliveries d
+         USING (SELECT creator_id, id FROM (
+                  SELECT w.creator_id, w.id,
+                         row_number() OVER (PARTITION BY w.creator_id
+                                            ORDER BY w.received_at DESC, w.id DESC) AS n
+                  FROM webhook_deliveries w
+                  WHERE w.creator_id IN (SELECT creator_id FROM webhook_deliveries
+                                         GROUP BY creator_id HAVING count(*) > $1)) ranked
+                WHERE n > $1) old
+         WHERE d.creator_id = old.creator_id AND d.id = old.id",
+    )
+    .bind(DELIVERIES_KEPT)
+    .execute(pool)
+    .await?
+    .rows_affected();
+    Ok(aged + beyond)
+}

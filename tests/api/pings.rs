@@ -532,6 +532,93 @@ async fn a_revoked_token_stops_the_fetch_backs_and_marks_the_creator_for_reconne
 }
 
 #[tokio::test]
+async fn the_hourly_sweep_keeps_each_creators_last_1000_deliveries_of_30_days_and_recent_failed_jobs()
+ {
+    let app = spawn_app().await;
+    app.signed_in(0).await;
+    app.signed_in(1).await;
+    app.run_jobs().await;
+    let busy = app.tenant_id_of(&app.creator(0)).await.get();
+    let quiet = app.tenant_id_of(&app.creator(1)).await.get();
+    // Creator 0: 1,010 pings over the last 17 hours (S1 newest) and 5 from 31 days ago; creator 1:
+    // 20 recent, 2 from 29 days ago and 3 from 31 days ago.
+    let aged = |creator: i64, count: i32, days: i32, prefix: &'static str| {
+        let pool = app.pool.clone();
+        async move {
+            sqlx::query(
+                "INSERT INTO webhook_deliveries (creator_id, received_at, resource_name, object_id, outcome)
+                 SELECT $1, now() - make_interval(days => $3, mins => n), 'sale', $4 || n, 'updated'
+                 FROM generate_series(1, $2) n",
+            )
+            .bind(creator)
+            .bind(count)
+            .bind(days)
+            .bind(prefix)
+            .execute(&pool)
+            .await
+            .unwrap();
+        }
+    };
+    aged(busy, 1010, 0, "S").await;
+    aged(busy, 5, 31, "old").await;
+    aged(quiet, 20, 0, "S").await;
+    aged(quiet, 2, 29, "month").await;
+    aged(quiet, 3, 31, "old").await;
+    sqlx::query(
+        "INSERT INTO jobs (kind, creator_id, payload, state, attempts, last_error, updated_at)
+         VALUES ('fetch_sale', $1, '{}', 'failed', 8, 'long ago', now() - interval '31 days'),
+                ('fetch_sale', $1, '{}', 'failed', 8, 'this month', now() - interval '29 days')",
+    )
+    .bind(busy)
+    .execute(&app.pool)
+    .await
+    .unwrap();
+
+    gumdash::jobs::Queue::enqueue(&app.pool, &gumdash::jobs::Job::SweepSessions)
+        .await
+        .unwrap();
+    app.run_jobs().await;
+
+    let kept = |creator: i64| {
+        let pool = app.pool.clone();
+        async move {
+            let ids: Vec<String> = sqlx::query_scalar(
+                "SELECT object_id FROM webhook_deliveries WHERE creator_id = $1
+                 ORDER BY received_at DESC, id DESC",
+            )
+            .bind(creator)
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+            ids
+        }
+    };
+    let busy_kept = kept(busy).await;
+    assert_eq!(busy_kept.len(), 1000);
+    assert_eq!(
+        (busy_kept[0].as_str(), busy_kept[999].as_str()),
+        ("S1", "S1000"),
+        "the newest thousand"
+    );
+    let quiet_kept = kept(quiet).await;
+    assert_eq!(quiet_kept.len(), 22, "{quiet_kept:?}");
+    assert!(quiet_kept.iter().all(|id| !id.starts_with("old")));
+    assert_eq!(
+        app.failed_jobs().await,
+        [("fetch_sale".to_owned(), "this month".to_owned())],
+        "failed jobs of the last 30 days stay for the operator"
+    );
+
+    // Nothing left to prune: a second sweep removes nothing.
+    gumdash::jobs::Queue::enqueue(&app.pool, &gumdash::jobs::Job::SweepSessions)
+        .await
+        .unwrap();
+    app.run_jobs().await;
+    assert_eq!(kept(busy).await.len(), 1000);
+    assert_eq!(kept(quiet).await.len(), 22);
+}
+
+#[tokio::test]
 async fn send_a_test_sale_is_offered_only_in_demo_mode_and_its_sale_arrives_by_ping() {
     // Not the demo: neither the button nor the route.
     let app = spawn_app().await;
