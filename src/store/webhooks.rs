@@ -26,6 +26,19 @@ pub async fn endpoint(
     .await
 }
 
+/// Holds the creator's ping URL row until the transaction ends: pings for one creator count and
+/// enqueue their fetch-backs one at a time, so concurrent pings cannot together pass the cap.
+pub async fn lock_endpoint(
+    executor: impl PgExecutor<'_>,
+    tenant: TenantId,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("SELECT 1 FROM webhook_endpoints WHERE creator_id = $1 FOR UPDATE")
+        .bind(tenant.get())
+        .fetch_optional(executor)
+        .await
+        .map(drop)
+}
+
 /// A new secret for the creator's ping URL (the old URL stops being accepted).
 pub async fn replace_secret(
     executor: impl PgExecutor<'_>,

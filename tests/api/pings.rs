@@ -372,6 +372,33 @@ async fn a_flood_of_made_up_sale_ids_cannot_fill_the_queue() {
 }
 
 #[tokio::test]
+async fn pings_arriving_together_cannot_pass_the_cap_of_pending_fetch_backs() {
+    let app = spawn_app().await;
+    subscribed(&app).await;
+    let url = app.ping_url(0);
+    let pings: Vec<_> = (0..150)
+        .map(|n| {
+            let url = url.clone();
+            tokio::spawn(async move {
+                post_ping(&url, &format!("resource_name=sale&sale_id=together-{n}")).await
+            })
+        })
+        .collect();
+    for ping in pings {
+        assert_eq!(ping.await.unwrap(), StatusCode::OK);
+    }
+    let tenant = app.tenant_id_of(&app.creator(0)).await;
+    let pending: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM jobs WHERE creator_id = $1 AND state = 'pending' AND kind = 'fetch_sale'",
+    )
+    .bind(tenant.get())
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(pending, 100);
+}
+
+#[tokio::test]
 async fn the_receiver_answers_200_while_gumroad_fails_and_the_fetch_back_retries_later() {
     // Retries a second later, so the first run of the jobs sees the failure and stops.
     let app = spawn_app_with(|settings| {
