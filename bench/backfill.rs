@@ -368,8 +368,7 @@ async fn run() {
     println!("|---|---|---|---|---|---|---|");
     for (history_name, config, m) in rows {
         let rate = m.mirrored as f64 / m.seconds;
-        let limit =
-            (config.concurrency() * 10.0 / per_call).min(config.budget_per_sec() * 10.0);
+        let limit = (config.concurrency() * 10.0 / per_call).min(config.budget_per_sec() * 10.0);
         println!(
             "| {history_name} | {}{} | {rate:.0} | {:.1}× | {limit:.0} | {} | {} ÷ {:.0} |",
             config.name,
