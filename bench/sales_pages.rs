@@ -14,6 +14,7 @@
 #[path = "../tests/api/helpers.rs"]
 mod helpers;
 mod load;
+mod wrk_output;
 
 use std::process::Command;
 
@@ -33,20 +34,6 @@ struct Measured {
     p99_ms: f64,
     /// wrk's socket errors (timeouts included), if any.
     errors: String,
-}
-
-fn parse_duration_ms(text: &str) -> f64 {
-    let text = text.trim();
-    let (number, factor) = if let Some(n) = text.strip_suffix("us") {
-        (n, 0.001)
-    } else if let Some(n) = text.strip_suffix("ms") {
-        (n, 1.0)
-    } else if let Some(n) = text.strip_suffix('s') {
-        (n, 1000.0)
-    } else {
-        (text, 1.0)
-    };
-    number.parse::<f64>().unwrap_or(f64::NAN) * factor
 }
 
 fn wrk(url: &str, cookie: &str) -> Measured {
@@ -76,8 +63,8 @@ fn wrk(url: &str, cookie: &str) -> Measured {
     };
     Measured {
         rps: field("Requests/sec:").trim().parse().unwrap_or(f64::NAN),
-        p50_ms: parse_duration_ms(&field("50%")),
-        p99_ms: parse_duration_ms(&field("99%")),
+        p50_ms: wrk_output::parse_duration_ms(&field("50%")),
+        p99_ms: wrk_output::parse_duration_ms(&field("99%")),
         errors: field("Socket errors:"),
     }
 }

@@ -51,6 +51,9 @@ pub struct Settings {
     /// Not configuration: the instance's metrics registry, made with the settings so that the web
     /// side and the workers built from them report into one registry.
     pub metrics: crate::metrics::Metrics,
+    /// The bundled simulator's base URL, set only by `gumdash demo` (never read from the environment):
+    /// Settings › Webhooks then offers "Send a test sale", which asks the simulator for a sale.
+    pub demo_sim_url: Option<Url>,
     pub sessions: SessionLifetimes,
 }
 
@@ -387,6 +390,7 @@ impl Settings {
                 idle: session_idle.unwrap(),
                 max: session_max.unwrap(),
             },
+            demo_sim_url: None,
         })
     }
 }

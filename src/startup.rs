@@ -207,6 +207,10 @@ fn app_state(settings: &Settings, pool: PgPool) -> AppState {
         actions: g.actions.clone(),
         exports: std::sync::Arc::new(tokio::sync::Semaphore::new(settings.exports_at_once)),
         metrics_token: settings.metrics_token.clone(),
+        demo_sim: settings.demo_sim_url.clone().map(|url| web::DemoSim {
+            url,
+            http: gumroad::http_client(g.timeout),
+        }),
     }
 }
 

@@ -27,9 +27,10 @@ use crate::domain::TenantId;
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Job {
-    /// Runs every minute on one instance: enqueues the syncs that are due and the session sweep.
+    /// Runs every minute on one instance: enqueues the syncs that are due and the hourly sweep.
     Schedule,
-    /// Deletes expired sessions.
+    /// The hourly sweep: expired sessions, ping deliveries beyond what is kept, and jobs failed for
+    /// good long ago (the name predates the last two; it is the job's kind in the queue).
     SweepSessions,
     /// Finds where a creator's sales history starts and splits it into windows.
     PlanBackfill { creator: TenantId },

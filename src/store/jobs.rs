@@ -244,6 +244,20 @@ pub async fn finish_failed(
     .map(|r| r.rows_affected() == 1)
 }
 
+/// Jobs that failed for good stay this long for the operator (`/admin/jobs`), then go.
+pub const FAILED_KEPT_DAYS: i32 = 30;
+
+/// The hourly sweep: failed jobs older than [`FAILED_KEPT_DAYS`]. Returns how many went.
+pub async fn prune_failed(pool: &PgPool) -> Result<u64, sqlx::Error> {
+    sqlx::query(
+        "DELETE FROM jobs WHERE state = 'failed' AND updated_at < now() - make_interval(days => $1)",
+    )
+    .bind(FAILED_KEPT_DAYS)
+    .execute(pool)
+    .await
+    .map(|done| done.rows_affected())
+}
+
 /// A job that failed for good, for the operator.
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct FailedJob {

@@ -26,6 +26,19 @@ pub async fn endpoint(
     .await
 }
 
+/// Holds the creator's ping URL row until the transaction ends: pings for one creator count and
+/// enqueue their fetch-backs one at a time, so concurrent pings cannot together pass the cap.
+pub async fn lock_endpoint(
+    executor: impl PgExecutor<'_>,
+    tenant: TenantId,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("SELECT 1 FROM webhook_endpoints WHERE creator_id = $1 FOR UPDATE")
+        .bind(tenant.get())
+        .fetch_optional(executor)
+        .await
+        .map(drop)
+}
+
 /// A new secret for the creator's ping URL (the old URL stops being accepted).
 pub async fn replace_secret(
     executor: impl PgExecutor<'_>,
@@ -186,4 +199,38 @@ pub async fn recent_deliveries(
     .bind(limit)
     .fetch_all(pool)
     .await
+}
+
+/// Deliveries kept per creator, and for how long (the Webhooks page lists the last 100).
+pub const DELIVERIES_KEPT: i64 = 1_000;
+pub const DELIVERIES_KEPT_DAYS: i32 = 30;
+
+/// The hourly sweep: each creator keeps their last [`DELIVERIES_KEPT`] deliveries of the last
+/// [`DELIVERIES_KEPT_DAYS`] days. Returns how many went.
+pub async fn prune_deliveries(pool: &PgPool) -> Result<u64, sqlx::Error> {
+    let aged = sqlx::query(
+        "DELETE FROM webhook_deliveries WHERE received_at < now() - make_interval(days => $1)",
+    )
+    .bind(DELIVERIES_KEPT_DAYS)
+    .execute(pool)
+    .await?
+    .rows_affected();
+    // Only creators over the cap are ranked (the index on (creator_id, received_at, id) serves both).
+    let beyond = sqlx::query(
+        "DELETE FROM webhook_deliveries d
+         USING (SELECT creator_id, id FROM (
+                  SELECT w.creator_id, w.id,
+                         row_number() OVER (PARTITION BY w.creator_id
+                                            ORDER BY w.received_at DESC, w.id DESC) AS n
+                  FROM webhook_deliveries w
+                  WHERE w.creator_id IN (SELECT creator_id FROM webhook_deliveries
+                                         GROUP BY creator_id HAVING count(*) > $1)) ranked
+                WHERE n > $1) old
+         WHERE d.creator_id = old.creator_id AND d.id = old.id",
+    )
+    .bind(DELIVERIES_KEPT)
+    .execute(pool)
+    .await?
+    .rows_affected();
+    Ok(aged + beyond)
 }

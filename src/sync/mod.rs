@@ -187,8 +187,8 @@ impl SyncHandler {
         Ok(Outcome::Committed)
     }
 
-    /// Every minute: enqueue the due incremental syncs and reconciliations, and the hourly session
-    /// sweep. De-duplication makes running this on several instances harmless.
+    /// Every minute: enqueue the due incremental syncs and reconciliations, and the hourly sweep
+    /// (sessions, old ping deliveries, old failed jobs). De-duplication makes running this on several instances harmless.
     async fn schedule(&self) -> Result<Outcome, sqlx::Error> {
         let pool = &self.ctx.pool;
         let due = [
@@ -311,6 +311,8 @@ fn plain_words(error: &GumroadError) -> String {
     }
 }
 
+/// The hourly sweep: expired sessions, then what is kept only for a while: ping deliveries (per
+/// creator, the last 1,000 of the last 30 days) and jobs that failed for good more than 30 days ago.
 async fn sweep_sessions(pool: &PgPool) -> Result<Outcome, sqlx::Error> {
     let removed = store::sessions::delete_expired(pool).await?;
     if removed > 0 {
@@ -319,6 +321,15 @@ async fn sweep_sessions(pool: &PgPool) -> Result<Outcome, sqlx::Error> {
     let ended = store::view_as::end_expired(pool).await?;
     if ended > 0 {
         tracing::info!(ended, "view-as sessions ended at their time limit");
+    }
+    let deliveries = store::webhooks::prune_deliveries(pool).await?;
+    let failed_jobs = store::jobs::prune_failed(pool).await?;
+    if deliveries + failed_jobs > 0 {
+        tracing::info!(
+            deliveries,
+            failed_jobs,
+            "old ping deliveries and failed jobs removed"
+        );
     }
     Ok(Outcome::Done)
 }

@@ -220,6 +220,8 @@ async fn record(
     let fetch = ping.fetch_back(tenant);
     let backlog = match &fetch {
         Some((job, _)) => {
+            // Without it, pings arriving together each see room under the cap and all enqueue.
+            webhooks::lock_endpoint(&mut *tx, tenant).await?;
             Queue::pending_of_kind(&mut *tx, tenant, job.kind(), MAX_PENDING_FETCHES).await?
         }
         None => 0,

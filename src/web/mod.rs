@@ -52,6 +52,7 @@ pub use rate_limit::{SignInLimit, sign_in_limit};
 pub use session::AppSession;
 pub use state::AppState;
 pub use view_as::read_only_guard;
+pub use webhooks::DemoSim;
 
 use actix_web::web;
 

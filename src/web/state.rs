@@ -40,6 +40,8 @@ pub struct AppState {
     pub exports: Arc<Semaphore>,
     /// `/metrics` answers only this bearer token; `None`: it does not exist.
     pub metrics_token: Option<SecretString>,
+    /// The bundled simulator, in demo mode only (`Settings::demo_sim_url`).
+    pub demo_sim: Option<super::webhooks::DemoSim>,
 }
 
 impl Deref for AppState {

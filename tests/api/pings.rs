@@ -59,6 +59,15 @@ impl TestApp {
         .unwrap()
     }
 
+    /// The outcomes of the creator's deliveries, oldest first.
+    async fn outcomes(&self, creator: usize) -> Vec<String> {
+        self.deliveries(creator)
+            .await
+            .into_iter()
+            .map(|(_, _, outcome)| outcome)
+            .collect()
+    }
+
     /// Waits (up to 15 s) until the creator's receiver has recorded `n` deliveries.
     async fn wait_for_deliveries(&self, creator: usize, n: usize) {
         let deadline = Instant::now() + Duration::from_secs(15);
@@ -274,12 +283,7 @@ async fn a_refund_ping_updates_the_sale_and_rollups_once_and_replays_change_noth
         stored,
         "not even rewritten"
     );
-    let outcomes: Vec<String> = app
-        .deliveries(0)
-        .await
-        .into_iter()
-        .map(|(_, _, o)| o)
-        .collect();
+    let outcomes = app.outcomes(0).await;
     assert_eq!(outcomes, ["updated", "updated", "unchanged", "unchanged"]);
 
     assert_eq!(app.failed_jobs().await, vec![]);
@@ -325,12 +329,7 @@ async fn forged_pings_change_nothing_and_an_unknown_secret_is_a_404() {
     app.run_jobs().await;
     assert_eq!(app.sale_count(1).await, 0, "nothing stored for creator 1");
     assert_eq!(app.totals(0).await, before, "creator 0 untouched");
-    let outcomes: Vec<String> = app
-        .deliveries(1)
-        .await
-        .into_iter()
-        .map(|(_, _, o)| o)
-        .collect();
+    let outcomes = app.outcomes(1).await;
     assert_eq!(outcomes, ["not_found", "not_found"]);
     let (_, html) = browser.get_html("/sales").await;
     assert!(!page_text(&html).contains(&other_sale));
@@ -370,6 +369,33 @@ async fn a_flood_of_made_up_sale_ids_cannot_fill_the_queue() {
         ],
         "at most 100 fetch-backs wait; beyond, one incremental sync catches up"
     );
+}
+
+#[tokio::test]
+async fn pings_arriving_together_cannot_pass_the_cap_of_pending_fetch_backs() {
+    let app = spawn_app().await;
+    subscribed(&app).await;
+    let url = app.ping_url(0);
+    let pings: Vec<_> = (0..150)
+        .map(|n| {
+            let url = url.clone();
+            tokio::spawn(async move {
+                post_ping(&url, &format!("resource_name=sale&sale_id=together-{n}")).await
+            })
+        })
+        .collect();
+    for ping in pings {
+        assert_eq!(ping.await.unwrap(), StatusCode::OK);
+    }
+    let tenant = app.tenant_id_of(&app.creator(0)).await;
+    let pending: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM jobs WHERE creator_id = $1 AND state = 'pending' AND kind = 'fetch_sale'",
+    )
+    .bind(tenant.get())
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(pending, 100);
 }
 
 #[tokio::test]
@@ -529,5 +555,136 @@ async fn a_revoked_token_stops_the_fetch_backs_and_marks_the_creator_for_reconne
         Vec::<String>::new(),
         "no fetch-back left"
     );
+    assert_eq!(app.failed_jobs().await, vec![]);
+}
+
+#[tokio::test]
+async fn the_hourly_sweep_keeps_each_creators_last_1000_deliveries_of_30_days_and_recent_failed_jobs()
+ {
+    let app = spawn_app().await;
+    app.signed_in(0).await;
+    app.signed_in(1).await;
+    app.run_jobs().await;
+    let busy = app.tenant_id_of(&app.creator(0)).await.get();
+    let quiet = app.tenant_id_of(&app.creator(1)).await.get();
+    // Creator 0: 1,010 pings over the last 17 hours (S1 newest) and 5 from 31 days ago; creator 1:
+    // 20 recent, 2 from 29 days ago and 3 from 31 days ago.
+    let aged = |creator: i64, count: i32, days: i32, prefix: &'static str| {
+        let pool = app.pool.clone();
+        async move {
+            sqlx::query(
+                "INSERT INTO webhook_deliveries (creator_id, received_at, resource_name, object_id, outcome)
+                 SELECT $1, now() - make_interval(days => $3, mins => n), 'sale', $4 || n, 'updated'
+                 FROM generate_series(1, $2) n",
+            )
+            .bind(creator)
+            .bind(count)
+            .bind(days)
+            .bind(prefix)
+            .execute(&pool)
+            .await
+            .unwrap();
+        }
+    };
+    aged(busy, 1010, 0, "S").await;
+    aged(busy, 5, 31, "old").await;
+    aged(quiet, 20, 0, "S").await;
+    aged(quiet, 2, 29, "month").await;
+    aged(quiet, 3, 31, "old").await;
+    sqlx::query(
+        "INSERT INTO jobs (kind, creator_id, payload, state, attempts, last_error, updated_at)
+         VALUES ('fetch_sale', $1, '{}', 'failed', 8, 'long ago', now() - interval '31 days'),
+                ('fetch_sale', $1, '{}', 'failed', 8, 'this month', now() - interval '29 days')",
+    )
+    .bind(busy)
+    .execute(&app.pool)
+    .await
+    .unwrap();
+
+    gumdash::jobs::Queue::enqueue(&app.pool, &gumdash::jobs::Job::SweepSessions)
+        .await
+        .unwrap();
+    app.run_jobs().await;
+
+    let kept = |creator: i64| {
+        let pool = app.pool.clone();
+        async move {
+            let ids: Vec<String> = sqlx::query_scalar(
+                "SELECT object_id FROM webhook_deliveries WHERE creator_id = $1
+                 ORDER BY received_at DESC, id DESC",
+            )
+            .bind(creator)
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+            ids
+        }
+    };
+    let busy_kept = kept(busy).await;
+    assert_eq!(busy_kept.len(), 1000);
+    assert_eq!(
+        (busy_kept[0].as_str(), busy_kept[999].as_str()),
+        ("S1", "S1000"),
+        "the newest thousand"
+    );
+    let quiet_kept = kept(quiet).await;
+    assert_eq!(quiet_kept.len(), 22, "{quiet_kept:?}");
+    assert!(quiet_kept.iter().all(|id| !id.starts_with("old")));
+    assert_eq!(
+        app.failed_jobs().await,
+        [("fetch_sale".to_owned(), "this month".to_owned())],
+        "failed jobs of the last 30 days stay for the operator"
+    );
+
+    // Nothing left to prune: a second sweep removes nothing.
+    gumdash::jobs::Queue::enqueue(&app.pool, &gumdash::jobs::Job::SweepSessions)
+        .await
+        .unwrap();
+    app.run_jobs().await;
+    assert_eq!(kept(busy).await.len(), 1000);
+    assert_eq!(kept(quiet).await.len(), 22);
+}
+
+#[tokio::test]
+async fn send_a_test_sale_is_offered_only_in_demo_mode_and_its_sale_arrives_by_ping() {
+    // Not the demo: neither the button nor the route.
+    let app = spawn_app().await;
+    let browser = subscribed(&app).await;
+    let (_, html) = browser.get_html("/settings/webhooks").await;
+    assert!(!html.contains("Send a test sale") && !html.contains("test-sale"));
+    let refused = browser.submit("/settings/webhooks/test-sale", &[]).await;
+    assert_eq!(refused.status(), StatusCode::NOT_FOUND);
+    let sales = app.sim.sales_of(&app.creator(0).id).len();
+    assert_eq!(app.sale_count(0).await as usize, sales, "no sale made");
+
+    // The demo wires the dashboard to its simulator (the simulator's root, beside its API).
+    let app = spawn_app_with(|s| {
+        let mut sim = s.gumroad.api_url.clone();
+        sim.set_path("/");
+        s.demo_sim_url = Some(sim);
+    })
+    .await;
+    let browser = subscribed(&app).await;
+    let (_, html) = browser.get_html("/settings/webhooks").await;
+    assert!(page_text(&html).contains("Send a test sale"), "{html}");
+    let without_token = browser.post_form("/settings/webhooks/test-sale", &[]).await;
+    assert!(
+        without_token.status().is_client_error(),
+        "it needs the CSRF token"
+    );
+    let before = app.sale_count(0).await;
+    let (status, text) = browser
+        .submit_and_follow("/settings/webhooks/test-sale", &[])
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        text.contains("A test sale was made at the simulator; its ping arrives in about 10 s"),
+        "{text}"
+    );
+    app.wait_for_deliveries(0, 1).await;
+    app.run_jobs().await;
+    assert_eq!(app.sale_count(0).await, before + 1, "arrived by ping");
+    let outcomes = app.outcomes(0).await;
+    assert_eq!(outcomes, ["updated"]);
     assert_eq!(app.failed_jobs().await, vec![]);
 }
