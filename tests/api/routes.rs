@@ -65,6 +65,11 @@ const PUBLIC: &[(&str, &str, &str)] = &[
         "Gumroad's redirect back: checked against the session's one-time state, not a sign-in",
     ),
     (
+        "GET",
+        "/metrics",
+        "for Prometheus: a bearer token from the configuration (compared in constant time), never a session; without it the same 404 as an unknown page (tests/api/metrics.rs)",
+    ),
+    (
         "POST",
         "/hooks/gumroad/{key}",
         "Gumroad's pings: a server-to-server call authenticated by the secret key in the path (compared in constant time), never by a session, so no CSRF token",
