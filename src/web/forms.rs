@@ -108,6 +108,19 @@ pub fn unprocessable(page: &impl Template) -> Result<HttpResponse, AppError> {
     render_with(StatusCode::UNPROCESSABLE_ENTITY, page)
 }
 
+/// A form sent back untouched because a limit was reached: 429 with `Retry-After`.
+pub fn too_many_requests(
+    page: &impl Template,
+    wait: std::time::Duration,
+) -> Result<HttpResponse, AppError> {
+    let mut response = render_with(StatusCode::TOO_MANY_REQUESTS, page)?;
+    let seconds = wait.as_secs().max(1);
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, header::HeaderValue::from(seconds));
+    Ok(response)
+}
+
 /// A page with the given status, never cached (a refusal, a missing permission, an unknown outcome).
 pub fn render_with(status: StatusCode, page: &impl Template) -> Result<HttpResponse, AppError> {
     let html = page.render().map_err(anyhow::Error::from)?;

@@ -37,6 +37,7 @@ mod variants;
 pub mod view_as;
 mod views;
 mod webhooks;
+mod write_share;
 
 pub use client_addr::{ClientAddr, TrustedProxies};
 pub use current_creator::CurrentCreator;

@@ -14,7 +14,7 @@ use super::confirm::{ConfirmDelete, confirm_page};
 use super::csrf::{CsrfForm, CsrfOnly, CsrfProtected};
 use super::current_creator::CurrentCreator;
 use super::error::AppError;
-use super::forms::{FormErrors, done, see_other, unprocessable};
+use super::forms::{FormErrors, done, see_other, too_many_requests, unprocessable};
 use super::layout::{Layout, Nav};
 use super::overview::ProductSales;
 use super::product_cache::Listing;
@@ -24,6 +24,7 @@ use super::state::AppState;
 use super::views::{
     CustomFieldView, OfferCodeView, ProductView, VariantCategoryView, product_href,
 };
+use super::write_share::{ProductWrite, ProductWriteShare};
 use crate::domain::{Currency, ProductName, ProductPrice};
 use crate::gumroad::{GumroadError, ProductFields};
 
@@ -305,6 +306,20 @@ impl FormPage {
     }
 }
 
+/// Why a product write was not sent, in words.
+fn write_share_used(write: ProductWrite, wait: std::time::Duration) -> String {
+    let (what, per_minute) = match write {
+        ProductWrite::Create => ("new products", ProductWriteShare::per_minute(write)),
+        ProductWrite::Save => ("product saves", ProductWriteShare::per_minute(write)),
+    };
+    format!(
+        "Gumroad limits how many {what} this gumdash instance may send a minute, for every creator on it \
+         together, so each creator may send {per_minute} a minute. Nothing was sent: wait {} seconds, \
+         then send this form again.",
+        wait.as_secs().max(1)
+    )
+}
+
 fn form_page(
     current: &CurrentCreator,
     state: &AppState,
@@ -406,6 +421,18 @@ async fn save(
         Ok(fields) => fields,
         Err(errors) => return rerender(errors, form, id),
     };
+    let write = if id.is_some() {
+        ProductWrite::Save
+    } else {
+        ProductWrite::Create
+    };
+    if let Err(wait) = state.product_writes.take(current.tenant(), write) {
+        // Nothing was sent: the form comes back as it was, with the wait.
+        let mut errors = FormErrors::default();
+        errors.general = Some(write_share_used(write, wait));
+        let page = form_page(&current, &state, id, form, errors)?;
+        return too_many_requests(&page, wait);
+    }
     let gumroad = state.gumroad(current.tenant()).await?;
     let saved = match &id {
         Some(id) => {

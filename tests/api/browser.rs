@@ -128,14 +128,22 @@ async fn console_messages(client: &Client) -> Vec<String> {
         .collect()
 }
 
+/// The page's text. A page still being replaced (a form's redirect) can drop the body between
+/// finding it and reading it: then the new page's is read.
 async fn body_text(client: &Client) -> String {
-    client
-        .find(Locator::Css("body"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
+    let mut last_error = None;
+    for _ in 0..20 {
+        let body = client.wait().for_element(Locator::Css("body")).await;
+        match body {
+            Ok(body) => match body.text().await {
+                Ok(text) => return text,
+                Err(error) => last_error = Some(error),
+            },
+            Err(error) => last_error = Some(error),
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("could not read the page: {last_error:?}");
 }
 
 async fn click(c: &Client, locator: Locator<'_>) {
@@ -596,8 +604,9 @@ async fn an_operator_finds_and_disables_a_creator_whose_open_session_is_refused_
     click(o, Locator::LinkText("Disable")).await;
     fill(o, "reason", "Chargeback fraud reported by Gumroad support").await;
     submit(o, "form.stacked").await;
+    o.wait().for_element(Locator::Css(".flash")).await.unwrap();
     let text = body_text(o).await;
-    assert!(text.contains("Disabled"), "{text}");
+    assert!(text.contains("is disabled"), "{text}");
     screenshot(o, "admin-creator-disabled").await;
 
     // The creator's next click finds them signed out, and signing in again is refused.

@@ -486,3 +486,58 @@ async fn a_creators_own_change_shows_at_once_on_every_instance() {
         "the other instance's cached list was invalidated through the database"
     );
 }
+
+#[tokio::test]
+async fn one_creator_cannot_use_up_the_product_writes_gumroad_allows_the_instance() {
+    // Gumroad allows 10 product creates a minute per IP address, shared by every creator here.
+    let app = spawn_app().await;
+    let busy = app.signed_in(NO_PRODUCTS).await;
+    let other = app.signed_in(MANY_PRODUCTS).await;
+    for n in 0..5 {
+        let response = busy
+            .submit(
+                "/products",
+                &[
+                    ("name", &format!("Batch {n}")),
+                    ("price", "3"),
+                    ("currency", "usd"),
+                ],
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "product {n}");
+    }
+    let refused = busy
+        .submit(
+            "/products",
+            &[("name", "Batch 5"), ("price", "3"), ("currency", "usd")],
+        )
+        .await;
+    assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(refused.headers().contains_key("retry-after"));
+    let html = refused.text().await.unwrap();
+    assert!(page_text(&html).contains("Nothing was sent"), "{html}");
+    assert!(
+        html.contains("value=\"Batch 5\""),
+        "the form is kept: {html}"
+    );
+    let sent: Vec<String> = app.sim.catalog(&app.creator(NO_PRODUCTS).id).unwrap()["products"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| p["name"].as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(sent.len(), 5, "Gumroad saw five creates: {sent:?}");
+
+    // Half of Gumroad's limit is left for everyone else.
+    let response = other
+        .submit(
+            "/products",
+            &[
+                ("name", "Someone else's"),
+                ("price", "3"),
+                ("currency", "usd"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+}
