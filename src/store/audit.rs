@@ -307,6 +307,19 @@ pub async fn strip_sale_details(
     .map(|r| r.rows_affected())
 }
 
+/// The addresses the creator's audited actions came from: personal data, forgotten with them (the
+/// rows keep who did what and when).
+pub async fn forget_addresses(
+    executor: impl PgExecutor<'_>,
+    tenant: TenantId,
+) -> Result<u64, sqlx::Error> {
+    sqlx::query("UPDATE audit_events SET ip = NULL WHERE creator_id = $1 AND ip IS NOT NULL")
+        .bind(tenant.get())
+        .execute(executor)
+        .await
+        .map(|r| r.rows_affected())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

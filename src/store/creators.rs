@@ -18,7 +18,9 @@ pub struct Creator {
     /// Changes whenever the product list is changed through gumdash (any instance).
     pub catalog_version: i64,
     /// Changes whenever any of the creator's sales rollups does (migration `rollup_version`): the key
-    /// of figures cached from them.
+    /// of figures cached from them. The sum of the versions of their totals rows, not the greatest:
+    /// versions are taken when a row is written, not when its transaction commits, so a page that
+    /// commits late with a lower number (another currency's row) must still change the key.
     pub rollup_version: i64,
     /// IANA name; the creator's days (filters, rollups) are this zone's days.
     pub time_zone: String,
@@ -101,7 +103,7 @@ pub async fn upsert_on_sign_in(
              profile_refreshed_at = now(),
              state = CASE WHEN creators.state = 'disabled' THEN 'disabled' ELSE 'active' END
          RETURNING id, gumroad_user_id, name, email, avatar_url, profile_url, state, created_at, last_sign_in_at, catalog_version,
-                   (SELECT coalesce(max(version), 0) FROM sales_totals t WHERE t.creator_id = creators.id) AS rollup_version,
+                   (SELECT coalesce(sum(version), 0)::int8 FROM sales_totals t WHERE t.creator_id = creators.id) AS rollup_version,
                    time_zone, time_zone_source",
     )
     .bind(profile.gumroad_user_id)
@@ -118,7 +120,7 @@ pub async fn upsert_on_sign_in(
 pub async fn find(pool: &PgPool, tenant: TenantId) -> Result<Option<Creator>, sqlx::Error> {
     sqlx::query_as::<_, CreatorRow>(
         "SELECT id, gumroad_user_id, name, email, avatar_url, profile_url, state, created_at, last_sign_in_at, catalog_version,
-                (SELECT coalesce(max(version), 0) FROM sales_totals t WHERE t.creator_id = creators.id) AS rollup_version,
+                (SELECT coalesce(sum(version), 0)::int8 FROM sales_totals t WHERE t.creator_id = creators.id) AS rollup_version,
                 time_zone, time_zone_source,
                 EXISTS (SELECT 1 FROM operators o WHERE o.gumroad_user_id = creators.gumroad_user_id) AS stored_operator
          FROM creators WHERE id = $1",

@@ -3,7 +3,8 @@
 //!
 //! What stays is the audit trail: its rows keep who did what and when, their link to the creator
 //! becomes NULL with the creator row (`ON DELETE SET NULL`), and the details of sale actions lose
-//! everything that named a sale or quoted Gumroad about it ([`audit::strip_sale_details`]).
+//! everything that named a sale or quoted Gumroad about it ([`audit::strip_sale_details`]) and the
+//! addresses they came from ([`audit::forget_addresses`]).
 
 use sqlx::PgConnection;
 
@@ -85,6 +86,7 @@ pub async fn creator(
         forgotten.rows += deleted;
     }
     audit::strip_sale_details(&mut *conn, tenant).await?;
+    audit::forget_addresses(&mut *conn, tenant).await?;
     sqlx::query("DELETE FROM creators WHERE id = $1")
         .bind(tenant.get())
         .execute(&mut *conn)

@@ -110,7 +110,7 @@ pub async fn show(
 fn by_the_creator(req: &HttpRequest, current: &CurrentCreator) -> lifecycle::Request {
     lifecycle::Request {
         actor: Actor::Creator(current.tenant()),
-        ip: req.peer_addr().map(|a| a.ip().to_string()),
+        ip: crate::web::client_addr::ClientAddr::of(req).text(),
         reason: None,
     }
 }

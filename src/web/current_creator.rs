@@ -22,6 +22,14 @@ pub struct CurrentCreator {
 }
 
 impl CurrentCreator {
+    /// Downloads of buyers' data are the creator's own: refused to an operator viewing as them.
+    pub fn refuse_export_while_viewed(&self) -> Result<(), AppError> {
+        match self.viewed_by {
+            Some(_) => Err(AppError::ExportWhileViewing),
+            None => Ok(()),
+        }
+    }
+
     pub fn tenant(&self) -> TenantId {
         self.creator.id
     }

@@ -23,6 +23,9 @@ pub enum AppError {
     /// A state-changing request from a session that views as a creator.
     #[error("read-only while viewing as a creator")]
     ViewAsReadOnly,
+    /// An export asked for by an operator viewing as the creator.
+    #[error("no export while viewing as a creator")]
+    ExportWhileViewing,
     #[error("the form was too large")]
     TooLarge,
     #[error("too many requests from this client")]
@@ -173,6 +176,12 @@ impl AppError {
                 "This form has expired",
                 "For your safety the form was not sent. Go back, reload the page and try again.",
                 HOME,
+            ),
+            Self::ExportWhileViewing => explain(
+                S::FORBIDDEN,
+                "Exports are the creator's own",
+                "While you view gumdash as a creator for support, their buyers' data cannot be downloaded: the pages show what support needs. End the view-as from the banner to be yourself again.",
+                DASHBOARD,
             ),
             Self::ViewAsReadOnly => explain(
                 S::FORBIDDEN,

@@ -63,7 +63,9 @@ pub async fn read_only_guard(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
-    if is_state_changing(req.method(), req.path()) && req.path() != END_PATH {
+    // The path as the router decodes it (`/%61uth/…` routes to `/auth/…`), not as it was sent.
+    let path = req.match_info().as_str().to_owned();
+    if is_state_changing(req.method(), &path) && path != END_PATH {
         let session = AppSession::of(req.get_session());
         if let Some(viewing) = session.viewing_as() {
             tracing::info!(

@@ -331,6 +331,16 @@ async fn revoke_and_forget_leaves_no_token_no_sales_and_no_personal_data_anywher
     assert_eq!(trail[1].1, json!({"result": "refused"}));
     assert_eq!(trail[2].1["reason"], "GDPR erasure request 2026-11-29");
     assert_eq!(trail[2].1["token"], "revoked at Gumroad");
+    let addresses: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM audit_events WHERE actor = $1 AND ip IS NOT NULL")
+            .bind(format!("creator:{tenant}"))
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        addresses, 0,
+        "the creator's addresses are forgotten with them"
+    );
     // Forgotten means forgotten: the page is gone, and signing in again starts afresh.
     let (status, _) = operator
         .get_html(&format!("/admin/creators/{tenant}"))

@@ -87,6 +87,20 @@ async fn an_operator_views_as_a_creator_read_only_bannered_audited_and_ends_it()
     let (_, html) = operator.get_html("/account").await;
     let header = page_text(&html);
     assert!(header.contains(&name), "{header}");
+    // The sign-in flow is refused however its path is spelled (the router decodes `%61` to `a`).
+    for path in ["/auth/gumroad", "/%61uth/gumroad"] {
+        let (status, _) = operator.get_html(path).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{path}");
+    }
+    // The pages show what support needs; the buyers' data as a file stays the creator's.
+    for export in ["/sales/export.csv", "/memberships/subscribers.csv"] {
+        let (status, html) = operator.get_html(export).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{export}");
+        assert!(
+            page_text(&html).contains("cannot be downloaded"),
+            "{export}"
+        );
+    }
     let started = app.audit_of(tenant, "view_as_start").await;
     assert_eq!(started.len(), 1);
     assert_eq!(started[0].0, format!("admin:{}", app.creator(1).id));

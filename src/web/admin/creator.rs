@@ -239,7 +239,7 @@ pub async fn act(
     let tenant = creator.id;
     let by = lifecycle::Request {
         actor: Actor::Operator(admin.0.creator.gumroad_user_id.clone()),
-        ip: req.peer_addr().map(|a| a.ip().to_string()),
+        ip: crate::web::client_addr::ClientAddr::of(&req).text(),
         reason: Some(reason.clone()),
     };
     let back = format!("/admin/creators/{tenant}");

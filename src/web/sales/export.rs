@@ -86,6 +86,7 @@ pub async fn export(
     state: web::Data<AppState>,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, AppError> {
+    current.refuse_export_while_viewed()?;
     let mut errors = FormErrors::default();
     let filter = parse_filter(&query, &mut errors);
     // The list ignores a bad field beside its message; a file cannot show the message, and a
