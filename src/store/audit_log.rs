@@ -44,7 +44,7 @@ pub async fn page(
     sqlx::query_as(
         "SELECT a.id, a.at, a.actor, a.action, a.creator_id, c.name AS creator_name, a.ip, a.detail
          FROM audit_events a LEFT JOIN creators c ON c.id = a.creator_id
-         WHERE ($1::text IS NULL OR a.actor = $1 OR (strpos($1, ':') = 0 AND a.actor LIKE $1 || ':%'))
+         WHERE ($1::text IS NULL OR a.actor = $1 OR (strpos($1, ':') = 0 AND starts_with(a.actor, $1 || ':')))
            AND ($2::text IS NULL OR a.action = $2)
            AND ($3::int8 IS NULL OR a.creator_id = $3)
            AND ($4::timestamptz IS NULL OR a.at >= $4)

@@ -28,6 +28,7 @@ impl KeyExtractor for PerClient {
     fn extract(&self, req: &ServiceRequest) -> Result<Self::Key, Self::KeyExtractionError> {
         self.0
             .client(req.peer_addr(), req.headers())
+            .map(budget_key)
             .ok_or_else(|| SimpleKeyExtractionError::new("the client's address is unknown"))
     }
 
@@ -50,6 +51,21 @@ impl KeyExtractor for PerClient {
     }
 }
 
+/// Whose budget an address draws from: an IPv6 client is given a whole /64 and could step through
+/// it for fresh budgets, so the /64 counts as one client; an IPv4 address (mapped or not) is itself.
+fn budget_key(address: IpAddr) -> IpAddr {
+    match address {
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => {
+                let s = v6.segments();
+                IpAddr::V6(std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
+            }
+        },
+        v4 => v4,
+    }
+}
+
 pub type SignInLimit = GovernorConfig<PerClient, NoOpMiddleware<QuantaInstant>>;
 
 pub fn sign_in_limit(trusted: TrustedProxies) -> SignInLimit {
@@ -59,4 +75,18 @@ pub fn sign_in_limit(trusted: TrustedProxies) -> SignInLimit {
         .burst_size(30)
         .finish()
         .expect("a non-zero period and burst make a valid quota")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::budget_key;
+
+    #[test]
+    fn an_ipv6_client_counts_as_its_64_and_ipv4_as_itself() {
+        let key = |a: &str| budget_key(a.parse().unwrap()).to_string();
+        assert_eq!(key("2001:db8:1:2:aaaa::1"), key("2001:db8:1:2:ffff::9"));
+        assert_ne!(key("2001:db8:1:2::1"), key("2001:db8:1:3::1"));
+        assert_eq!(key("::ffff:192.0.2.7"), "192.0.2.7");
+        assert_ne!(key("192.0.2.7"), key("192.0.2.8"));
+    }
 }
