@@ -14,9 +14,8 @@ use crate::domain::{Currency, Money, SalesCursor, TenantId};
 use crate::store::subscribers::{self, SubscriberFilter, SubscriberRow};
 use crate::web::current_creator::CurrentCreator;
 use crate::web::error::AppError;
-use crate::web::forms::FormErrors;
 use crate::web::sales::export::{
-    BATCH_ROWS, Batches, Chunks, RowWriter, export_permit, neutralise, optional, slug, stream,
+    BATCH_ROWS, Batches, Chunks, RowWriter, begin_export, neutralise, optional, slug, stream,
 };
 use crate::web::state::AppState;
 
@@ -46,13 +45,7 @@ pub async fn export(
     state: web::Data<AppState>,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, AppError> {
-    current.refuse_export_while_viewed()?;
-    let mut errors = FormErrors::default();
-    let filter = parse_filter(&query, &mut errors);
-    if !errors.is_empty() {
-        return Err(AppError::BadRequest);
-    }
-    let permit = export_permit(&state)?;
+    let (filter, permit) = begin_export(&current, &state, |errors| parse_filter(&query, errors))?;
     let source = Source {
         pool: state.pool.clone(),
         tenant: current.tenant(),

@@ -86,15 +86,7 @@ pub async fn export(
     state: web::Data<AppState>,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, AppError> {
-    current.refuse_export_while_viewed()?;
-    let mut errors = FormErrors::default();
-    let filter = parse_filter(&query, &mut errors);
-    // The list ignores a bad field beside its message; a file cannot show the message, and a
-    // file of another set than the one asked for would mislead.
-    if !errors.is_empty() {
-        return Err(AppError::BadRequest);
-    }
-    let permit = export_permit(&state)?;
+    let (filter, permit) = begin_export(&current, &state, |errors| parse_filter(&query, errors))?;
     let source = Source {
         pool: state.pool.clone(),
         tenant: current.tenant(),
@@ -109,12 +101,27 @@ pub async fn export(
 }
 
 /// One export at a time per slot: `ExportsBusy` when every slot of this instance is taken.
-pub(crate) fn export_permit(state: &AppState) -> Result<OwnedSemaphorePermit, AppError> {
-    state
+/// What every export checks before its first row: not an operator viewing as the creator, the
+/// list's filter read without a fault, and a free export slot of this instance.
+pub(crate) fn begin_export<F>(
+    current: &CurrentCreator,
+    state: &AppState,
+    parse: impl FnOnce(&mut FormErrors) -> F,
+) -> Result<(F, OwnedSemaphorePermit), AppError> {
+    current.refuse_export_while_viewed()?;
+    let mut errors = FormErrors::default();
+    let filter = parse(&mut errors);
+    // The list ignores a bad field beside its message; a file cannot show the message, and a
+    // file of another set than the one asked for would mislead.
+    if !errors.is_empty() {
+        return Err(AppError::BadRequest);
+    }
+    let permit = state
         .exports
         .clone()
         .try_acquire_owned()
-        .map_err(|_| AppError::ExportsBusy)
+        .map_err(|_| AppError::ExportsBusy)?;
+    Ok((filter, permit))
 }
 
 /// Where an export's rows come from: keyset batches of [`BATCH_ROWS`], each a short query.
