@@ -16,6 +16,7 @@
 //! retry with back-off; a page that keeps failing parks its window with the error, not the backfill.
 
 mod backfill;
+mod bulk;
 mod pings;
 mod profile;
 mod recent;
@@ -36,6 +37,7 @@ use crate::jobs::{Claim, Job, JobHandler, Outcome, Queue, RequestBudget};
 use crate::store;
 use crate::store::sync::{Progress, SyncState};
 
+pub use bulk::seed_history;
 pub use profile::profile_of;
 
 /// How often and how far the sync looks.
