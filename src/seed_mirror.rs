@@ -26,8 +26,15 @@ pub struct Seeded {
     pub seconds: f64,
 }
 
-/// Every creator of the simulator, with every sale it lists for them.
+/// Every creator of the simulator, with every sale it lists for them. Only into a database without
+/// creators: made-up creators and buyers must never mix with real ones.
 pub async fn seed_from_sim(pool: &PgPool, sim: &SimHandle) -> anyhow::Result<Seeded> {
+    if store::creators::any(pool).await? {
+        anyhow::bail!(
+            "the database in DATABASE_URL already holds creators; --mirror writes made-up creators \
+             and sales, so it only fills a new, empty database"
+        );
+    }
     let started = Instant::now();
     let creators = sim.creators();
     let mut seeding = futures_util::stream::iter(creators.iter())

@@ -117,6 +117,13 @@ pub async fn upsert_on_sign_in(
     .map(Creator::from)
 }
 
+/// Whether any creator is stored: seeding a simulator's history is only for a database nobody uses.
+pub async fn any(pool: &PgPool) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM creators)")
+        .fetch_one(pool)
+        .await
+}
+
 /// A creator known by Gumroad's ids before they ever sign in (the mirror seeded from a simulator's
 /// generated history): no connection, so nothing syncs for them until they sign in, and signing in
 /// then finds this row by `gumroad_user_id`.

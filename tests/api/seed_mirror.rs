@@ -91,6 +91,11 @@ async fn a_creator_signing_in_to_a_seeded_mirror_finds_every_sale_and_no_backfil
         .map(|c| app.sim.sales_of(&c.id).len())
         .sum();
     assert_eq!(seeded.sales as usize, listed, "every sale the API lists");
+    let again = gumdash::seed_mirror::seed_from_sim(&app.pool, &app.sim).await;
+    assert!(
+        again.is_err_and(|e| e.to_string().contains("already holds creators")),
+        "a database with creators is never seeded"
+    );
 
     // Before any job runs: the sales list is complete, with no "still arriving" banner.
     let creator = app.creator(0);
