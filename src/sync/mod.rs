@@ -23,7 +23,6 @@ mod recent;
 mod subscribers;
 mod window;
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -33,7 +32,7 @@ use sqlx::{PgConnection, PgPool};
 use crate::context::{AccessError, Context};
 use crate::domain::TenantId;
 use crate::gumroad::GumroadError;
-use crate::jobs::{Claim, Job, JobHandler, Outcome, Queue, RequestBudget};
+use crate::jobs::{Claim, Job, JobHandler, Outcome, Queue};
 use crate::store;
 use crate::store::sync::{Progress, SyncState};
 
@@ -66,7 +65,6 @@ impl Default for SyncSettings {
 pub struct SyncHandler {
     pub ctx: Context,
     pub queue: Queue,
-    pub budget: Arc<RequestBudget>,
     pub settings: SyncSettings,
     /// Where browsers (and Gumroad's pings) reach this deployment: ping URLs are made under it.
     pub public_url: url::Url,
@@ -215,7 +213,8 @@ impl SyncHandler {
         Ok(Outcome::Repeat(Duration::from_secs(60)))
     }
 
-    /// Waits for the shared request budget, then runs one Gumroad call as the creator.
+    /// Runs one Gumroad call as the creator; each request it sends waits for the shared budget
+    /// first (the background client is paced by it).
     async fn gumroad<T>(
         &self,
         tenant: TenantId,
@@ -225,7 +224,6 @@ impl SyncHandler {
         ) -> Result<T, GumroadError>,
     ) -> Result<Result<T, GumroadError>, AccessError> {
         let api = self.ctx.creator_api(tenant).await?;
-        self.budget.acquire().await;
         Ok(api.call(request).await)
     }
 

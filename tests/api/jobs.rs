@@ -238,3 +238,47 @@ async fn two_instances_never_call_gumroad_faster_than_the_shared_budget_even_at_
         "{busiest} requests started within one second, with a budget of {per_sec} a second"
     );
 }
+
+/// Counts the requests a paced client was let send.
+#[derive(Default)]
+struct CountingPace(std::sync::atomic::AtomicUsize);
+
+impl gumdash::gumroad::Pace for CountingPace {
+    fn wait(&self) -> BoxFuture<'_, ()> {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Box::pin(async {})
+    }
+}
+
+#[tokio::test]
+async fn background_requests_wait_for_the_budget_before_every_attempt_retries_included() {
+    // The budget counts requests, as Gumroad does: a read the client repeats after a 503 takes a
+    // token each time, or failures would go out on top of the rate.
+    let app = crate::helpers::spawn_app().await;
+    app.inject_fault(
+        serde_json::json!({"path": "/v2/user", "kind": "status", "status": 503, "times": 2}),
+    )
+    .await;
+    let pace = Arc::new(CountingPace::default());
+    let client = gumdash::gumroad::ApiClient::new(
+        gumdash::gumroad::http_client(Duration::from_secs(5)),
+        url::Url::parse(&format!("{}/v2/", app.sim.base_url())).unwrap(),
+        gumdash::gumroad::RetryPolicy {
+            max_attempts: 3,
+            base_delay: Duration::from_millis(1),
+        },
+    )
+    .paced(pace.clone());
+    let token = secrecy::SecretString::from(app.sim.issue_token(
+        &app.settings.gumroad.client_id,
+        &app.creator(0).id,
+        &["view_profile"],
+    ));
+
+    client.user(&token).await.expect("the third attempt passes");
+    assert_eq!(
+        pace.0.load(std::sync::atomic::Ordering::SeqCst),
+        3,
+        "two refused attempts and the one that passed each waited for a token"
+    );
+}
