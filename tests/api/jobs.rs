@@ -80,6 +80,30 @@ async fn an_equal_job_is_enqueued_once_while_pending_and_again_after_it_ran() {
 }
 
 #[tokio::test]
+async fn renewing_a_lease_never_waits_for_the_jobs_own_finishing_transaction() {
+    // The worker renews a lease from the task that runs the job, so while it renews, the job's
+    // transaction (which holds the job's row to finish it) is not being driven: if renewing waited
+    // for that row, neither would ever move.
+    let (pool, _) = database_with_one_job().await;
+    let queue = queue(&pool);
+    let claimed = queue.claim("worker/0").await.unwrap().unwrap();
+    let mut finishing = pool.begin().await.unwrap();
+    sqlx::query("UPDATE jobs SET updated_at = now() WHERE id = $1")
+        .bind(claimed.id)
+        .execute(&mut *finishing)
+        .await
+        .unwrap();
+
+    let renewed = tokio::time::timeout(Duration::from_secs(5), queue.renew(&claimed)).await;
+    assert!(
+        matches!(renewed, Ok(Ok(false))),
+        "renewal skips a row its job holds, at once: {renewed:?}"
+    );
+    finishing.commit().await.unwrap();
+    assert!(queue.renew(&claimed).await.unwrap(), "and renews it after");
+}
+
+#[tokio::test]
 async fn a_job_whose_worker_died_runs_again_once_its_lease_is_over() {
     let (pool, _) = database_with_one_job().await;
     let queue = queue(&pool);
