@@ -271,6 +271,10 @@ async fn send_batch<R, W: RowWriter<R>>(
             continue;
         }
         sender.send(Ok(bytes)).await.map_err(|_| Stop::ClientGone)?;
+        // A send with room in the channel does not pause, so without this a whole batch would be
+        // written before the next batch's read (joined with this, on the same thread) takes in
+        // what PostgreSQL has sent meanwhile, and PostgreSQL, its socket full, would wait.
+        tokio::task::yield_now().await;
     }
     Ok(())
 }
