@@ -348,7 +348,7 @@ struct CsvFile {
     chunks: Chunks,
     zone: Tz,
     custom: Vec<String>,
-    /// A cell being formatted, reused row after row: a row costs no allocation of its own.
+    /// A cell being formatted, reused row after row: a cell costs no allocation of its own.
     scratch: String,
 }
 
@@ -388,7 +388,8 @@ impl RowWriter<ExportRecord> for CsvFile {
 
 impl CsvFile {
     /// Writes the sale's cells straight into the chunk, each formatted in the reused scratch
-    /// buffer: the export's cost per row is mostly here, so no cell allocates.
+    /// buffer: the export's cost per row is mostly here, so no cell allocates (a sale's custom
+    /// fields, parsed from JSON when it has any, do).
     fn write_sale(&mut self, sale: &ExportSale<'_>) -> csv::Result<()> {
         let currency = sale.currency.and_then(|c| Currency::parse(c).ok());
         let local = sale.created_at.with_timezone(&self.zone).fixed_offset();
