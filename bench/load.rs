@@ -166,33 +166,98 @@ pub struct Loaded {
     pub tenant: TenantId,
     pub loaded: i64,
     pub creator_sales: i64,
+    /// Loaded into `GUMDASH_BENCH_DATABASE`, to be used again by the next run.
+    kept: bool,
+}
+
+impl Loaded {
+    /// Drops the bench's fresh database (a million sales fill the disk run after run); a kept one
+    /// stays until dropped by hand (`DROP DATABASE name WITH (FORCE)`).
+    #[allow(dead_code)]
+    pub async fn finish(self) {
+        let name = self.app.settings.database.get_database().map(str::to_owned);
+        self.app.pool.close().await;
+        match name {
+            Some(name) if !self.kept => helpers::drop_database(&name).await,
+            Some(name) => eprintln!("kept the loaded database {name} for the next run"),
+            None => {}
+        }
+    }
+}
+
+/// The instance on `GUMDASH_BENCH_DATABASE` when set (loaded by an earlier run, or to be loaded now
+/// and kept), else on a fresh database.
+async fn instance() -> (helpers::TestApp, bool) {
+    match std::env::var("GUMDASH_BENCH_DATABASE") {
+        Ok(name) if !name.is_empty() => {
+            let database = helpers::kept_database(&name).await;
+            (helpers::spawn_app_on(database).await, true)
+        }
+        _ => (helpers::spawn_app().await, false),
+    }
+}
+
+/// Whether an earlier run left a load here: its 999 other creators, and the signed-in creator's
+/// sales asked for now (the others' share follows from the total, at least ten each).
+async fn already_loaded(pool: &PgPool, tenant: TenantId, big: usize) -> bool {
+    let others: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM creators WHERE name LIKE 'Bench creator %'")
+            .fetch_one(pool)
+            .await
+            .unwrap();
+    let creator_sales = store::sales::count(pool, tenant).await.unwrap() as usize;
+    others == 999 && creator_sales == big
 }
 
 /// Starts the simulator and the dashboard as the tests do, signs in as the seeded creator and lets
 /// the real sync mirror their sales, then loads synthetic sales until the database holds
 /// `GUMDASH_BENCH_SALES` (default 1,000,000): `GUMDASH_BENCH_CREATOR_SALES` (default `creator_default`)
 /// for that creator, the rest over 999 other creators with a 1/rank tail; then `VACUUM ANALYZE`.
+/// With `GUMDASH_BENCH_DATABASE=<name>` the data goes into that database and stays there: the next
+/// run with the same name and sizes signs in again and skips the load.
 pub async fn load(creator_default: usize) -> Loaded {
     let total = setting("GUMDASH_BENCH_SALES", 1_000_000);
     let big = setting("GUMDASH_BENCH_CREATOR_SALES", creator_default).min(total);
-    let app = helpers::spawn_app().await;
+    let (app, kept) = instance().await;
     let browser = app.signed_in(0).await;
     app.run_jobs().await;
     let tenant = app.tenant_id_of(&app.creator(0)).await;
-    let mirrored = store::sales::count(&app.pool, tenant).await.unwrap() as usize;
-    let products = products_of(&app.pool, tenant).await;
+    if kept && already_loaded(&app.pool, tenant, big).await {
+        eprintln!("reusing the sales already loaded in the kept database");
+    } else {
+        load_sales(&app.pool, tenant, total, big).await;
+    }
+    let loaded: i64 = sqlx::query_scalar("SELECT count(*) FROM sales")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    let creator_sales = store::sales::count(&app.pool, tenant).await.unwrap();
+    Loaded {
+        app,
+        browser,
+        tenant,
+        loaded,
+        creator_sales,
+        kept,
+    }
+}
+
+/// Loads synthetic sales until `tenant` has `big` and the database about `total` (see [`load`]).
+async fn load_sales(pool: &PgPool, tenant: TenantId, total: usize, big: usize) {
+    let mirrored = store::sales::count(pool, tenant).await.unwrap() as usize;
+    let products = products_of(pool, tenant).await;
 
     let started = Instant::now();
     eprintln!("loading {total} sales ({big} for the signed-in creator)…");
-    let others = other_creators(&app.pool, 999, total.saturating_sub(big + mirrored)).await;
+    let others = other_creators(pool, 999, total.saturating_sub(big + mirrored)).await;
     let first_task = {
-        let pool = app.pool.clone();
+        let pool = pool.clone();
         let products = products.clone();
         tokio::spawn(async move {
             load_creator(&pool, tenant, &products, big.saturating_sub(mirrored), 0, 1).await
         })
     };
-    let pool = app.pool.clone();
+    let tail_pool = pool.clone();
     let tail_task = tokio::spawn(async move {
         let mut n = 10_000_000u64;
         for (index, (creator, share)) in others.into_iter().enumerate() {
@@ -206,31 +271,13 @@ pub async fn load(creator_default: usize) -> Loaded {
                     )
                 })
                 .collect();
-            load_creator(&pool, creator, &products, share, n, index as u64 + 2).await;
+            load_creator(&tail_pool, creator, &products, share, n, index as u64 + 2).await;
             n += share as u64;
         }
     });
     first_task.await.unwrap();
     tail_task.await.unwrap();
     // What autovacuum does in a running instance: the load's rollup updates left dead row versions.
-    sqlx::query("VACUUM ANALYZE")
-        .execute(&app.pool)
-        .await
-        .unwrap();
-    let loaded: i64 = sqlx::query_scalar("SELECT count(*) FROM sales")
-        .fetch_one(&app.pool)
-        .await
-        .unwrap();
-    let creator_sales = store::sales::count(&app.pool, tenant).await.unwrap();
-    eprintln!(
-        "loaded in {:.0} s: {loaded} sales, {creator_sales} for the signed-in creator",
-        started.elapsed().as_secs_f64()
-    );
-    Loaded {
-        app,
-        browser,
-        tenant,
-        loaded,
-        creator_sales,
-    }
+    sqlx::query("VACUUM ANALYZE").execute(pool).await.unwrap();
+    eprintln!("loaded in {:.0} s", started.elapsed().as_secs_f64());
 }

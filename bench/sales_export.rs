@@ -6,7 +6,12 @@
 //! as a process of its own (so its memory is the server's alone, not the loader's or the simulator's)
 //! on the same database, and downloads `/sales/export.csv` with the creator's session cookie, counting
 //! rows as they arrive, while sampling the server's `VmRSS` every 10 ms; `VmHWM` at the end is the
-//! peak over the server's whole life. Results go to BENCHMARKS.md by hand.
+//! peak over the server's whole life. It also reads the CPU time the server and the database's
+//! backends (those open when the export starts) spent on the export, per row: unlike the rate, that
+//! does not depend on what else the machine runs. Results go to BENCHMARKS.md by hand.
+//!
+//! `GUMDASH_BENCH_DATABASE=<name>` loads into that database and keeps it, so later runs skip the
+//! load (drop it by hand when done); without it the bench's fresh database is dropped at the end.
 
 #[allow(dead_code)]
 #[path = "../tests/api/helpers.rs"]
@@ -32,6 +37,38 @@ fn memory_kb(pid: u32, field: &str) -> u64 {
         .unwrap_or(0)
 }
 
+/// CPU time a process has used (user and system), in seconds: what the export costs each process,
+/// however many other processes share the machine (the wall-clock rate depends on them too).
+fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+    let after_name = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let ticks: u64 = after_name
+        .split_whitespace()
+        .skip(11)
+        .take(2)
+        .filter_map(|t| t.parse::<u64>().ok())
+        .sum();
+    // USER_HZ is 100 on Linux.
+    ticks as f64 / 100.0
+}
+
+/// The PostgreSQL client backends of the bench's database but the one asking: the server's
+/// connections, and the bench's own idle ones, which do nothing meanwhile (this machine's
+/// PostgreSQL, so their `/proc` entries are readable).
+async fn database_backends(pool: &sqlx::PgPool) -> Vec<u32> {
+    sqlx::query_scalar::<_, i32>(
+        "SELECT pid FROM pg_stat_activity WHERE datname = current_database() \
+         AND backend_type = 'client backend' AND pid <> pg_backend_pid()",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap_or_default()
+    .into_iter()
+    .map(|pid| pid as u32)
+    .collect()
+}
+
 struct Download {
     rows: usize,
     bytes: usize,
@@ -39,7 +76,13 @@ struct Download {
     total: Duration,
 }
 
-async fn download(client: &reqwest::Client, url: &str, cookie: &str) -> Download {
+/// `GUMDASH_BENCH_EXPORT_FILE=<path>` keeps the measured file there, to compare two builds' output.
+async fn download(
+    client: &reqwest::Client,
+    url: &str,
+    cookie: &str,
+    mut keep: Option<std::fs::File>,
+) -> Download {
     let started = Instant::now();
     let mut response = client
         .get(url)
@@ -54,6 +97,9 @@ async fn download(client: &reqwest::Client, url: &str, cookie: &str) -> Download
         first_byte.get_or_insert(started.elapsed());
         lines += chunk.iter().filter(|b| **b == b'\n').count();
         bytes += chunk.len();
+        if let Some(file) = keep.as_mut() {
+            std::io::Write::write_all(file, &chunk).expect("keep the file");
+        }
     }
     Download {
         // The synthetic sales hold no line breaks in their cells: one line per row, plus the header.
@@ -91,6 +137,7 @@ async fn run() {
         &client,
         &format!("{base}/sales/export.csv?q=nobody-matches-this"),
         &cookie,
+        None,
     )
     .await;
     let idle_kb = memory_kb(pid, "VmRSS");
@@ -106,7 +153,16 @@ async fn run() {
             }
         })
     };
-    let measured = download(&client, &format!("{base}/sales/export.csv"), &cookie).await;
+    let backends = database_backends(&app.pool).await;
+    let cpu_before = (
+        cpu_seconds(pid),
+        backends.iter().map(|b| cpu_seconds(*b)).sum::<f64>(),
+    );
+    let keep = std::env::var_os("GUMDASH_BENCH_EXPORT_FILE")
+        .map(|path| std::fs::File::create(path).expect("a file to keep the export in"));
+    let measured = download(&client, &format!("{base}/sales/export.csv"), &cookie, keep).await;
+    let server_cpu = cpu_seconds(pid) - cpu_before.0;
+    let database_cpu = backends.iter().map(|b| cpu_seconds(*b)).sum::<f64>() - cpu_before.1;
     done.store(true, Ordering::Relaxed);
     sampler.await.unwrap();
     let high_water_kb = memory_kb(pid, "VmHWM");
@@ -138,6 +194,16 @@ async fn run() {
         "| rows per second | {:.0} |",
         measured.rows as f64 / seconds
     );
+    let per_row = |seconds: f64| seconds * 1e6 / measured.rows.max(1) as f64;
+    println!(
+        "| server CPU per row | {:.2} µs ({server_cpu:.2} s) |",
+        per_row(server_cpu)
+    );
+    println!(
+        "| database CPU per row ({} backends open before the export) | {:.2} µs ({database_cpu:.2} s) |",
+        backends.len(),
+        per_row(database_cpu)
+    );
     println!(
         "| server RSS before (idle, warmed up) | {:.1} MB |",
         mb(idle_kb)
@@ -150,4 +216,5 @@ async fn run() {
         "| server VmHWM (peak over its life) | {:.1} MB |",
         mb(high_water_kb)
     );
+    data.finish().await;
 }

@@ -114,6 +114,7 @@ async fn run() {
         tenant,
         loaded,
         creator_sales,
+        ..
     } = load::load(400_000).await;
 
     // A deep page (40,000 sales back, or half way for a small load); the busiest product.

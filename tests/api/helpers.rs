@@ -124,6 +124,40 @@ pub async fn fresh_database() -> (PgPool, sqlx::postgres::PgConnectOptions) {
     (pool, options)
 }
 
+/// The database `name`, created and migrated when missing, and never dropped by the tests' cleanup
+/// (which only drops names with the test prefix): a bench keeps its loaded data across runs in it.
+#[allow(dead_code)] // for the benches (bench/load.rs)
+pub async fn kept_database(name: &str) -> (PgPool, sqlx::postgres::PgConnectOptions) {
+    assert!(
+        !name.starts_with(TEST_DB_PREFIX),
+        "a kept database needs a name the tests' cleanup leaves alone"
+    );
+    let server = database_server().await;
+    let existing = server.list_databases(name).await.unwrap_or_default();
+    if !existing.iter().any(|n| n == name) {
+        server
+            .create_database(name)
+            .await
+            .expect("create the kept database");
+    }
+    let options = server.options_for(name);
+    let pool = store::pool(options.clone());
+    store::migrate(&pool)
+        .await
+        .expect("migrate the kept database");
+    (pool, options)
+}
+
+/// `DROP DATABASE … WITH (FORCE)` for a database of [`fresh_database`] or [`kept_database`].
+#[allow(dead_code)] // for the benches (bench/load.rs)
+pub async fn drop_database(name: &str) {
+    database_server()
+        .await
+        .drop_database(name)
+        .await
+        .expect("drop the database");
+}
+
 fn uuid_like_suffix() -> String {
     use rand::distr::{Alphanumeric, SampleString as _};
     Alphanumeric
@@ -169,13 +203,29 @@ pub async fn spawn_app_with_pool(
     spawn_app_inner(|_| {}, customize, |options| Some(app_pool(options))).await
 }
 
+/// Like [`spawn_app`], on a database the caller made (say [`kept_database`]) instead of a fresh one.
+#[allow(dead_code)] // for the benches (bench/load.rs)
+pub async fn spawn_app_on(database: (PgPool, sqlx::postgres::PgConnectOptions)) -> TestApp {
+    spawn_app_on_database(database, |_| {}, |_| {}, |_| None).await
+}
+
 async fn spawn_app_inner(
     configure_sim: impl FnOnce(&mut sim::SimConfig),
     customize: impl FnOnce(&mut Settings),
     app_pool: impl FnOnce(&sqlx::postgres::PgConnectOptions) -> Option<PgPool>,
 ) -> TestApp {
     init_logging();
-    let (pool, database) = fresh_database().await;
+    let database = fresh_database().await;
+    spawn_app_on_database(database, configure_sim, customize, app_pool).await
+}
+
+async fn spawn_app_on_database(
+    (pool, database): (PgPool, sqlx::postgres::PgConnectOptions),
+    configure_sim: impl FnOnce(&mut sim::SimConfig),
+    customize: impl FnOnce(&mut Settings),
+    app_pool: impl FnOnce(&sqlx::postgres::PgConnectOptions) -> Option<PgPool>,
+) -> TestApp {
+    init_logging();
     let dashboards_pool = app_pool(&database).unwrap_or_else(|| pool.clone());
     let dashboard_listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let address = format!(

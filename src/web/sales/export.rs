@@ -23,7 +23,7 @@ use std::collections::BTreeSet;
 use actix_web::http::header;
 use actix_web::web::Bytes;
 use actix_web::{HttpResponse, get, web};
-use chrono::SecondsFormat;
+use chrono::{DateTime, Datelike, FixedOffset, SecondsFormat, Timelike};
 use chrono_tz::Tz;
 use serde_json::Value;
 use sqlx::PgPool;
@@ -31,8 +31,8 @@ use tokio::sync::{OwnedSemaphorePermit, mpsc};
 
 use super::list::{ListQuery, parse_filter};
 use super::view::custom_field_text;
-use crate::domain::{Currency, Money, SalesCursor, TenantId};
-use crate::store::sales::{self, ExportRow, SalesFilter};
+use crate::domain::{Currency, TenantId};
+use crate::store::sales::{self, ExportRecord, ExportSale, SalesFilter};
 use crate::web::current_creator::CurrentCreator;
 use crate::web::error::AppError;
 use crate::web::forms::FormErrors;
@@ -95,7 +95,7 @@ pub async fn export(
     };
     let first = source.batch(None).await?;
     let zone: Tz = source.zone_name.parse().unwrap_or(Tz::UTC);
-    let file = CsvFile::new(zone, custom_field_names(&first));
+    let file = CsvFile::new(zone, custom_field_names(&first)?);
     let name = file_name(&current.creator.name, &source.filter);
     Ok(stream(&name, source, first, file, permit))
 }
@@ -176,19 +176,20 @@ struct Source {
 }
 
 impl Batches for Source {
-    type Row = ExportRow;
+    type Row = ExportRecord;
 
     fn tenant(&self) -> TenantId {
         self.tenant
     }
 
-    async fn batch(&self, last: Option<&ExportRow>) -> Result<Vec<ExportRow>, sqlx::Error> {
+    async fn batch(&self, last: Option<&ExportRecord>) -> Result<Vec<ExportRecord>, sqlx::Error> {
+        let after = last.map(ExportRecord::cursor).transpose()?;
         sales::export_batch(
             &self.pool,
             self.tenant,
             &self.filter,
             &self.zone_name,
-            last.map(cursor_of),
+            after,
             BATCH_ROWS,
         )
         .await
@@ -270,25 +271,23 @@ async fn send_batch<R, W: RowWriter<R>>(
             continue;
         }
         sender.send(Ok(bytes)).await.map_err(|_| Stop::ClientGone)?;
+        // A send with room in the channel does not pause, so without this a whole batch would be
+        // written before the next batch's read (joined with this, on the same thread) takes in
+        // what PostgreSQL has sent meanwhile, and PostgreSQL, its socket full, would wait.
+        tokio::task::yield_now().await;
     }
     Ok(())
 }
 
-fn cursor_of(row: &ExportRow) -> SalesCursor {
-    SalesCursor {
-        created_at: row.row.created_at,
-        id: row.row.id,
-    }
-}
-
 /// Custom field names of these sales, sorted.
-fn custom_field_names(rows: &[ExportRow]) -> Vec<String> {
-    let names: BTreeSet<&String> = rows
-        .iter()
-        .filter_map(|r| r.custom_fields.as_ref()?.as_object())
-        .flat_map(|fields| fields.keys())
-        .collect();
-    names.into_iter().cloned().collect()
+fn custom_field_names(rows: &[ExportRecord]) -> Result<Vec<String>, sqlx::Error> {
+    let mut names = BTreeSet::new();
+    for row in rows {
+        if let Some(Value::Object(fields)) = row.sale()?.custom_fields {
+            names.extend(fields.into_iter().map(|(name, _)| name));
+        }
+    }
+    Ok(names.into_iter().collect())
 }
 
 /// A CSV being written in chunks: the header goes out with the first one.
@@ -325,6 +324,17 @@ impl Chunks {
         self.writer.write_record(cells)
     }
 
+    /// One cell of the current row; [`Chunks::end_row`] ends the row.
+    fn cell(&mut self, cell: &[u8]) -> csv::Result<()> {
+        self.ensure_header()?;
+        self.writer.write_field(cell)
+    }
+
+    fn end_row(&mut self) -> csv::Result<()> {
+        // An empty record after `write_field` calls ends the row they started.
+        self.writer.write_record(None::<&[u8]>)
+    }
+
     pub(crate) fn take(&mut self) -> csv::Result<Bytes> {
         self.ensure_header()?;
         let written = std::mem::replace(&mut self.writer, chunk_writer());
@@ -338,6 +348,8 @@ struct CsvFile {
     chunks: Chunks,
     zone: Tz,
     custom: Vec<String>,
+    /// A cell being formatted, reused row after row: a cell costs no allocation of its own.
+    scratch: String,
 }
 
 impl CsvFile {
@@ -356,106 +368,227 @@ impl CsvFile {
             chunks: Chunks::new(header),
             zone,
             custom,
+            scratch: String::with_capacity(256),
         }
     }
 }
 
-impl RowWriter<ExportRow> for CsvFile {
+impl RowWriter<ExportRecord> for CsvFile {
     fn take(&mut self) -> csv::Result<Bytes> {
         self.chunks.take()
     }
 
-    fn row(&mut self, sale: &ExportRow) -> csv::Result<()> {
-        self.write_sale(sale)
+    fn row(&mut self, record: &ExportRecord) -> csv::Result<()> {
+        let sale = record
+            .sale()
+            .map_err(|error| csv::Error::from(std::io::Error::other(error)))?;
+        self.write_sale(&sale)
     }
 }
 
 impl CsvFile {
-    fn write_sale(&mut self, sale: &ExportRow) -> csv::Result<()> {
-        let r = &sale.row;
-        let d = &sale.details;
-        let currency = r.currency.as_deref().and_then(|c| Currency::parse(c).ok());
-        let in_currency = |amount: Option<i64>| -> String {
-            match (amount, currency) {
-                (Some(amount), Some(currency)) => Money::new(amount, currency).input_value(),
-                _ => String::new(),
-            }
-        };
-        let usd = |cents: i64| Money::new(cents, Currency::USD).input_value();
-        let yes_no = |flag: bool| if flag { "yes" } else { "no" };
-        let refund_state = if r.refunded {
+    /// Writes the sale's cells straight into the chunk, each formatted in the reused scratch
+    /// buffer: the export's cost per row is mostly here, so no cell allocates (a sale's custom
+    /// fields, parsed from JSON when it has any, do).
+    fn write_sale(&mut self, sale: &ExportSale<'_>) -> csv::Result<()> {
+        let currency = sale.currency.and_then(|c| Currency::parse(c).ok());
+        let local = sale.created_at.with_timezone(&self.zone).fixed_offset();
+        let refund_state = if sale.refunded {
             "full"
-        } else if r.partially_refunded {
+        } else if sale.partially_refunded {
             "partial"
         } else {
             "none"
         };
-        let when = |at: chrono::DateTime<chrono::FixedOffset>| {
-            at.to_rfc3339_opts(SecondsFormat::Secs, true)
+        let yes_no = |flag: bool| if flag { "yes" } else { "no" };
+        let mut out = Cells {
+            chunks: &mut self.chunks,
+            scratch: &mut self.scratch,
         };
-        let local = r.created_at.with_timezone(&self.zone).fixed_offset();
-        let (known, other) = self.custom_cells(sale.custom_fields.as_ref());
         // Text from Gumroad or buyers is neutralised; numbers, dates and our own words are not
         // (they cannot start with a formula sign: amounts are never negative).
-        let cells: [Cow<'_, str>; 25] = [
-            neutralise(&r.gumroad_id),
-            r.created_at
-                .to_rfc3339_opts(SecondsFormat::Secs, true)
-                .into(),
-            when(local).into(),
-            neutralise(&r.product_name),
-            neutralise(&r.product_id),
-            optional(r.email.as_deref()),
-            optional(r.full_name.as_deref()),
-            r.quantity.to_string().into(),
-            currency.map_or("", |c| c.code()).to_uppercase().into(),
-            in_currency(r.amount_cents).into(),
-            usd(r.price_usd_cents).into(),
-            d.fee_usd_cents.map(usd).unwrap_or_default().into(),
-            in_currency(Some(r.refunded_cents)).into(),
-            usd(r.refunded_usd_cents).into(),
-            refund_state.into(),
-            yes_no(r.disputed).into(),
-            yes_no(r.dispute_won).into(),
-            yes_no(r.chargedback).into(),
-            optional(d.variants.as_deref()),
-            optional(d.offer_code.as_deref()),
-            optional(d.license_key.as_deref()),
-            optional(d.country.as_deref()),
-            optional(d.referrer.as_deref()),
-            if d.is_physical { yes_no(d.shipped) } else { "" }.into(),
-            optional(d.subscription_id.as_deref()),
-        ];
-        let other = neutralise(&other);
-        self.chunks.record(
-            cells
-                .iter()
-                .chain(known.iter())
-                .chain([&other])
-                .map(|cell| cell.as_bytes()),
-        )
+        out.text(sale.gumroad_id)?;
+        out.formatted(|cell| push_rfc3339(cell, sale.created_at.fixed_offset()))?;
+        out.formatted(|cell| push_rfc3339(cell, local))?;
+        out.text(sale.product_name)?;
+        out.text(sale.product_id)?;
+        out.optional(sale.email)?;
+        out.optional(sale.full_name)?;
+        out.formatted(|cell| push_integer(cell, i64::from(sale.quantity)))?;
+        out.formatted(|cell| {
+            cell.extend(
+                currency
+                    .map_or("", |c| c.code())
+                    .chars()
+                    .map(|c| c.to_ascii_uppercase()),
+            )
+        })?;
+        let in_currency = |cell: &mut String, amount: Option<i64>| {
+            if let (Some(amount), Some(currency)) = (amount, currency) {
+                push_decimal(cell, amount, currency.decimals());
+            }
+        };
+        let usd = |cell: &mut String, cents: Option<i64>| {
+            if let Some(cents) = cents {
+                push_decimal(cell, cents, Currency::USD.decimals());
+            }
+        };
+        out.formatted(|cell| in_currency(cell, sale.amount_cents))?;
+        out.formatted(|cell| usd(cell, Some(sale.price_usd_cents)))?;
+        out.formatted(|cell| usd(cell, sale.fee_usd_cents))?;
+        out.formatted(|cell| in_currency(cell, Some(sale.refunded_cents)))?;
+        out.formatted(|cell| usd(cell, Some(sale.refunded_usd_cents)))?;
+        out.plain(refund_state)?;
+        out.plain(yes_no(sale.disputed))?;
+        out.plain(yes_no(sale.dispute_won))?;
+        out.plain(yes_no(sale.chargedback))?;
+        out.optional(sale.variants)?;
+        out.optional(sale.offer_code)?;
+        out.optional(sale.license_key)?;
+        out.optional(sale.country)?;
+        out.optional(sale.referrer)?;
+        out.plain(if sale.is_physical {
+            yes_no(sale.shipped)
+        } else {
+            ""
+        })?;
+        out.optional(sale.subscription_id)?;
+        let fields = sale.custom_fields.as_ref().and_then(Value::as_object);
+        for name in &self.custom {
+            match fields.and_then(|f| f.get(name)) {
+                Some(value) => out.text(&custom_field_text(value))?,
+                None => out.plain("")?,
+            }
+        }
+        out.neutralised(|cell| push_other_custom_fields(cell, fields, &self.custom))?;
+        self.chunks.end_row()
+    }
+}
+
+/// The cells of one row, formatted in a reused buffer.
+struct Cells<'a> {
+    chunks: &'a mut Chunks,
+    scratch: &'a mut String,
+}
+
+impl Cells<'_> {
+    /// Our own words or numbers, as they are.
+    fn plain(&mut self, text: &str) -> csv::Result<()> {
+        self.chunks.cell(text.as_bytes())
     }
 
-    /// The answers for the header's custom columns (neutralised), and the rest as `name: value`
-    /// pairs for the last column.
-    fn custom_cells<'a>(&self, fields: Option<&'a Value>) -> (Vec<Cow<'a, str>>, String) {
-        let fields = fields.and_then(Value::as_object);
-        let known = self
-            .custom
-            .iter()
-            .map(|name| match fields.and_then(|f| f.get(name)) {
-                Some(value) => neutralise_owned(custom_field_text(value)),
-                None => Cow::Borrowed(""),
-            })
-            .collect();
-        let other = fields
-            .into_iter()
-            .flatten()
-            .filter(|(name, _)| self.custom.binary_search(name).is_err())
-            .map(|(name, value)| format!("{name}: {}", custom_field_text(value)))
-            .collect::<Vec<_>>()
-            .join("; ");
-        (known, other)
+    /// Text from Gumroad or a buyer: [`neutralise`]d.
+    fn text(&mut self, text: &str) -> csv::Result<()> {
+        if is_formula_like(text) {
+            self.neutralised(|cell| cell.push_str(text))
+        } else {
+            self.plain(text)
+        }
+    }
+
+    fn optional(&mut self, text: Option<&str>) -> csv::Result<()> {
+        self.text(text.unwrap_or(""))
+    }
+
+    /// A cell `write` formats (a number or a date: never formula-like).
+    fn formatted(&mut self, write: impl FnOnce(&mut String)) -> csv::Result<()> {
+        self.scratch.clear();
+        write(self.scratch);
+        self.chunks.cell(self.scratch.as_bytes())
+    }
+
+    /// A cell `write` formats from text of Gumroad's or a buyer's, [`neutralise`]d.
+    fn neutralised(&mut self, write: impl FnOnce(&mut String)) -> csv::Result<()> {
+        self.scratch.clear();
+        write(self.scratch);
+        if is_formula_like(self.scratch) {
+            self.scratch.insert(0, '\'');
+        }
+        self.chunks.cell(self.scratch.as_bytes())
+    }
+}
+
+/// The custom fields without a column of their own, as `name: value` pairs joined by `; `.
+fn push_other_custom_fields(
+    cell: &mut String,
+    fields: Option<&serde_json::Map<String, Value>>,
+    columns: &[String],
+) {
+    let others = fields
+        .into_iter()
+        .flatten()
+        .filter(|(name, _)| columns.binary_search(name).is_err());
+    for (index, (name, value)) in others.enumerate() {
+        if index > 0 {
+            cell.push_str("; ");
+        }
+        cell.push_str(name);
+        cell.push_str(": ");
+        cell.push_str(&custom_field_text(value));
+    }
+}
+
+/// `at` as chrono's `to_rfc3339_opts(Secs, true)` writes it ("2026-11-29T23:05:00+09:00", "…Z" at
+/// offset zero), without a `String` per call.
+fn push_rfc3339(out: &mut String, at: DateTime<FixedOffset>) {
+    let (local, offset) = (at.naive_local(), at.offset().local_minus_utc());
+    let usual = (0..=9999).contains(&local.year())
+        && offset % 60 == 0
+        && local.nanosecond() < 1_000_000_000;
+    if !usual {
+        // Years beyond four digits, offsets with seconds (local mean time before 1900) or a leap
+        // second: chrono's own rules.
+        out.push_str(&at.to_rfc3339_opts(SecondsFormat::Secs, true));
+        return;
+    }
+    push_padded(out, local.year() as u32, 4);
+    out.push('-');
+    push_padded(out, local.month(), 2);
+    out.push('-');
+    push_padded(out, local.day(), 2);
+    out.push('T');
+    push_padded(out, local.hour(), 2);
+    out.push(':');
+    push_padded(out, local.minute(), 2);
+    out.push(':');
+    push_padded(out, local.second(), 2);
+    if offset == 0 {
+        out.push('Z');
+    } else {
+        out.push(if offset < 0 { '-' } else { '+' });
+        let minutes = offset.unsigned_abs() / 60;
+        push_padded(out, minutes / 60, 2);
+        out.push(':');
+        push_padded(out, minutes % 60, 2);
+    }
+}
+
+/// `value` in decimal, zero-padded to `width` digits.
+fn push_padded(out: &mut String, value: u32, width: u32) {
+    let mut divisor = 10u32.pow(width.saturating_sub(1));
+    while divisor > 0 {
+        out.push(char::from(b'0' + (value / divisor % 10) as u8));
+        divisor /= 10;
+    }
+}
+
+fn push_integer(out: &mut String, value: i64) {
+    use std::fmt::Write as _;
+    let _ = write!(out, "{value}");
+}
+
+/// `amount` of a currency's smallest unit as [`crate::domain::Money::input_value`] writes it ("12.50", "1500").
+fn push_decimal(out: &mut String, amount: i64, decimals: u32) {
+    use std::fmt::Write as _;
+    if amount < 0 {
+        out.push('-');
+    }
+    let abs = amount.unsigned_abs();
+    let scale = 10_u64.pow(decimals);
+    let _ = write!(out, "{}", abs / scale);
+    if decimals > 0 {
+        out.push('.');
+        let _ = write!(out, "{:0width$}", abs % scale, width = decimals as usize);
     }
 }
 
@@ -471,18 +604,15 @@ pub(crate) fn optional(text: Option<&str>) -> Cow<'_, str> {
 /// A cell a spreadsheet would read as a formula (OWASP's list: `=`, `+`, `-`, `@`, tab, carriage
 /// return) gets a leading `'`, which spreadsheets show as text and do not evaluate.
 pub fn neutralise(text: &str) -> Cow<'_, str> {
-    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+    if is_formula_like(text) {
         Cow::Owned(format!("'{text}"))
     } else {
         Cow::Borrowed(text)
     }
 }
 
-fn neutralise_owned(text: Cow<'_, str>) -> Cow<'_, str> {
-    match text {
-        Cow::Borrowed(text) => neutralise(text),
-        Cow::Owned(text) => Cow::Owned(neutralise(&text).into_owned()),
-    }
+fn is_formula_like(text: &str) -> bool {
+    text.starts_with(['=', '+', '-', '@', '\t', '\r'])
 }
 
 /// `gumdash-sales-<creator>-<range>[-<product>][-<state>][-search].csv`, in lowercase ASCII letters,
@@ -537,6 +667,7 @@ pub(crate) fn slug(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::Money;
     use crate::store::sales::SaleState;
     use chrono::NaiveDate;
 
@@ -550,15 +681,137 @@ mod tests {
         }
     }
 
+    fn sale(custom_fields: Option<Value>) -> ExportSale<'static> {
+        ExportSale {
+            id: 7,
+            created_at: "2026-03-29T00:30:05Z".parse().unwrap(),
+            gumroad_id: "-abc==",
+            product_name: "Zine, \"vol. 2\"",
+            product_id: "prod_1",
+            email: Some("+1@example.net"),
+            full_name: None,
+            quantity: 2,
+            currency: Some("jpy"),
+            amount_cents: Some(1500),
+            price_usd_cents: 1205,
+            fee_usd_cents: None,
+            refunded_cents: 0,
+            refunded_usd_cents: 0,
+            refunded: false,
+            partially_refunded: true,
+            disputed: true,
+            dispute_won: false,
+            chargedback: false,
+            variants: Some("Size: M"),
+            offer_code: Some("SPRING"),
+            license_key: Some("KEY-1"),
+            country: Some("Portugal"),
+            referrer: Some("=cmd|' /C calc'!A0"),
+            is_physical: true,
+            shipped: false,
+            subscription_id: None,
+            custom_fields,
+        }
+    }
+
+    fn lines_of(mut file: CsvFile, sales: &[ExportSale<'_>]) -> Vec<String> {
+        for sale in sales {
+            file.write_sale(sale).unwrap();
+        }
+        let bytes = file.take().unwrap();
+        String::from_utf8(bytes.to_vec())
+            .unwrap()
+            .lines()
+            .map(str::to_owned)
+            .collect()
+    }
+
+    #[test]
+    fn a_row_has_every_column_in_order_escaped_and_neutralised() {
+        // Europe/London moves to summer time at 01:00 UTC on 2026-03-29: 00:30 is still +00:00.
+        let london: Tz = "Europe/London".parse().unwrap();
+        let mut summer = sale(None);
+        summer.created_at = "2026-03-29T01:30:05Z".parse().unwrap();
+        summer.currency = Some("eur");
+        summer.amount_cents = Some(1005);
+        summer.fee_usd_cents = Some(101);
+        let lines = lines_of(CsvFile::new(london, Vec::new()), &[sale(None), summer]);
+        assert_eq!(lines[0], HEADER.join(",") + ",other custom fields");
+        assert_eq!(
+            lines[1],
+            "'-abc==,2026-03-29T00:30:05Z,2026-03-29T00:30:05Z,\"Zine, \"\"vol. 2\"\"\",prod_1,\
+             '+1@example.net,,2,JPY,1500,12.05,,0,0.00,partial,yes,no,no,Size: M,SPRING,KEY-1,\
+             Portugal,'=cmd|' /C calc'!A0,no,,"
+        );
+        assert_eq!(
+            lines[2],
+            "'-abc==,2026-03-29T01:30:05Z,2026-03-29T02:30:05+01:00,\"Zine, \"\"vol. 2\"\"\",prod_1,\
+             '+1@example.net,,2,EUR,10.05,12.05,1.01,0.00,0.00,partial,yes,no,no,Size: M,SPRING,KEY-1,\
+             Portugal,'=cmd|' /C calc'!A0,no,,"
+        );
+    }
+
     #[test]
     fn custom_fields_fill_their_columns_and_the_rest_goes_to_the_last() {
         let file = CsvFile::new(Tz::UTC, vec!["Company".into(), "Size".into()]);
         let fields = serde_json::json!({"Company": "=HACK()", "Newsletter": true, "Seat": 3});
-        let (known, other) = file.custom_cells(Some(&fields));
-        assert_eq!(known, ["'=HACK()", ""]);
-        assert_eq!(other, "Newsletter: Yes; Seat: 3");
-        let (known, other) = file.custom_cells(None);
-        assert_eq!((known.len(), other.as_str()), (2, ""));
+        let odd = serde_json::json!({"-x": "1"});
+        let lines = lines_of(file, &[sale(Some(fields)), sale(None), sale(Some(odd))]);
+        assert!(lines[0].ends_with(",custom: Company,custom: Size,other custom fields"));
+        assert!(
+            lines[1].ends_with(",'=HACK(),,Newsletter: Yes; Seat: 3"),
+            "{}",
+            lines[1]
+        );
+        assert!(lines[2].ends_with(",no,,,,"), "{}", lines[2]);
+        // The last column starts with a field's name: neutralised as a whole.
+        assert!(lines[3].ends_with(",,,'-x: 1"), "{}", lines[3]);
+    }
+
+    #[test]
+    fn times_and_amounts_are_written_as_chrono_and_money_write_them() {
+        let zones = [
+            "UTC",
+            "Asia/Tokyo",
+            "Asia/Kolkata",
+            "America/New_York",
+            "Pacific/Chatham",
+        ];
+        let instants = [
+            "2026-01-01T00:00:00Z",
+            "2026-07-04T13:59:59Z",
+            "1999-12-31T23:30:00Z",
+        ];
+        for zone in zones {
+            let zone: Tz = zone.parse().unwrap();
+            for instant in instants {
+                let at = instant
+                    .parse::<DateTime<chrono::Utc>>()
+                    .unwrap()
+                    .with_timezone(&zone)
+                    .fixed_offset();
+                let mut out = String::new();
+                push_rfc3339(&mut out, at);
+                assert_eq!(out, at.to_rfc3339_opts(SecondsFormat::Secs, true));
+            }
+        }
+        // Before 1900 a zone's offset may have seconds (local mean time): chrono's rules.
+        let amsterdam: Tz = "Europe/Amsterdam".parse().unwrap();
+        let old = "1890-01-01T00:00:00Z"
+            .parse::<DateTime<chrono::Utc>>()
+            .unwrap();
+        let at = old.with_timezone(&amsterdam).fixed_offset();
+        let mut out = String::new();
+        push_rfc3339(&mut out, at);
+        assert_eq!(out, at.to_rfc3339_opts(SecondsFormat::Secs, true));
+
+        for currency in [Currency::USD, Currency::JPY] {
+            for amount in [0, 5, 99, 100, 1205, 150_000, -250] {
+                let mut out = String::new();
+                push_decimal(&mut out, amount, currency.decimals());
+                assert_eq!(out, Money::new(amount, currency).input_value());
+            }
+        }
     }
 
     #[test]
