@@ -48,7 +48,7 @@ pub struct Application {
 
 impl Application {
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
-        let pool = store::web_pool(settings.database.clone());
+        let pool = store::web_pool(settings.database.clone(), settings.db_pools.web);
         Self::build_with_pool(settings, pool).await
     }
 

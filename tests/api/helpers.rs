@@ -259,6 +259,7 @@ pub fn test_settings(
         metrics_token: None,
         metrics: gumdash::metrics::Metrics::new(),
         sessions: Default::default(),
+        db_pools: Default::default(),
         demo_sim_url: None,
     }
 }
