@@ -204,6 +204,7 @@ fn app_state(settings: &Settings, pool: PgPool) -> AppState {
         product_lists: web::ProductListCache::default(),
         overview_figures: web::overview::overview_figures_cache(),
         sales_list_figures: web::sales::ListFigures::default(),
+        product_figures: web::rollup_cache::RollupCache::new(2_000),
         product_writes: Default::default(),
         actions: g.actions.clone(),
         exports: std::sync::Arc::new(tokio::sync::Semaphore::new(settings.exports_at_once)),
