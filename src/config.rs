@@ -62,10 +62,11 @@ pub struct Settings {
 
 /// The most connections each of an instance's two pools opens: the web side's (pages, sessions)
 /// and the background workers'. Every instance on a database adds both to PostgreSQL's
-/// `max_connections` (100 by default). On the 2-core bench machine a sales page at 32 concurrent
-/// requests is as fast with 5 connections as with 32 (BENCHMARKS.md, "Database pool size"): the
-/// cores, not the connections, are the limit, so more connections only add backends competing for
-/// them. Workers spend most of a job waiting on Gumroad, not holding a connection.
+/// `max_connections` (100 by default). Measured on the 2-core bench machine at 32 concurrent
+/// requests (BENCHMARKS.md, "Database pool size"): 2 web connections lost up to half a page's rate,
+/// 32 gained no more than the run-to-run drift over 10 and doubled the p99; the cores, not the
+/// connections, are the limit, and more connections only add backends competing for them. Workers
+/// spend most of a job waiting on Gumroad, not holding a connection.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PoolSizes {
     pub web: u32,
