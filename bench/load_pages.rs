@@ -78,24 +78,27 @@ fn wrk(url: &str, cookie: &str, threads: u32, connections: u32) -> Measured {
     };
     // Errors are reported beside the figures, not fatal: one 503 (a request that waited more than
     // the pool's second for a connection) must not throw away the run and its minutes of loading.
-    let answered_errors = field("Non-2xx or 3xx responses:");
-    let errors = [
-        field("Socket errors:"),
-        (!answered_errors.is_empty())
-            .then(|| format!("{} not 2xx", answered_errors.trim()))
-            .unwrap_or_default(),
-    ];
+    let not_2xx = field("Non-2xx or 3xx responses:");
+    let not_2xx = match not_2xx.trim() {
+        "" => String::new(),
+        count => format!("{count} not 2xx"),
+    };
     Measured {
         rps: field("Requests/sec:").trim().parse().unwrap_or(f64::NAN),
         p50_ms: wrk_output::parse_duration_ms(&field("50%")),
         p99_ms: wrk_output::parse_duration_ms(&field("99%")),
-        errors: errors
-            .iter()
-            .map(|e| e.trim())
-            .filter(|e| !e.is_empty())
-            .collect::<Vec<_>>()
-            .join("; "),
+        errors: joined([field("Socket errors:").as_str(), &not_2xx]),
     }
+}
+
+/// The non-empty ones of `parts`, trimmed, separated by "; ".
+fn joined<'a>(parts: impl IntoIterator<Item = &'a str>) -> String {
+    parts
+        .into_iter()
+        .map(str::trim)
+        .filter(|part| !part.is_empty())
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// pgbench against one SQL statement; transactions per second.
@@ -472,12 +475,7 @@ async fn run() {
             both / single.rps,
             both / two_healthz,
             both / raw_rps,
-            halves
-                .iter()
-                .map(|m| m.errors.trim())
-                .filter(|e| !e.is_empty())
-                .collect::<Vec<_>>()
-                .join("; ")
+            joined(halves.iter().map(|m| m.errors.as_str()))
         );
     }
 
