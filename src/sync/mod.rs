@@ -16,13 +16,13 @@
 //! retry with back-off; a page that keeps failing parks its window with the error, not the backfill.
 
 mod backfill;
+mod bulk;
 mod pings;
 mod profile;
 mod recent;
 mod subscribers;
 mod window;
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -32,11 +32,12 @@ use sqlx::{PgConnection, PgPool};
 use crate::context::{AccessError, Context};
 use crate::domain::TenantId;
 use crate::gumroad::GumroadError;
-use crate::jobs::{Claim, Job, JobHandler, Outcome, Queue, RequestBudget};
+use crate::jobs::{Claim, Job, JobHandler, Outcome, Queue};
 use crate::store;
 use crate::store::creators::Creator;
 use crate::store::sync::{Progress, SyncState};
 
+pub use bulk::seed_history;
 pub use profile::profile_of;
 
 /// How often and how far the sync looks.
@@ -65,7 +66,6 @@ impl Default for SyncSettings {
 pub struct SyncHandler {
     pub ctx: Context,
     pub queue: Queue,
-    pub budget: Arc<RequestBudget>,
     pub settings: SyncSettings,
     /// Where browsers (and Gumroad's pings) reach this deployment: ping URLs are made under it.
     pub public_url: url::Url,
@@ -214,7 +214,8 @@ impl SyncHandler {
         Ok(Outcome::Repeat(Duration::from_secs(60)))
     }
 
-    /// Waits for the shared request budget, then runs one Gumroad call as the creator.
+    /// Runs one Gumroad call as the creator; each request it sends waits for the shared budget
+    /// first (the background client is paced by it).
     async fn gumroad<T>(
         &self,
         tenant: TenantId,
@@ -224,7 +225,6 @@ impl SyncHandler {
         ) -> Result<T, GumroadError>,
     ) -> Result<Result<T, GumroadError>, AccessError> {
         let api = self.ctx.creator_api(tenant).await?;
-        self.budget.acquire().await;
         Ok(api.call(request).await)
     }
 

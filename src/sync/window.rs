@@ -66,13 +66,7 @@ pub(super) async fn walk_page(
     if window.state != "pending" || window.page_key != query.page_key {
         return Ok(Outcome::Done);
     }
-    let zone = creator_zone(&mut tx, tenant, &page.sales).await?;
-    let records: Vec<SaleRecord> = page
-        .sales
-        .iter()
-        .map(|sale| SaleRecord::from_gumroad(&sale.id, sale.created_at, sale.json.clone(), zone))
-        .collect();
-    store::sales::upsert(&mut tx, tenant, &records).await?;
+    let stored = store_page(&mut tx, tenant, &page.sales).await?;
     let done = page.next_page_key.is_none();
     store::sync::checkpoint(
         &mut *tx,
@@ -81,7 +75,7 @@ pub(super) async fn walk_page(
         Checkpoint {
             next_page_key: page.next_page_key.as_deref(),
             done,
-            sales: records.len() as i32,
+            sales: stored as i32,
             reached_at: page.sales.iter().map(|s| s.created_at).min(),
         },
     )
@@ -104,6 +98,24 @@ pub(super) async fn walk_page(
     }
     tx.commit().await?;
     Ok(Outcome::Committed)
+}
+
+/// Gumroad's sales as the mirror keeps them: dated in the creator's zone (derived from these sales
+/// while none is known), written through the one upsert. Every page of every window goes through
+/// here, and so does a history seeded in bulk ([`super::bulk`]), which is why the two write the same
+/// rows. Returns how many sales it wrote.
+pub(super) async fn store_page(
+    tx: &mut sqlx::PgConnection,
+    tenant: TenantId,
+    sales: &[Sale],
+) -> Result<usize, sqlx::Error> {
+    let zone = creator_zone(&mut *tx, tenant, sales).await?;
+    let records: Vec<SaleRecord> = sales
+        .iter()
+        .map(|sale| SaleRecord::from_gumroad(&sale.id, sale.created_at, sale.json.clone(), zone))
+        .collect();
+    store::sales::upsert(&mut *tx, tenant, &records).await?;
+    Ok(records.len())
 }
 
 /// The creator's zone; while none is known, derived from the page's first sale with a daystamp (and
