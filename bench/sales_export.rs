@@ -1,7 +1,7 @@
 //! The CSV export of a million sales: rows per second, and the server's memory while it streams.
 //!
 //! `cargo bench --bench sales_export` (needs PostgreSQL like the tests). It loads the database like
-//! `sales_pages` (see `load.rs`), by default 1,000,000 sales for the signed-in creator
+//! `load_pages` (see `load.rs`), by default 1,000,000 sales for the signed-in creator
 //! (`GUMDASH_BENCH_CREATOR_SALES`) plus ten for each of 999 other creators, then starts `gumdash serve`
 //! as a process of its own (so its memory is the server's alone, not the loader's or the simulator's)
 //! on the same database, and downloads `/sales/export.csv` with the creator's session cookie, counting
@@ -17,24 +17,17 @@
 #[path = "../tests/api/helpers.rs"]
 mod helpers;
 mod load;
+mod serve;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use serve::{Server, memory_kb};
+
 fn main() {
     let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime");
     runtime.block_on(run());
-}
-
-/// A `kB` field of `/proc/<pid>/status` (`VmRSS`, `VmHWM`).
-fn memory_kb(pid: u32, field: &str) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix(field)?.strip_prefix(':'))
-        .and_then(|rest| rest.split_whitespace().next()?.parse().ok())
-        .unwrap_or(0)
 }
 
 /// CPU time a process has used (user and system), in seconds: what the export costs each process,
@@ -113,24 +106,9 @@ async fn download(
 async fn run() {
     let data = load::load(1_000_000).await;
     let (app, browser) = (&data.app, &data.browser);
-    let port = helpers::free_port();
-    let mut server = app.serve_process(port, 0);
-    let pid = server.id().expect("the server's pid");
-    let base = format!("http://127.0.0.1:{port}");
+    let server = Server::start(app, &[]).await;
+    let (pid, base) = (server.pid, server.base.clone());
     let client = reqwest::Client::new();
-    let up = Instant::now();
-    while !client
-        .get(format!("{base}/healthz"))
-        .send()
-        .await
-        .is_ok_and(|r| r.status().is_success())
-    {
-        assert!(
-            up.elapsed() < Duration::from_secs(30),
-            "the server did not start"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
     let cookie = browser.cookie_header().expect("a session cookie");
     // Warm up the server's pool and code paths with an export that matches nothing.
     download(
@@ -166,7 +144,7 @@ async fn run() {
     done.store(true, Ordering::Relaxed);
     sampler.await.unwrap();
     let high_water_kb = memory_kb(pid, "VmHWM");
-    server.start_kill().ok();
+    server.stop();
     let stored = gumdash::store::sales::count(&app.pool, data.tenant)
         .await
         .unwrap();

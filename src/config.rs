@@ -55,6 +55,36 @@ pub struct Settings {
     /// Settings › Webhooks then offers "Send a test sale", which asks the simulator for a sale.
     pub demo_sim_url: Option<Url>,
     pub sessions: SessionLifetimes,
+    /// Connections to PostgreSQL this instance may open (`GUMDASH_DB_POOL_SIZE`,
+    /// `GUMDASH_WORKER_DB_POOL_SIZE`).
+    pub db_pools: PoolSizes,
+}
+
+/// The most connections each of an instance's two pools opens: the web side's (pages, sessions)
+/// and the background workers'. Every instance on a database adds both to PostgreSQL's
+/// `max_connections` (100 by default). Measured on the 2-core bench machine at 32 concurrent
+/// requests (BENCHMARKS.md, "Database pool size"): 2 web connections lost up to half a page's rate,
+/// 32 gained no more than the run-to-run drift over 10 and doubled the p99; the cores, not the
+/// connections, are the limit, and more connections only add backends competing for them. Workers
+/// spend most of a job waiting on Gumroad, not holding a connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PoolSizes {
+    pub web: u32,
+    pub workers: u32,
+}
+
+impl PoolSizes {
+    pub const DEFAULT_WEB: u32 = 10;
+    pub const DEFAULT_WORKERS: u32 = 10;
+}
+
+impl Default for PoolSizes {
+    fn default() -> Self {
+        Self {
+            web: Self::DEFAULT_WEB,
+            workers: Self::DEFAULT_WORKERS,
+        }
+    }
 }
 
 /// How long a session lasts, enforced by the session store on every request (not only by the
@@ -341,6 +371,16 @@ impl Settings {
         let reconcile_every = r.optional("GUMDASH_RECONCILE_EVERY_HOURS", "24", |v| {
             parse_count(v, 1, 24 * 30).map(|h| Duration::from_secs(3600 * h as u64))
         });
+        let web_pool = r.optional(
+            "GUMDASH_DB_POOL_SIZE",
+            &PoolSizes::DEFAULT_WEB.to_string(),
+            parse_pool_size,
+        );
+        let worker_pool = r.optional(
+            "GUMDASH_WORKER_DB_POOL_SIZE",
+            &PoolSizes::DEFAULT_WORKERS.to_string(),
+            parse_pool_size,
+        );
 
         if !r.errors.is_empty() {
             return Err(ConfigError(r.errors));
@@ -389,6 +429,10 @@ impl Settings {
             sessions: SessionLifetimes {
                 idle: session_idle.unwrap(),
                 max: session_max.unwrap(),
+            },
+            db_pools: PoolSizes {
+                web: web_pool.unwrap(),
+                workers: worker_pool.unwrap(),
             },
             demo_sim_url: None,
         })
@@ -447,6 +491,11 @@ fn parse_count(value: &str, min: usize, max: usize) -> Result<usize, String> {
             "{value:?} must be a whole number from {min} to {max}"
         )),
     }
+}
+
+/// Connections in one pool: at least one, and no more than PostgreSQL's default `max_connections`.
+fn parse_pool_size(value: &str) -> Result<u32, String> {
+    parse_count(value, 1, 100).map(|n| n as u32)
 }
 
 fn parse_rate(value: &str) -> Result<f64, String> {

@@ -134,6 +134,7 @@ fn demo_settings(
         metrics_token: None,
         metrics: crate::metrics::Metrics::new(),
         sessions: Default::default(),
+        db_pools: Default::default(),
         demo_sim_url: Some(parse_url(sim_url)?),
     })
 }

@@ -40,8 +40,12 @@ async fn main() -> ExitCode {
 async fn serve() -> anyhow::Result<()> {
     let settings = Settings::from_env()?;
     // Requests wait at most a second for a connection (then "temporarily unavailable"); jobs longer.
-    let background = Background::new(&settings, store::pool(settings.database.clone()));
-    let web_pool = store::web_pool(settings.database.clone());
+    let pools = settings.db_pools;
+    let background = Background::new(
+        &settings,
+        store::worker_pool(settings.database.clone(), pools.workers),
+    );
+    let web_pool = store::web_pool(settings.database.clone(), pools.web);
     let app = Application::build_with_pool(settings, web_pool).await?;
     tracing::info!(port = app.port(), "gumdash is listening");
     let (stop_workers, shutdown) = tokio::sync::watch::channel(false);

@@ -48,7 +48,7 @@ pub struct Application {
 
 impl Application {
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
-        let pool = store::web_pool(settings.database.clone());
+        let pool = store::web_pool(settings.database.clone(), settings.db_pools.web);
         Self::build_with_pool(settings, pool).await
     }
 
@@ -207,6 +207,7 @@ fn app_state(settings: &Settings, pool: PgPool) -> AppState {
         product_lists: web::ProductListCache::default(),
         overview_figures: web::overview::overview_figures_cache(),
         sales_list_figures: web::sales::ListFigures::default(),
+        product_figures: web::rollup_cache::RollupCache::new(2_000),
         product_writes: Default::default(),
         actions: g.actions.clone(),
         exports: std::sync::Arc::new(tokio::sync::Semaphore::new(settings.exports_at_once)),

@@ -29,6 +29,10 @@ pub struct Creator {
     /// One of this instance's operators: [`find`] reads the `operators` table, `CurrentCreator` adds
     /// the ones named in the configuration; elsewhere it stays `false`.
     pub is_operator: bool,
+    /// The sync's backfill phase (`none`, `planning`, `running` or `done`), read by [`find`] with
+    /// the row so that the sales pages' banner costs no statement of its own; `None` from the other
+    /// reads (`sync::banner_status` then reads it).
+    pub sync_phase: Option<String>,
 }
 
 /// What Gumroad told us about the creator, to store.
@@ -60,6 +64,9 @@ struct CreatorRow {
     /// Only [`find`] reads it.
     #[sqlx(default)]
     stored_operator: bool,
+    /// Only [`find`] reads it.
+    #[sqlx(default)]
+    sync_phase: Option<String>,
 }
 
 impl From<CreatorRow> for Creator {
@@ -80,6 +87,7 @@ impl From<CreatorRow> for Creator {
             time_zone: row.time_zone,
             time_zone_source: row.time_zone_source,
             is_operator: row.stored_operator,
+            sync_phase: row.sync_phase,
         }
     }
 }
@@ -151,7 +159,8 @@ pub async fn find(pool: &PgPool, tenant: TenantId) -> Result<Option<Creator>, sq
         "SELECT id, gumroad_user_id, name, email, avatar_url, profile_url, state, created_at, last_sign_in_at, catalog_version,
                 (SELECT coalesce(sum(version), 0)::int8 FROM sales_totals t WHERE t.creator_id = creators.id) AS rollup_version,
                 time_zone, time_zone_source,
-                EXISTS (SELECT 1 FROM operators o WHERE o.gumroad_user_id = creators.gumroad_user_id) AS stored_operator
+                EXISTS (SELECT 1 FROM operators o WHERE o.gumroad_user_id = creators.gumroad_user_id) AS stored_operator,
+                coalesce((SELECT backfill FROM sync_states s WHERE s.creator_id = creators.id), 'none') AS sync_phase
          FROM creators WHERE id = $1",
     )
     .bind(tenant.get())

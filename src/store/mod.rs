@@ -24,20 +24,31 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 /// A lazily connecting pool: the app starts even if the database is briefly away, and `/healthz` says so.
-/// For background work and commands, which can wait a few seconds for a connection.
+/// For commands, which can wait a few seconds for a connection and need few.
 pub fn pool(options: PgConnectOptions) -> PgPool {
-    pool_waiting(options, std::time::Duration::from_secs(5))
+    pool_waiting(options, 10, std::time::Duration::from_secs(5))
 }
 
-/// The web side's pool: a request waits at most a second for a connection, so with the database
-/// away every page says "temporarily unavailable" at once instead of hanging.
-pub fn web_pool(options: PgConnectOptions) -> PgPool {
-    pool_waiting(options, std::time::Duration::from_secs(1))
+/// The background workers' pool (`GUMDASH_WORKER_DB_POOL_SIZE`): a job can wait a few seconds for
+/// a connection.
+pub fn worker_pool(options: PgConnectOptions, size: u32) -> PgPool {
+    pool_waiting(options, size, std::time::Duration::from_secs(5))
 }
 
-fn pool_waiting(options: PgConnectOptions, acquire_timeout: std::time::Duration) -> PgPool {
+/// The web side's pool (`GUMDASH_DB_POOL_SIZE`): a request waits at most a second for a
+/// connection, so with the database away every page says "temporarily unavailable" at once instead
+/// of hanging.
+pub fn web_pool(options: PgConnectOptions, size: u32) -> PgPool {
+    pool_waiting(options, size, std::time::Duration::from_secs(1))
+}
+
+fn pool_waiting(
+    options: PgConnectOptions,
+    size: u32,
+    acquire_timeout: std::time::Duration,
+) -> PgPool {
     PgPoolOptions::new()
-        .max_connections(10)
+        .max_connections(size)
         .acquire_timeout(acquire_timeout)
         .connect_lazy_with(options)
 }

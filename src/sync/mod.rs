@@ -34,6 +34,7 @@ use crate::domain::TenantId;
 use crate::gumroad::GumroadError;
 use crate::jobs::{Claim, Job, JobHandler, Outcome, Queue};
 use crate::store;
+use crate::store::creators::Creator;
 use crate::store::sync::{Progress, SyncState};
 
 pub use bulk::seed_history;
@@ -521,12 +522,19 @@ async fn load_state(pool: &PgPool, tenant: TenantId) -> Result<SyncState, sqlx::
         }))
 }
 
-/// What the sales list's banner needs: the counts only while the backfill runs, so a page of a
-/// finished mirror costs one primary-key lookup here.
-pub async fn banner_status(pool: &PgPool, tenant: TenantId) -> Result<SyncStatus, sqlx::Error> {
-    let state = load_state(pool, tenant).await?;
+/// What the sales pages' banner needs: the counts only while the backfill runs. The phase comes
+/// with the creator row when `store::creators::find` read it, so a page of a finished mirror
+/// costs no statement here.
+pub async fn banner_status(pool: &PgPool, creator: &Creator) -> Result<SyncStatus, sqlx::Error> {
+    let state = match &creator.sync_phase {
+        Some(phase) => SyncState {
+            backfill: phase.clone(),
+            ..SyncState::default()
+        },
+        None => load_state(pool, creator.id).await?,
+    };
     if matches!(state.backfill.as_str(), "planning" | "running") {
-        return status(pool, tenant).await;
+        return status(pool, creator.id).await;
     }
     Ok(SyncStatus {
         state,

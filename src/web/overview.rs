@@ -532,7 +532,7 @@ pub async fn overview(
             avatar_url: creator.avatar_url.clone(),
             profile_page: creator.profile_url.clone(),
         },
-        sync: sync::banner_status(pool, tenant).await?,
+        sync: sync::banner_status(pool, creator).await?,
         has_sales: !currencies.is_empty(),
         currency_note: currency_note(currencies),
         zone: crate::domain::zone_label(&creator.time_zone),

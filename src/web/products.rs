@@ -80,11 +80,12 @@ pub async fn index(
     let listing = product_listing(&current, &state, query.refresh.is_some()).await?;
     let products = &listing.products;
     let needle = query.q.trim().to_lowercase();
-    let figures = ProductFigures::load(&state.pool, current.tenant()).await?;
+    let figures =
+        ProductFigures::load(&state.pool, &current.creator, &state.product_figures).await?;
     let matching: Vec<ProductView> = products
         .iter()
         .filter(|p| needle.is_empty() || p.name.to_lowercase().contains(&needle))
-        .map(|p| ProductView::from(p).with_figures(&p.id, figures.as_ref()))
+        .map(|p| ProductView::from(p).with_figures(&p.id, figures.as_deref()))
         .collect();
     let total = matching.len();
     let pages = total.div_ceil(PAGE_SIZE).max(1);
@@ -171,8 +172,9 @@ pub async fn show(
         gumroad.call(async |api, token| api.variants(token, id, &category.id).await)
     }))
     .await?;
-    let figures = ProductFigures::load(&state.pool, current.tenant()).await?;
-    let product = ProductView::from(&product).with_figures(&product.id, figures.as_ref());
+    let figures =
+        ProductFigures::load(&state.pool, &current.creator, &state.product_figures).await?;
+    let product = ProductView::from(&product).with_figures(&product.id, figures.as_deref());
     let (href, currency) = (product.href.as_str(), product.currency);
     let sales = ProductSales::load(
         &state.pool,

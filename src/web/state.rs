@@ -34,6 +34,8 @@ pub struct AppState {
     pub overview_figures: super::overview::OverviewFigures,
     /// The sales list's totals and product choices per creator and rollup version.
     pub sales_list_figures: super::sales::ListFigures,
+    /// Each product's sales and revenue per creator and rollup version (the product pages).
+    pub product_figures: super::sales::ProductFiguresCache,
     /// Each creator's half of the product writes Gumroad allows this instance's address.
     pub product_writes: super::write_share::ProductWriteShare,
     /// The Gumroad API the sale actions speak to and the scopes they may ask for.

@@ -102,6 +102,42 @@ fn a_metrics_token_is_optional_but_must_be_long_and_never_shows_in_debug_output(
 }
 
 #[test]
+fn pool_sizes_default_to_ten_each_and_a_bad_one_is_named() {
+    let settings = load(&valid_env()).unwrap();
+    assert_eq!(
+        settings.db_pools,
+        gumdash::config::PoolSizes {
+            web: 10,
+            workers: 10
+        }
+    );
+
+    let mut env = valid_env();
+    env.insert("GUMDASH_DB_POOL_SIZE", "4".into());
+    env.insert("GUMDASH_WORKER_DB_POOL_SIZE", "20".into());
+    let settings = load(&env).unwrap();
+    assert_eq!(
+        settings.db_pools,
+        gumdash::config::PoolSizes {
+            web: 4,
+            workers: 20
+        }
+    );
+
+    env.insert("GUMDASH_DB_POOL_SIZE", "0".into());
+    env.insert("GUMDASH_WORKER_DB_POOL_SIZE", "many".into());
+    let error = load(&env).unwrap_err();
+    assert!(error.mentions("GUMDASH_DB_POOL_SIZE"), "{error}");
+    assert!(error.mentions("GUMDASH_WORKER_DB_POOL_SIZE"), "{error}");
+    assert!(
+        error
+            .to_string()
+            .contains("must be a whole number from 1 to 100"),
+        "{error}"
+    );
+}
+
+#[test]
 fn malformed_urls_addresses_and_ids_are_named() {
     let mut env = valid_env();
     env.insert("GUMDASH_PUBLIC_URL", "not a url".to_owned());

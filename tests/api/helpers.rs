@@ -309,6 +309,7 @@ pub fn test_settings(
         metrics_token: None,
         metrics: gumdash::metrics::Metrics::new(),
         sessions: Default::default(),
+        db_pools: Default::default(),
         demo_sim_url: None,
     }
 }
@@ -719,6 +720,16 @@ impl TestApp {
     /// `gumdash serve` as a separate process on the test's database, simulator and session key (so
     /// its browsers' sessions work there), with `workers` worker loops, listening on `port`.
     pub fn serve_process(&self, port: u16, workers: usize) -> tokio::process::Child {
+        self.serve_process_with(port, workers, &[])
+    }
+
+    /// [`serve_process`](Self::serve_process) with more environment variables (`extra`) set.
+    pub fn serve_process_with(
+        &self,
+        port: u16,
+        workers: usize,
+        extra: &[(&str, &str)],
+    ) -> tokio::process::Child {
         use base64::Engine as _;
         let settings = &self.settings;
         let session_key =
@@ -742,6 +753,7 @@ impl TestApp {
             .env("GUMDASH_GUMROAD_RPS", "1000")
             .env("GUMDASH_GUMROAD_RPS_GLOBAL", "1000")
             .env("LOG_FORMAT", "json")
+            .envs(extra.iter().copied())
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .kill_on_drop(true)

@@ -81,7 +81,7 @@ async fn with_the_database_gone_every_route_says_temporarily_unavailable_quickly
                 let proxy = Proxy::start(options);
                 let through = options.clone().host("127.0.0.1").port(proxy.port);
                 *slot.lock().unwrap() = Some(proxy);
-                store::web_pool(through)
+                store::web_pool(through, gumdash::config::PoolSizes::DEFAULT_WEB)
             },
             |_| {},
         )

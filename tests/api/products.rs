@@ -541,3 +541,47 @@ async fn one_creator_cannot_use_up_the_product_writes_gumroad_allows_the_instanc
         .await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
 }
+
+/// The Sales column of the product list, summed over its pages ("—" until the mirror is complete).
+async fn listed_sales(browser: &crate::helpers::Browser, base: &str) -> i64 {
+    let selector = Selector::parse("table.list td[data-label='Sales']").unwrap();
+    let mut total = 0;
+    for page in ["1", "2"] {
+        let (status, html) = browser
+            .get_html(&format!("{base}/products?page={page}"))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{}", page_text(&html));
+        for cell in Html::parse_document(&html).select(&selector) {
+            let text: String = cell.text().collect();
+            total += text
+                .trim()
+                .parse::<i64>()
+                .unwrap_or_else(|_| panic!("a count once the backfill is done, not {text:?}"));
+        }
+    }
+    total
+}
+
+#[tokio::test]
+async fn a_new_sale_shows_in_the_product_lists_figures_at_once_on_every_instance() {
+    // Each instance keeps the figures it summed from the rollups, keyed by their version, which the
+    // database changes with any of the creator's sales: no instance can show stale counts.
+    let app = spawn_app().await;
+    let browser = app.signed_in(MANY_PRODUCTS).await;
+    app.run_jobs().await;
+    let other_instance = app.start_another_dashboard(|_| {}).await.unwrap();
+    let before = listed_sales(&browser, &app.address).await;
+    assert!(before > 0, "the seeded creator has sales");
+    assert_eq!(listed_sales(&browser, &other_instance).await, before);
+
+    let sale = app
+        .sim
+        .create_sale(&app.creator(MANY_PRODUCTS).id, serde_json::json!({}));
+    assert!(sale.get("error").is_none(), "{sale}");
+    let tenant = app.tenant_id_of(&app.creator(MANY_PRODUCTS)).await;
+    app.enqueue_sync(tenant, false).await;
+    app.run_jobs().await;
+
+    assert_eq!(listed_sales(&browser, &app.address).await, before + 1);
+    assert_eq!(listed_sales(&browser, &other_instance).await, before + 1);
+}

@@ -174,25 +174,25 @@ pub async fn index(
     let mut errors = FormErrors::default();
     let filter = parse_filter(&query, &mut errors);
     let pool = &state.pool;
-    let page = sales::page(
-        pool,
-        tenant,
-        &filter,
-        &zone_name,
-        cursor_of(&query),
-        PAGE_SIZE,
-    )
-    .await?;
-    // A buyer search has no rollups: its totals are those of its only page, or not shown when it
-    // matches more (counting every match of a common name would scan them all).
     let from = cursor_of(&query);
     let figures = &state.sales_list_figures;
-    let rollup_totals = figures
-        .totals
-        .get_or_compute(&current.creator, filter.clone(), async {
-            sales::totals(pool, tenant, &filter).await.map(Arc::new)
-        })
-        .await?;
+    // Three independent reads, each on its own connection: the page, and (when not cached for the
+    // creator's current rollups) its totals and the products to filter by.
+    let (page, rollup_totals, products) = tokio::try_join!(
+        sales::page(pool, tenant, &filter, &zone_name, from, PAGE_SIZE),
+        figures
+            .totals
+            .get_or_compute(&current.creator, filter.clone(), async {
+                sales::totals(pool, tenant, &filter).await.map(Arc::new)
+            }),
+        figures
+            .products
+            .get_or_compute(&current.creator, (), async {
+                sales::products_sold(pool, tenant).await.map(Arc::new)
+            }),
+    )?;
+    // A buyer search has no rollups: its totals are those of its only page, or not shown when it
+    // matches more (counting every match of a common name would scan them all).
     let totals = match rollup_totals.as_ref() {
         Some(totals) => Some(totals.clone()),
         None if from.is_none() && !page.has_older => Some(sales::totals_of(&page.rows)),
@@ -207,13 +207,7 @@ pub async fn index(
     };
     let page_view = IndexPage {
         layout: Layout::signed_in(&current.session, &current.creator, &state, Nav::Sales)?,
-        products: figures
-            .products
-            .get_or_compute(&current.creator, (), async {
-                sales::products_sold(pool, tenant).await.map(Arc::new)
-            })
-            .await?
-            .to_vec(),
+        products: products.to_vec(),
         lines: page.rows.iter().map(|r| SaleLine::new(r, zone)).collect(),
         count: totals
             .as_ref()
@@ -229,7 +223,7 @@ pub async fn index(
             .has_newer
             .then(|| page.rows.first().map(cursor))
             .flatten(),
-        sync: sync::banner_status(pool, tenant).await?,
+        sync: sync::banner_status(pool, &current.creator).await?,
         zone: crate::domain::zone_label(&zone_name),
         errors,
         query,

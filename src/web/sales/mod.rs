@@ -18,7 +18,7 @@ mod status;
 pub(super) mod view;
 
 pub use list::ListFigures;
-pub use view::{Moment, ProductFigures, sale_href};
+pub use view::{Moment, ProductFigures, ProductFiguresCache, sale_href};
 
 use actix_web::web;
 

@@ -49,12 +49,15 @@ pub async fn show(
     if id.contains('\0') {
         return Err(AppError::NotFound);
     }
-    let sale = sales::find(&state.pool, current.tenant(), &id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    // Three independent reads at once, each on its own connection (the history is keyed by the
+    // same Gumroad sale id the sale is looked up by).
+    let (sale, scopes, events) = tokio::try_join!(
+        async { Ok::<_, AppError>(sales::find(&state.pool, current.tenant(), &id).await?) },
+        Scopes::of(&state, &current),
+        async { Ok(audit::for_sale(&state.pool, current.tenant(), &id).await?) },
+    )?;
+    let sale = sale.ok_or(AppError::NotFound)?;
     let zone: Tz = current.creator.time_zone.parse().unwrap_or(Tz::UTC);
-    let scopes = Scopes::of(&state, &current).await?;
-    let events = audit::for_sale(&state.pool, current.tenant(), &sale.row.gumroad_id).await?;
     Ok(ShowPage {
         actions: action_lines(&state, &scopes, &sale),
         license: license_panel(&state, &scopes, &sale),
