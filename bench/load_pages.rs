@@ -158,23 +158,28 @@ fn load_average() -> String {
         .join(" ")
 }
 
+/// One page, read to the end, as the signed-in creator; it must answer 2xx.
+async fn view(client: &reqwest::Client, server: &Server, name: &str, path: &str, cookie: &str) {
+    let response = client
+        .get(format!("{}{path}", server.base))
+        .header(reqwest::header::COOKIE, cookie)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        response.status().is_success(),
+        "{name} ({path}): {}",
+        response.status()
+    );
+    response.bytes().await.unwrap();
+}
+
 /// Every page twice (connections, caches), each answering 200.
 async fn warm_up(server: &Server, pages: &[(&str, String)], cookie: &str) {
     let client = reqwest::Client::new();
     for _ in 0..2 {
         for (name, path) in pages {
-            let response = client
-                .get(format!("{}{path}", server.base))
-                .header(reqwest::header::COOKIE, cookie)
-                .send()
-                .await
-                .unwrap();
-            assert!(
-                response.status().is_success(),
-                "{name} ({path}): {}",
-                response.status()
-            );
-            response.bytes().await.unwrap();
+            view(&client, server, name, path, cookie).await;
         }
     }
 }
@@ -489,14 +494,7 @@ async fn record_plans(app: &helpers::TestApp, pages: &[(&str, String)], cookie: 
     let client = reqwest::Client::new();
     let mut out = String::new();
     for (name, path) in pages {
-        let response = client
-            .get(format!("{}{path}", server.base))
-            .header(reqwest::header::COOKIE, cookie)
-            .send()
-            .await
-            .unwrap();
-        assert!(response.status().is_success(), "{name}");
-        response.bytes().await.unwrap();
+        view(&client, &server, name, path, cookie).await;
         // Give the log a moment; other databases' backends write to it too (read the excerpt).
         tokio::time::sleep(Duration::from_millis(300)).await;
         let log = std::fs::read(&log_path).unwrap_or_default();
