@@ -223,8 +223,20 @@ impl SyncHandler {
         ) -> Result<T, GumroadError>,
     ) -> Result<Result<T, GumroadError>, AccessError> {
         let api = self.ctx.creator_api(tenant).await?;
+        Ok(self.gumroad_as(&api, request).await)
+    }
+
+    /// Like [`Self::gumroad`], with the creator's access opened once for several calls.
+    async fn gumroad_as<T>(
+        &self,
+        api: &crate::context::CreatorApi<'_>,
+        request: impl AsyncFnOnce(
+            &crate::gumroad::ApiClient,
+            &secrecy::SecretString,
+        ) -> Result<T, GumroadError>,
+    ) -> Result<T, GumroadError> {
         self.budget.acquire().await;
-        Ok(api.call(request).await)
+        api.call(request).await
     }
 
     /// What to do after a Gumroad failure in a sync job, and the words to keep for the creator.

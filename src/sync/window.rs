@@ -6,7 +6,7 @@ use chrono::{Duration, NaiveDate};
 use chrono_tz::Tz;
 
 use super::{Failure, SyncHandler, access_failed};
-use crate::context::AccessError;
+use crate::context::CreatorApi;
 use crate::domain::{SaleRecord, TenantId, utc_offset_from_daystamp, zone_for_offset};
 use crate::gumroad::{GumroadError, Sale, SalesPage, SalesQuery};
 use crate::jobs::{Claim, Job, Lease, Outcome, Queue};
@@ -52,12 +52,16 @@ pub(super) async fn walk(
         return Ok(Outcome::Done);
     }
     let started = std::time::Instant::now();
-    let mut fetched = fetch(sync, tenant, &window).await;
+    // The token is opened once for the run's pages (a revoked one fails the next call anyway).
+    let api = match sync.ctx.creator_api(tenant).await {
+        Ok(api) => api,
+        Err(error) => return access_failed(&sync.ctx, tenant, error).await,
+    };
+    let mut fetched = fetch(sync, &api, &window).await;
     loop {
         let page = match fetched {
-            Err(error) => return access_failed(&sync.ctx, tenant, error).await,
-            Ok(Err(error)) => return failed(sync, claim, tenant, &window, &error).await,
-            Ok(Ok(page)) => page,
+            Err(error) => return failed(sync, claim, tenant, &window, &error).await,
+            Ok(page) => page,
         };
         let next = after_page(&window, &page);
         let go_on = next.state == "pending" && started.elapsed() < RUN_SLICE;
@@ -65,7 +69,7 @@ pub(super) async fn walk(
             store_page(sync, claim, tenant, &window, &page, go_on),
             async {
                 match go_on {
-                    true => Some(fetch(sync, tenant, &next).await),
+                    true => Some(fetch(sync, &api, &next).await),
                     false => None,
                 }
             }
@@ -83,16 +87,16 @@ pub(super) async fn walk(
 /// One page of the window at its cursor, within the shared request budget.
 async fn fetch(
     sync: &SyncHandler,
-    tenant: TenantId,
+    api: &CreatorApi<'_>,
     window: &Window,
-) -> Result<Result<SalesPage, GumroadError>, AccessError> {
+) -> Result<SalesPage, GumroadError> {
     let query = SalesQuery {
         after: Some(window.after),
         before: Some(window.before),
         page_key: window.page_key.clone(),
         ..SalesQuery::default()
     };
-    sync.gumroad(tenant, async |api, token| api.sales(token, &query).await)
+    sync.gumroad_as(api, async |client, token| client.sales(token, &query).await)
         .await
 }
 
@@ -223,17 +227,19 @@ fn derived_zone(sale: &Sale) -> Option<Tz> {
     zone_for_offset(utc_offset_from_daystamp(sale.created_at, daystamp)?)
 }
 
-/// Where a dense window (one that needed [`PAGES_BEFORE_SPLIT`] pages and still has two days or more
-/// to go after the page that reached `reached`) hands its older half (by days) to a new window, walked
+/// Where a dense window (one that needed [`PAGES_BEFORE_SPLIT`] pages and still has a whole day or
+/// more to go after the day that `reached` is in) hands its older half (by days) to a new window, walked
 /// in parallel. A single dense day cannot be split: Gumroad's date filters are whole days.
 fn split_point(window: &Window, reached: NaiveDate) -> Option<NaiveDate> {
     // A sale dated outside its window (it should not happen) must not move the split outside it.
     let reached = reached.clamp(window.after, window.before - Duration::days(1));
     let remaining_days = (reached - window.after).num_days();
-    if window.pages + 1 < PAGES_BEFORE_SPLIT || remaining_days < 2 {
+    if window.pages + 1 < PAGES_BEFORE_SPLIT || remaining_days < 1 {
         return None;
     }
-    Some(window.after + Duration::days(remaining_days / 2))
+    // Down to the last whole day before the one being walked: the shorter the windows at the end,
+    // the sooner the last of them is done.
+    Some(window.after + Duration::days((remaining_days / 2).max(1)))
 }
 
 async fn split_if_dense(
@@ -302,5 +308,56 @@ async fn failed(
             }
             Ok(Outcome::Committed)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(text: &str) -> NaiveDate {
+        text.parse().unwrap()
+    }
+
+    fn window(after: &str, before: &str, pages: i32) -> Window {
+        Window {
+            id: 1,
+            purpose: Purpose::Backfill,
+            after: day(after),
+            before: day(before),
+            page_key: Some("key".into()),
+            state: "pending".into(),
+            pages,
+        }
+    }
+
+    #[test]
+    fn a_dense_window_hands_its_older_half_away_down_to_a_single_day() {
+        let wide = window("2026-01-01", "2026-02-01", 2);
+        assert_eq!(
+            split_point(&wide, day("2026-01-21")),
+            Some(day("2026-01-11"))
+        );
+        // One whole day before the one being walked still goes to a window of its own.
+        let short = window("2026-01-01", "2026-01-03", 2);
+        assert_eq!(
+            split_point(&short, day("2026-01-02")),
+            Some(day("2026-01-02"))
+        );
+        // The walk is in the window's oldest day: nothing left to hand away.
+        assert_eq!(split_point(&short, day("2026-01-01")), None);
+        // Not dense yet.
+        assert_eq!(
+            split_point(&window("2026-01-01", "2026-02-01", 1), day("2026-01-21")),
+            None
+        );
+    }
+
+    #[test]
+    fn a_sale_outside_the_window_never_moves_the_split_outside_it() {
+        let walked = window("2026-01-01", "2026-01-05", 2);
+        let split = split_point(&walked, day("2027-01-01")).unwrap();
+        assert!(walked.after < split && split < walked.before);
+        assert_eq!(split_point(&walked, day("2020-01-01")), None);
     }
 }
