@@ -79,7 +79,9 @@ pub(super) async fn walk(
                 window = next;
                 fetched = prefetched;
             }
-            _ => return Ok(Outcome::Committed),
+            (Walk::Ended(outcome), _) => return Ok(outcome),
+            // Not reached: a page stored without a next one in flight ends the run.
+            (Walk::GoesOn, None) => return Ok(Outcome::Committed),
         }
     }
 }
@@ -122,8 +124,9 @@ fn after_page(window: &Window, page: &SalesPage) -> Window {
 enum Walk {
     /// The page is stored and this run still holds the window: it may store the next one.
     GoesOn,
-    /// The run is over: the window is done or handed back to the queue, or another run has it.
-    Ended,
+    /// The run is over, and this is how the job ends: `Committed` when the page's transaction
+    /// already finished it (the window done, or handed back to the queue) or another worker has it.
+    Ended(Outcome),
 }
 
 /// Writes one page with the window's checkpoint and the job's state in one transaction: the lease
@@ -141,10 +144,10 @@ async fn store_page(
     store::sync::commit_without_waiting_for_disk(&mut tx).await?;
     // Another run of this window (a lease that ran out) may have moved on meanwhile.
     let Some(window) = store::sync::lock_window(&mut tx, tenant, id).await? else {
-        return Ok(Walk::Ended);
+        return Ok(Walk::Ended(Outcome::Done));
     };
     if window.state != "pending" || window.page_key != walked.page_key {
-        return Ok(Walk::Ended);
+        return Ok(Walk::Ended(Outcome::Done));
     }
     let zone = creator_zone(&mut tx, tenant, &page.sales).await?;
     let records: Vec<SaleRecord> = page
@@ -171,7 +174,7 @@ async fn store_page(
     // The sales last: their rollup triggers lock the creator's all-time totals row, which every
     // other window's page also writes, so it is held only from here to the commit.
     store::sales::upsert(&mut tx, tenant, &records).await?;
-    let mut walk = Walk::Ended;
+    let mut walk = Walk::Ended(Outcome::Committed);
     let outcome = if done {
         finish_window(&mut tx, tenant, &window).await?;
         Outcome::Done
@@ -183,7 +186,7 @@ async fn store_page(
             }
             Lease::HandBack => Outcome::Continue(claim.job.clone()),
             // Our lease ran out and another worker has this job: leave the page to it.
-            Lease::Lost => return Ok(Walk::Ended),
+            Lease::Lost => return Ok(Walk::Ended(Outcome::Committed)),
         }
     } else {
         Outcome::Continue(claim.job.clone())
@@ -192,7 +195,7 @@ async fn store_page(
         .finish_in(&mut tx, &outcome, sync.queue.settings())
         .await?
     {
-        return Ok(Walk::Ended);
+        return Ok(Walk::Ended(Outcome::Committed));
     }
     tx.commit().await?;
     Ok(walk)
