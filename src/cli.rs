@@ -83,6 +83,11 @@ pub struct SimArgs {
     /// (creator 0, the first to sign in, gets the largest share: ~200,000 of 1,000,000 over 1,000 creators).
     #[arg(long, default_value_t = 0)]
     pub sales: usize,
+    /// Also write every generated sale into DATABASE_URL's mirror, as a finished backfill would have
+    /// (migrating it first): a creator who then signs in to a dashboard on that database finds their
+    /// sales mirrored. For benchmarks and large demos.
+    #[arg(long)]
+    pub mirror: bool,
     /// Redirect URI(s) registered for the simulator's OAuth app.
     #[arg(
         long = "redirect-uri",

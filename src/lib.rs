@@ -16,6 +16,7 @@ pub mod lifecycle;
 pub mod metrics;
 pub mod operators;
 pub mod rotation;
+pub mod seed_mirror;
 pub mod sim;
 pub mod startup;
 pub mod store;

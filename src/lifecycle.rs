@@ -181,6 +181,11 @@ pub async fn revoke_and_forget(
             let removed = remove_subscriptions(ctx, tenant, token).await?;
             if let Err(error) = oauth.revoke(token).await {
                 tracing::warn!(%tenant, %error, "Gumroad did not confirm a token revocation");
+                if removed.removed > 0 {
+                    // The creator stays, so their pings must too: subscribe again now rather than
+                    // at their next sign-in, which may never come.
+                    Queue::enqueue(&ctx.pool, &Job::SubscribePings { creator: tenant }).await?;
+                }
                 return Ok(Forgotten::RevokeFailed(error.to_string()));
             }
             revoked = true;

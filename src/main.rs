@@ -150,6 +150,16 @@ async fn run_sim(args: SimArgs) -> anyhow::Result<()> {
         handle.sale_count(),
         seeding.elapsed().as_secs_f64()
     );
+    if args.mirror {
+        let pool = database_from_env("to seed with the simulator's sales")?;
+        store::migrate(&pool).await?;
+        println!("Writing every sale into the mirror in DATABASE_URL…");
+        let seeded = gumdash::seed_mirror::seed_from_sim(&pool, &handle).await?;
+        println!(
+            "Mirrored {} sales of {} creators in {:.0} s",
+            seeded.sales, seeded.creators, seeded.seconds
+        );
+    }
     server.await?;
     Ok(())
 }

@@ -108,10 +108,13 @@ impl Background {
             settings.jobs.instance_requests_per_sec,
             settings.jobs.global_requests_per_sec,
         );
+        let budget = Arc::new(budget);
+        let mut ctx = context(settings, pool);
+        // Every request background work sends, retries included, takes its token first.
+        ctx.api = ctx.api.paced(budget);
         let handler = Arc::new(SyncHandler {
-            ctx: context(settings, pool),
+            ctx,
             queue: queue.clone(),
-            budget: Arc::new(budget),
             settings: settings.sync.clone(),
             public_url: settings.public_url.clone(),
         });

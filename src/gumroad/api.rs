@@ -27,13 +27,30 @@ impl RetryPolicy {
     }
 }
 
+/// Decides when the next request may leave (background work's shared request budget). Every
+/// attempt waits for it, retries included, so a budget counts requests, not calls.
+pub trait Pace: Send + Sync {
+    fn wait(&self) -> futures_util::future::BoxFuture<'_, ()>;
+}
+
 /// Calls the Gumroad API v2 with one creator's token. The base URL is configuration.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct ApiClient {
     http: reqwest::Client,
     base: Url,
     retry: RetryPolicy,
     metrics: Option<crate::metrics::Metrics>,
+    pace: Option<std::sync::Arc<dyn Pace>>,
+}
+
+impl std::fmt::Debug for ApiClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApiClient")
+            .field("base", &self.base.as_str())
+            .field("retry", &self.retry)
+            .field("paced", &self.pace.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 impl ApiClient {
@@ -43,7 +60,14 @@ impl ApiClient {
             base,
             retry,
             metrics: None,
+            pace: None,
         }
+    }
+
+    /// Every request this client sends, retries included, first waits for `pace`.
+    pub fn paced(mut self, pace: std::sync::Arc<dyn Pace>) -> Self {
+        self.pace = Some(pace);
+        self
     }
 
     /// Counts every call (by endpoint pattern and outcome) in `metrics`.
@@ -98,6 +122,9 @@ impl ApiClient {
         let safe_to_repeat = call.method == Method::GET;
         let mut attempt = 1;
         loop {
+            if let Some(pace) = &self.pace {
+                pace.wait().await;
+            }
             match self.send_once(token, call).await {
                 Ok(body) => return check_success(body),
                 Err(error)

@@ -19,7 +19,7 @@ mod subscribers;
 mod user;
 mod variants;
 
-pub use api::{ApiClient, RetryPolicy};
+pub use api::{ApiClient, Pace, RetryPolicy};
 pub use custom_fields::CustomField;
 pub use error::GumroadError;
 pub use licenses::{License, LicenseChange, LicensePurchase, LicenseRefusal};

@@ -45,7 +45,8 @@ struct SaleHead {
 }
 
 impl Sale {
-    pub(super) fn from_json(mut json: serde_json::Value) -> Result<Sale, GumroadError> {
+    /// One sale of a `/v2/sales` page (or of a sale ping's fetch-back) as the client reads it.
+    pub fn from_json(mut json: serde_json::Value) -> Result<Sale, GumroadError> {
         let head =
             SaleHead::deserialize(&json).map_err(|e| GumroadError::bad_shape("a sale", &e))?;
         if let Some(object) = json.as_object_mut() {

@@ -12,6 +12,13 @@ use crate::store::jobs as sql;
 
 const GLOBAL_BUCKET: &str = "gumroad";
 
+/// Background work's Gumroad client waits for this before every request it sends.
+impl crate::gumroad::Pace for RequestBudget {
+    fn wait(&self) -> futures_util::future::BoxFuture<'_, ()> {
+        Box::pin(self.acquire())
+    }
+}
+
 pub struct RequestBudget {
     local: DefaultDirectRateLimiter,
     pool: PgPool,
@@ -38,22 +45,21 @@ impl RequestBudget {
         }
     }
 
-    /// Waits until one more request fits both budgets.
+    /// Waits until one more request fits both budgets, however long that takes: a request never goes
+    /// out without its token, not even while the database is away (the job holding this wait keeps
+    /// its lease renewed, and shutting down drops the wait).
     pub async fn acquire(&self) {
         self.local.until_ready().await;
         // The shared bucket holds at most one token, for the same reason as the local quota.
         let pause = Duration::from_secs_f64((1.0 / self.global_per_sec).min(1.0));
-        for _ in 0..600 {
+        loop {
             match sql::take_budget_token(&self.pool, GLOBAL_BUCKET, self.global_per_sec, 1.0).await
             {
                 Ok(true) => return,
                 Ok(false) => tokio::time::sleep(pause).await,
                 Err(error) => {
-                    // Without the database the sync cannot store what it fetches anyway; waiting a
-                    // little keeps a broken database from turning into a burst at Gumroad.
-                    tracing::warn!(%error, "could not take from the shared Gumroad budget");
+                    tracing::warn!(%error, "could not take from the shared Gumroad budget; waiting");
                     tokio::time::sleep(Duration::from_secs(1)).await;
-                    return;
                 }
             }
         }

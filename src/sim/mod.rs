@@ -291,6 +291,23 @@ impl SimHandle {
         controls::sales::sales_of(&self.shared.lock(), creator_id)
     }
 
+    /// Like [`SimHandle::sales_of`], a slice at a time (newest first, `skip` then `take`), so a creator
+    /// with hundreds of thousands of sales is never rendered at once nor holds the simulator's lock long.
+    pub fn sales_slice_of(
+        &self,
+        creator_id: &str,
+        skip: usize,
+        take: usize,
+    ) -> Vec<serde_json::Value> {
+        let state = self.shared.lock();
+        state
+            .creator_by_either_id(creator_id)
+            .and_then(|c| state.creator_index(&c.id))
+            .map_or_else(Vec::new, |creator| {
+                api::sales::rendered(&state, creator, skip, take)
+            })
+    }
+
     /// The creator's (either id) subscriptions as the simulator holds them, newest first, for tests to
     /// compute what a memberships page must show: `{id, product_id, status, active, recurrence, tier,
     /// price_cents, currency, email, created_at, cancelled_at, ended_at, failed_at}`, where `tier` is the first variant category's option of the

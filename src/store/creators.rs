@@ -117,6 +117,35 @@ pub async fn upsert_on_sign_in(
     .map(Creator::from)
 }
 
+/// Whether any creator is stored: seeding a simulator's history is only for a database nobody uses.
+pub async fn any(pool: &PgPool) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM creators)")
+        .fetch_one(pool)
+        .await
+}
+
+/// A creator known by Gumroad's ids before they ever sign in (the mirror seeded from a simulator's
+/// generated history): no connection, so nothing syncs for them until they sign in, and signing in
+/// then finds this row by `gumroad_user_id`.
+pub async fn insert_unconnected(
+    executor: impl PgExecutor<'_>,
+    gumroad_user_id: &str,
+    gumroad_external_id: &str,
+    name: &str,
+) -> Result<TenantId, sqlx::Error> {
+    sqlx::query_scalar(
+        "INSERT INTO creators (gumroad_user_id, gumroad_external_id, name) VALUES ($1, $2, $3)
+         ON CONFLICT (gumroad_user_id) DO UPDATE SET name = EXCLUDED.name
+         RETURNING id",
+    )
+    .bind(gumroad_user_id)
+    .bind(gumroad_external_id)
+    .bind(name)
+    .fetch_one(executor)
+    .await
+    .map(TenantId::from_db)
+}
+
 pub async fn find(pool: &PgPool, tenant: TenantId) -> Result<Option<Creator>, sqlx::Error> {
     sqlx::query_as::<_, CreatorRow>(
         "SELECT id, gumroad_user_id, name, email, avatar_url, profile_url, state, created_at, last_sign_in_at, catalog_version,

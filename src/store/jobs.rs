@@ -120,9 +120,14 @@ pub async fn extend_lease(
     worker: &str,
     lease_ms: i64,
 ) -> Result<bool, sqlx::Error> {
+    // SKIP LOCKED: the row is locked when the job itself is finishing it (or handing over its next
+    // page) in a transaction of its own; the worker renews from the same task, which is not polling
+    // that transaction meanwhile, so waiting here would wait forever. A finishing job needs no
+    // renewal anyway.
     sqlx::query(
         "UPDATE jobs SET locked_until = clock_timestamp() + $3 * interval '1 millisecond'
-         WHERE id = $1 AND locked_by = $2 AND state = 'running'",
+         WHERE id = (SELECT id FROM jobs WHERE id = $1 AND locked_by = $2 AND state = 'running'
+                     FOR UPDATE SKIP LOCKED)",
     )
     .bind(id)
     .bind(worker)

@@ -102,6 +102,28 @@ pub async fn finish_backfill_if_complete(
     .map(|r| r.rows_affected() == 1)
 }
 
+/// The whole history is mirrored already (seeded in bulk): the backfill is done, as its last window
+/// would have left it, so signing in only resumes and catches up.
+pub async fn mark_backfilled(
+    executor: impl PgExecutor<'_>,
+    tenant: TenantId,
+    history_starts_on: Option<NaiveDate>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO sync_states (creator_id, backfill, backfill_started_at, backfill_finished_at,
+                                  history_starts_on, last_sync_at, last_reconcile_at)
+         VALUES ($1, 'done', now(), now(), $2, now(), now())
+         ON CONFLICT (creator_id) DO UPDATE SET
+             backfill = 'done', backfill_finished_at = now(), history_starts_on = $2,
+             last_sync_at = now(), last_reconcile_at = now(), last_error = NULL, last_error_at = NULL",
+    )
+    .bind(tenant.get())
+    .bind(history_starts_on)
+    .execute(executor)
+    .await
+    .map(|_| ())
+}
+
 /// A sync pass finished: the error (if any) is cleared.
 pub async fn record_success(
     executor: impl PgExecutor<'_>,

@@ -16,13 +16,13 @@
 //! retry with back-off; a page that keeps failing parks its window with the error, not the backfill.
 
 mod backfill;
+mod bulk;
 mod pings;
 mod profile;
 mod recent;
 mod subscribers;
 mod window;
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -32,10 +32,11 @@ use sqlx::{PgConnection, PgPool};
 use crate::context::{AccessError, Context};
 use crate::domain::TenantId;
 use crate::gumroad::GumroadError;
-use crate::jobs::{Claim, Job, JobHandler, Outcome, Queue, RequestBudget};
+use crate::jobs::{Claim, Job, JobHandler, Outcome, Queue};
 use crate::store;
 use crate::store::sync::{Progress, SyncState};
 
+pub use bulk::seed_history;
 pub use profile::profile_of;
 
 /// How often and how far the sync looks.
@@ -64,7 +65,6 @@ impl Default for SyncSettings {
 pub struct SyncHandler {
     pub ctx: Context,
     pub queue: Queue,
-    pub budget: Arc<RequestBudget>,
     pub settings: SyncSettings,
     /// Where browsers (and Gumroad's pings) reach this deployment: ping URLs are made under it.
     pub public_url: url::Url,
@@ -213,7 +213,8 @@ impl SyncHandler {
         Ok(Outcome::Repeat(Duration::from_secs(60)))
     }
 
-    /// Waits for the shared request budget, then runs one Gumroad call as the creator.
+    /// Runs one Gumroad call as the creator; each request it sends waits for the shared budget
+    /// first (the background client is paced by it).
     async fn gumroad<T>(
         &self,
         tenant: TenantId,
@@ -223,20 +224,7 @@ impl SyncHandler {
         ) -> Result<T, GumroadError>,
     ) -> Result<Result<T, GumroadError>, AccessError> {
         let api = self.ctx.creator_api(tenant).await?;
-        Ok(self.gumroad_as(&api, request).await)
-    }
-
-    /// Like [`Self::gumroad`], with the creator's access opened once for several calls.
-    async fn gumroad_as<T>(
-        &self,
-        api: &crate::context::CreatorApi<'_>,
-        request: impl AsyncFnOnce(
-            &crate::gumroad::ApiClient,
-            &secrecy::SecretString,
-        ) -> Result<T, GumroadError>,
-    ) -> Result<T, GumroadError> {
-        self.budget.acquire().await;
-        api.call(request).await
+        Ok(api.call(request).await)
     }
 
     /// What to do after a Gumroad failure in a sync job, and the words to keep for the creator.

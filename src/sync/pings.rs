@@ -119,7 +119,7 @@ pub(super) async fn unsubscribe(
         Err(AccessError::Database(error)) => return Err(error),
         Err(AccessError::NotConnected | AccessError::Unreadable(_)) => return Ok(Outcome::Done),
     };
-    sync.budget.acquire().await;
+    // Each unsubscribe waits for the shared budget (the background client is paced by it).
     let removed = crate::lifecycle::remove_subscriptions(&sync.ctx, tenant, &token).await?;
     let event = audit::Event {
         actor: Actor::System,

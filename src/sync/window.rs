@@ -57,7 +57,7 @@ pub(super) async fn walk(
         Ok(api) => api,
         Err(error) => return access_failed(&sync.ctx, tenant, error).await,
     };
-    let mut fetched = fetch(sync, &api, &window).await;
+    let mut fetched = fetch(&api, &window).await;
     loop {
         let page = match fetched {
             Err(error) => return failed(sync, claim, tenant, &window, &error).await,
@@ -66,10 +66,10 @@ pub(super) async fn walk(
         let next = after_page(&window, &page);
         let go_on = next.state == "pending" && started.elapsed() < RUN_SLICE;
         let (stored, prefetched) = tokio::join!(
-            store_page(sync, claim, tenant, &window, &page, go_on),
+            write_page(sync, claim, tenant, &window, &page, go_on),
             async {
                 match go_on {
-                    true => Some(fetch(sync, &api, &next).await),
+                    true => Some(fetch(&api, &next).await),
                     false => None,
                 }
             }
@@ -87,18 +87,15 @@ pub(super) async fn walk(
 }
 
 /// One page of the window at its cursor, within the shared request budget.
-async fn fetch(
-    sync: &SyncHandler,
-    api: &CreatorApi<'_>,
-    window: &Window,
-) -> Result<SalesPage, GumroadError> {
+async fn fetch(api: &CreatorApi<'_>, window: &Window) -> Result<SalesPage, GumroadError> {
     let query = SalesQuery {
         after: Some(window.after),
         before: Some(window.before),
         page_key: window.page_key.clone(),
         ..SalesQuery::default()
     };
-    sync.gumroad_as(api, async |client, token| client.sales(token, &query).await)
+    // Background work's client waits for the shared budget before each request it sends.
+    api.call(async |client, token| client.sales(token, &query).await)
         .await
 }
 
@@ -131,7 +128,7 @@ enum Walk {
 
 /// Writes one page with the window's checkpoint and the job's state in one transaction: the lease
 /// kept (`go_on`) or the job finished (the window done) or handed back to the queue.
-async fn store_page(
+async fn write_page(
     sync: &SyncHandler,
     claim: &Claim,
     tenant: TenantId,
@@ -149,12 +146,6 @@ async fn store_page(
     if window.state != "pending" || window.page_key != walked.page_key {
         return Ok(Walk::Ended(Outcome::Done));
     }
-    let zone = creator_zone(&mut tx, tenant, &page.sales).await?;
-    let records: Vec<SaleRecord> = page
-        .sales
-        .iter()
-        .map(|sale| SaleRecord::from_gumroad(&sale.id, sale.created_at, sale.json.clone(), zone))
-        .collect();
     let done = page.next_page_key.is_none();
     store::sync::checkpoint(
         &mut *tx,
@@ -163,7 +154,7 @@ async fn store_page(
         Checkpoint {
             next_page_key: page.next_page_key.as_deref(),
             done,
-            sales: records.len() as i32,
+            sales: page.sales.len() as i32,
             reached_at: page.sales.iter().map(|s| s.created_at).min(),
         },
     )
@@ -173,7 +164,7 @@ async fn store_page(
     }
     // The sales last: their rollup triggers lock the creator's all-time totals row, which every
     // other window's page also writes, so it is held only from here to the commit.
-    store::sales::upsert(&mut tx, tenant, &records).await?;
+    store_page(&mut tx, tenant, &page.sales).await?;
     let mut walk = Walk::Ended(Outcome::Committed);
     let outcome = if done {
         finish_window(&mut tx, tenant, &window).await?;
@@ -199,6 +190,24 @@ async fn store_page(
     }
     tx.commit().await?;
     Ok(walk)
+}
+
+/// Gumroad's sales as the mirror keeps them: dated in the creator's zone (derived from these sales
+/// while none is known), written through the one upsert. Every page of every window goes through
+/// here, and so does a history seeded in bulk ([`super::bulk`]), which is why the two write the same
+/// rows. Returns how many sales it wrote.
+pub(super) async fn store_page(
+    tx: &mut sqlx::PgConnection,
+    tenant: TenantId,
+    sales: &[Sale],
+) -> Result<usize, sqlx::Error> {
+    let zone = creator_zone(&mut *tx, tenant, sales).await?;
+    let records: Vec<SaleRecord> = sales
+        .iter()
+        .map(|sale| SaleRecord::from_gumroad(&sale.id, sale.created_at, sale.json.clone(), zone))
+        .collect();
+    store::sales::upsert(&mut *tx, tenant, &records).await?;
+    Ok(records.len())
 }
 
 /// The creator's zone; while none is known, derived from the page's first sale with a daystamp (and

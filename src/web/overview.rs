@@ -92,7 +92,10 @@ struct ProductLine {
 }
 
 struct ShareLine {
+    /// What the row shows (a referrer's address without its scheme and `www.`).
     value: String,
+    /// The value in full, as Gumroad sent it (the row's tooltip).
+    full: String,
     sales: i64,
     gross: String,
     percent: String,
@@ -330,6 +333,7 @@ fn share_lines(
     shares: &[rollups::Share],
     total_sales: i64,
     none: &str,
+    shown: fn(&str) -> &str,
 ) -> Vec<ShareLine> {
     shares
         .iter()
@@ -337,13 +341,26 @@ fn share_lines(
             value: if share.value.is_empty() {
                 none.to_owned()
             } else {
-                share.value.clone()
+                shown(&share.value).to_owned()
             },
+            full: share.value.clone(),
             sales: share.sales,
             gross: amount(basis, share.gross),
             percent: percent_of(share.sales, total_sales),
         })
         .collect()
+}
+
+/// A referrer as a phone has room for: `https://www.reddit.com/` is `reddit.com`, and
+/// `https://gumroad.com/discover` keeps its path.
+fn referrer_shown(referrer: &str) -> &str {
+    let rest = referrer
+        .strip_prefix("https://")
+        .or_else(|| referrer.strip_prefix("http://"))
+        .unwrap_or(referrer);
+    let rest = rest.strip_prefix("www.").unwrap_or(rest);
+    let rest = rest.strip_suffix('/').unwrap_or(rest);
+    if rest.is_empty() { referrer } else { rest }
 }
 
 /// A product's own figures for its page: the last 30 days against the 30 before, all time, and the
@@ -540,12 +557,19 @@ pub async fn overview(
                 net: amount(basis, p.figures.net()),
             })
             .collect(),
-        countries: share_lines(basis, &figures.countries, range_figures.sales, "Unknown"),
+        countries: share_lines(
+            basis,
+            &figures.countries,
+            range_figures.sales,
+            "Unknown",
+            |country| country,
+        ),
         referrers: share_lines(
             basis,
             &figures.referrers,
             range_figures.sales,
             "Direct or unknown",
+            referrer_shown,
         ),
         errors,
         query,
@@ -556,6 +580,18 @@ pub async fn overview(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn referrers_are_shown_without_scheme_www_or_trailing_slash() {
+        assert_eq!(referrer_shown("https://www.reddit.com/"), "reddit.com");
+        assert_eq!(
+            referrer_shown("https://gumroad.com/discover"),
+            "gumroad.com/discover"
+        );
+        assert_eq!(referrer_shown("http://example.org"), "example.org");
+        assert_eq!(referrer_shown("direct"), "direct");
+        assert_eq!(referrer_shown("https://"), "https://");
+    }
 
     #[test]
     fn one_currency_is_shown_exactly_and_several_in_gumroads_dollars() {

@@ -80,6 +80,30 @@ async fn an_equal_job_is_enqueued_once_while_pending_and_again_after_it_ran() {
 }
 
 #[tokio::test]
+async fn renewing_a_lease_never_waits_for_the_jobs_own_finishing_transaction() {
+    // The worker renews a lease from the task that runs the job, so while it renews, the job's
+    // transaction (which holds the job's row to finish it) is not being driven: if renewing waited
+    // for that row, neither would ever move.
+    let (pool, _) = database_with_one_job().await;
+    let queue = queue(&pool);
+    let claimed = queue.claim("worker/0").await.unwrap().unwrap();
+    let mut finishing = pool.begin().await.unwrap();
+    sqlx::query("UPDATE jobs SET updated_at = now() WHERE id = $1")
+        .bind(claimed.id)
+        .execute(&mut *finishing)
+        .await
+        .unwrap();
+
+    let renewed = tokio::time::timeout(Duration::from_secs(5), queue.renew(&claimed)).await;
+    assert!(
+        matches!(renewed, Ok(Ok(false))),
+        "renewal skips a row its job holds, at once: {renewed:?}"
+    );
+    finishing.commit().await.unwrap();
+    assert!(queue.renew(&claimed).await.unwrap(), "and renews it after");
+}
+
+#[tokio::test]
 async fn a_job_whose_worker_died_runs_again_once_its_lease_is_over() {
     let (pool, _) = database_with_one_job().await;
     let queue = queue(&pool);
@@ -271,5 +295,49 @@ async fn two_instances_never_call_gumroad_faster_than_the_shared_budget_even_at_
     assert!(
         busiest <= per_sec as usize + 1,
         "{busiest} requests started within one second, with a budget of {per_sec} a second"
+    );
+}
+
+/// Counts the requests a paced client was let send.
+#[derive(Default)]
+struct CountingPace(std::sync::atomic::AtomicUsize);
+
+impl gumdash::gumroad::Pace for CountingPace {
+    fn wait(&self) -> BoxFuture<'_, ()> {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Box::pin(async {})
+    }
+}
+
+#[tokio::test]
+async fn background_requests_wait_for_the_budget_before_every_attempt_retries_included() {
+    // The budget counts requests, as Gumroad does: a read the client repeats after a 503 takes a
+    // token each time, or failures would go out on top of the rate.
+    let app = crate::helpers::spawn_app().await;
+    app.inject_fault(
+        serde_json::json!({"path": "/v2/user", "kind": "status", "status": 503, "times": 2}),
+    )
+    .await;
+    let pace = Arc::new(CountingPace::default());
+    let client = gumdash::gumroad::ApiClient::new(
+        gumdash::gumroad::http_client(Duration::from_secs(5)),
+        url::Url::parse(&format!("{}/v2/", app.sim.base_url())).unwrap(),
+        gumdash::gumroad::RetryPolicy {
+            max_attempts: 3,
+            base_delay: Duration::from_millis(1),
+        },
+    )
+    .paced(pace.clone());
+    let token = secrecy::SecretString::from(app.sim.issue_token(
+        &app.settings.gumroad.client_id,
+        &app.creator(0).id,
+        &["view_profile"],
+    ));
+
+    client.user(&token).await.expect("the third attempt passes");
+    assert_eq!(
+        pace.0.load(std::sync::atomic::Ordering::SeqCst),
+        3,
+        "two refused attempts and the one that passed each waited for a token"
     );
 }

@@ -353,8 +353,18 @@ async fn revoke_and_forget_leaves_no_token_no_sales_and_no_personal_data_anywher
 #[tokio::test]
 async fn when_gumroad_fails_the_revoke_nothing_is_deleted_until_the_operator_confirms() {
     let app = app_with_operator().await;
+    app.enable_pings().await;
     app.signed_in(0).await;
     let operator = app.signed_in(1).await;
+    app.run_jobs().await;
+    let resources = |app: &TestApp| -> Vec<String> {
+        app.sim_subscriptions(0)
+            .into_iter()
+            .map(|(resource, _)| resource)
+            .collect()
+    };
+    let subscribed = resources(&app);
+    assert!(!subscribed.is_empty(), "pings are set up at sign-in");
     let tenant = app.tenant_id_of(&app.creator(0)).await.get();
     app.inject_fault(
         json!({"method": "POST", "path": "/oauth/revoke", "kind": "status", "status": 503, "times": 10}),
@@ -372,6 +382,13 @@ async fn when_gumroad_fails_the_revoke_nothing_is_deleted_until_the_operator_con
         "{text}"
     );
     assert_eq!(app.creator_state(tenant).await.as_deref(), Some("active"));
+    // The forget deleted the webhooks before the revoke failed; the creator stays, and so do pings.
+    app.run_jobs().await;
+    assert_eq!(
+        resources(&app),
+        subscribed,
+        "the creator who stays is subscribed to pings again"
+    );
 
     let local = operator
         .submit(

@@ -26,6 +26,7 @@ mod routes;
 mod sale_actions;
 mod sales;
 mod schema;
+mod seed_mirror;
 mod session_lifetimes;
 mod sign_in;
 mod sign_out;

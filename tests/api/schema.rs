@@ -51,9 +51,8 @@ const DISTRIBUTED_BY_CREATOR_ID: &[&str] = &[
     "webhook_subscriptions",
 ];
 
-/// Small tables every node reads, replicated whole to every node. None today: operators and keys
-/// live in the configuration (operators' Gumroad ids, GUMDASH_TOKEN_KEYS), not in the database.
-/// A table of operators or of key metadata would go here.
+/// Small tables every node reads, replicated whole to every node. Token keys stay in the
+/// configuration (GUMDASH_TOKEN_KEYS); the operators granted with `gumdash admin` are stored.
 const REFERENCE_TABLES: &[(&str, &str)] = &[(
     "operators",
     "Operators by Gumroad user id, owned by no creator (one may not have signed in yet): a few \
@@ -120,7 +119,7 @@ const UNIQUE_EXCEPTIONS: &[Exception] = &[Exception {
 /// `creators`, which Citus does not allow (a local table may only reference local or reference
 /// tables). Plan for each: if `creators` becomes a reference table they are allowed as they are;
 /// otherwise drop the constraint before sharding and delete these rows in the code that deletes a
-/// creator (there is none today: creators are never deleted by the app).
+/// creator (`store::forget::creator`, which revoke-and-forget runs).
 const FOREIGN_KEY_EXCEPTIONS: &[Exception] = &[
     Exception {
         table: "sessions",

@@ -237,11 +237,26 @@ fn index_page(req: &HttpRequest, call: &Call, state: &SimState) -> HttpResponse 
 
 /// Every listed sale of the creator (by index), newest first, as the API renders them.
 pub(crate) fn all_rendered(state: &SimState, creator: usize) -> Vec<serde_json::Value> {
+    rendered(state, creator, 0, usize::MAX)
+}
+
+/// `take` of the creator's listed sales (by index), newest first, after skipping the `skip` newest.
+pub(crate) fn rendered(
+    state: &SimState,
+    creator: usize,
+    skip: usize,
+    take: usize,
+) -> Vec<serde_json::Value> {
     state
         .sales
-        .of_creator(creator)
+        .positions(creator)
+        .iter()
         .rev()
-        .map(|sale| serde_json::to_value(json::sale(state, sale)).unwrap_or_default())
+        .skip(skip)
+        .take(take)
+        .map(|position| {
+            serde_json::to_value(json::sale(state, state.sales.at(*position))).unwrap_or_default()
+        })
         .collect()
 }
 
