@@ -14,7 +14,7 @@ mod queue;
 mod worker;
 
 pub use budget::RequestBudget;
-pub use queue::{Claim, Queue, QueueSettings};
+pub use queue::{Claim, Lease, Queue, QueueSettings};
 pub use worker::{JobHandler, WorkerPool, run_pending_jobs};
 
 use std::time::Duration;
@@ -34,7 +34,8 @@ pub enum Job {
     SweepSessions,
     /// Finds where a creator's sales history starts and splits it into windows.
     PlanBackfill { creator: TenantId },
-    /// Walks one window of a creator's sales, a page per run, checkpointing the cursor.
+    /// Walks one window of a creator's sales, checkpointing the cursor after every page (a run walks
+    /// a couple of seconds' worth of pages, then hands the window back to the queue).
     SyncWindow { creator: TenantId, window: i64 },
     /// New sales since the high-water mark (`reconcile: false`) or the last 30 days again (`true`).
     SyncRecent { creator: TenantId, reconcile: bool },

@@ -50,6 +50,18 @@ pub struct Claim {
     worker: String,
 }
 
+/// Whether a job that runs several steps in one claim may take the next.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lease {
+    /// Still this worker's, renewed: go on.
+    Kept,
+    /// Still this worker's, but its creator was disabled meanwhile: finish the step and hand the job
+    /// back (it is not claimed again while they are disabled).
+    HandBack,
+    /// Another worker has it now (this one's lease ran out): roll back.
+    Lost,
+}
+
 fn ms(duration: Duration) -> i64 {
     i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
 }
@@ -226,6 +238,23 @@ impl Claim {
             Outcome::GiveUp(_) => unreachable!("handled by the arm above"),
             Outcome::Committed => Ok(true),
         }
+    }
+
+    /// Renews the lease through `conn`, inside the transaction that wrote a step's results, for a
+    /// job that goes on with more steps in the same run. The caller rolls back on [`Lease::Lost`].
+    pub async fn keep_in(
+        &self,
+        conn: &mut PgConnection,
+        settings: &QueueSettings,
+    ) -> Result<Lease, sqlx::Error> {
+        let kept =
+            sql::extend_lease_unless_disabled(conn, self.id, &self.worker, ms(settings.lease))
+                .await?;
+        Ok(match kept {
+            None => Lease::Lost,
+            Some(true) => Lease::Kept,
+            Some(false) => Lease::HandBack,
+        })
     }
 
     /// Like [`Claim::finish_in`], for a retry that must not use up attempts (Gumroad rate limiting is

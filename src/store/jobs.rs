@@ -50,7 +50,7 @@ pub struct ClaimedRow {
 /// `worker` for `lease_ms`. The creator check here is only a first sieve (it is racy under READ
 /// COMMITTED); the caller confirms with [`running_for_creator`] and gives the job back if over.
 /// A disabled creator's jobs are never claimed: they wait, untouched, until the creator is enabled
-/// again (a running one stops at its next checkpoint, since every page is a claim of its own).
+/// again (a running one hands its job back at its next checkpoint, see [`extend_lease_unless_disabled`]).
 pub async fn claim(
     pool: &PgPool,
     worker: &str,
@@ -135,6 +135,28 @@ pub async fn extend_lease(
     .execute(pool)
     .await
     .map(|r| r.rows_affected() == 1)
+}
+
+/// Like [`extend_lease`], through the transaction of a step: `None` when the lease was lost, else
+/// whether the job's creator may still be worked for (`false`: disabled meanwhile, so the job is
+/// to be handed back rather than go on).
+pub async fn extend_lease_unless_disabled(
+    executor: impl PgExecutor<'_>,
+    id: i64,
+    worker: &str,
+    lease_ms: i64,
+) -> Result<Option<bool>, sqlx::Error> {
+    sqlx::query_scalar(
+        "UPDATE jobs SET locked_until = clock_timestamp() + $3 * interval '1 millisecond'
+         WHERE id = $1 AND locked_by = $2 AND state = 'running'
+         RETURNING creator_id IS NULL
+                   OR NOT EXISTS (SELECT 1 FROM creators c WHERE c.id = jobs.creator_id AND c.state = 'disabled')",
+    )
+    .bind(id)
+    .bind(worker)
+    .bind(lease_ms)
+    .fetch_optional(executor)
+    .await
 }
 
 /// Jobs whose worker stopped renewing its lease (a crashed or killed instance) become runnable again.

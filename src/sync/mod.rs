@@ -83,7 +83,7 @@ impl JobHandler for SyncHandler {
                 Job::SweepSessions => sweep_sessions(&self.ctx.pool).await,
                 Job::PlanBackfill { creator } => backfill::plan(self, claim, *creator).await,
                 Job::SyncWindow { creator, window } => {
-                    window::walk_page(self, claim, *creator, *window).await
+                    window::walk(self, claim, *creator, *window).await
                 }
                 Job::SyncRecent { creator, reconcile } => {
                     recent::start(self, *creator, *reconcile).await

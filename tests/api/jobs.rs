@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use futures_util::future::BoxFuture;
 use gumdash::domain::TenantId;
-use gumdash::jobs::{Claim, Job, JobHandler, Outcome, Queue, QueueSettings, WorkerPool};
+use gumdash::jobs::{Claim, Job, JobHandler, Lease, Outcome, Queue, QueueSettings, WorkerPool};
 use sqlx::PgPool;
 
 use crate::helpers::fresh_database;
@@ -153,6 +153,41 @@ async fn a_failing_job_is_retried_then_kept_with_its_error() {
             .unwrap();
     assert_eq!((state.as_str(), attempts), ("failed", 3));
     assert_eq!(error, "Gumroad had a server error");
+}
+
+#[tokio::test]
+async fn a_run_of_several_steps_goes_on_only_while_it_holds_the_lease_and_its_creator_is_enabled() {
+    let (pool, job) = database_with_one_job().await;
+    let Job::RedateSales { creator, .. } = job else {
+        unreachable!("the job is a re-dating")
+    };
+    let queue = queue(&pool);
+    let claimed = queue.claim("worker/0").await.unwrap().unwrap();
+    let mut conn = pool.acquire().await.unwrap();
+    // Its lease has all but run out when a step ends: keeping it renews it.
+    sqlx::query("UPDATE jobs SET locked_until = now() - interval '1 second'")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let kept = claimed.keep_in(&mut conn, queue.settings()).await.unwrap();
+    assert_eq!(kept, Lease::Kept);
+    assert_eq!(queue.recover_expired_leases().await.unwrap(), 0, "renewed");
+
+    assert!(
+        gumdash::store::creators::disable(&pool, creator)
+            .await
+            .unwrap()
+    );
+    let kept = claimed.keep_in(&mut conn, queue.settings()).await.unwrap();
+    assert_eq!(kept, Lease::HandBack, "a disabled creator's run stops");
+
+    // Another worker took the job over (this one's lease ran out meanwhile).
+    sqlx::query("UPDATE jobs SET locked_by = 'other/0'")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let kept = claimed.keep_in(&mut conn, queue.settings()).await.unwrap();
+    assert_eq!(kept, Lease::Lost);
 }
 
 #[tokio::test]
