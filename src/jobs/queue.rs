@@ -242,6 +242,7 @@ impl Claim {
 
     /// Renews the lease through `conn`, inside the transaction that wrote a step's results, for a
     /// job that goes on with more steps in the same run. The caller rolls back on [`Lease::Lost`].
+    /// The job's attempts start again at 1 (see [`Claim::next_step`]).
     pub async fn keep_in(
         &self,
         conn: &mut PgConnection,
@@ -255,6 +256,15 @@ impl Claim {
             Some(true) => Lease::Kept,
             Some(false) => Lease::HandBack,
         })
+    }
+
+    /// The claim for the next step of a run, after [`Claim::keep_in`] kept the lease: its failures
+    /// count from the first attempt again, as the next run of a job that finished a step did.
+    pub fn next_step(&self) -> Claim {
+        Claim {
+            attempts: 1,
+            ..self.clone()
+        }
     }
 
     /// Like [`Claim::finish_in`], for a retry that must not use up attempts (Gumroad rate limiting is

@@ -307,6 +307,20 @@ pub async fn time_zone_for_share(
         .await
 }
 
+/// Like [`time_zone_for_share`], locking the row for the update that sets a derived zone: two
+/// transactions that each held it shared and then both updated it would deadlock.
+pub async fn time_zone_for_update(
+    executor: impl PgExecutor<'_>,
+    tenant: TenantId,
+) -> Result<(String, String), sqlx::Error> {
+    sqlx::query_as(
+        "SELECT time_zone, time_zone_source FROM creators WHERE id = $1 FOR NO KEY UPDATE",
+    )
+    .bind(tenant.get())
+    .fetch_one(executor)
+    .await
+}
+
 /// The creator's Base64 Gumroad id (`/v2/user`'s `user_id`, a sale's `seller_id`), when Gumroad sent it.
 pub async fn gumroad_external_id(
     executor: impl sqlx::PgExecutor<'_>,

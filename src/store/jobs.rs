@@ -147,7 +147,9 @@ pub async fn extend_lease_unless_disabled(
     lease_ms: i64,
 ) -> Result<Option<bool>, sqlx::Error> {
     sqlx::query_scalar(
-        "UPDATE jobs SET locked_until = clock_timestamp() + $3 * interval '1 millisecond'
+        // `attempts = 1`: the step succeeded, so the next one's failures count afresh, as when
+        // every step was a run of its own (its claim counting 1).
+        "UPDATE jobs SET locked_until = clock_timestamp() + $3 * interval '1 millisecond', attempts = 1
          WHERE id = $1 AND locked_by = $2 AND state = 'running'
          RETURNING creator_id IS NULL
                    OR NOT EXISTS (SELECT 1 FROM creators c WHERE c.id = jobs.creator_id AND c.state = 'disabled')",

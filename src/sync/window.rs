@@ -58,15 +58,20 @@ pub(super) async fn walk(
         Err(error) => return access_failed(&sync.ctx, tenant, error).await,
     };
     let mut fetched = fetch(&api, &window).await;
+    // Each page after a stored one counts its failures afresh (see `Claim::next_step`).
+    let mut step = claim.clone();
     loop {
         let page = match fetched {
-            Err(error) => return failed(sync, claim, tenant, &window, &error).await,
+            Err(error) => {
+                let outcome = failed(sync, &step, tenant, &window, &error).await;
+                return end_step(sync, claim, &step, outcome).await;
+            }
             Ok(page) => page,
         };
         let next = after_page(&window, &page);
         let go_on = next.state == "pending" && started.elapsed() < RUN_SLICE;
         let (stored, prefetched) = tokio::join!(
-            write_page(sync, claim, tenant, &window, &page, go_on),
+            write_page(sync, &step, tenant, &window, &page, go_on),
             async {
                 match go_on {
                     true => Some(fetch(&api, &next).await),
@@ -74,16 +79,41 @@ pub(super) async fn walk(
                 }
             }
         );
-        match (stored?, prefetched) {
+        let stored = match stored {
+            Ok(stored) => stored,
+            Err(error) => {
+                let outcome = Ok(sync.database_failed(&step, &error).await);
+                return end_step(sync, claim, &step, outcome).await;
+            }
+        };
+        match (stored, prefetched) {
             (Walk::GoesOn, Some(prefetched)) => {
                 window = next;
                 fetched = prefetched;
+                step = claim.next_step();
             }
             (Walk::Ended(outcome), _) => return Ok(outcome),
             // Not reached: a page stored without a next one in flight ends the run.
             (Walk::GoesOn, None) => return Ok(Outcome::Committed),
         }
     }
+}
+
+/// A run's outcome, recorded with the step's attempts: after a stored page they are not the
+/// claim's (the worker would record it with the claim's, and a failure after twenty good pages would
+/// count the first page's failed attempts too).
+async fn end_step(
+    sync: &SyncHandler,
+    claim: &Claim,
+    step: &Claim,
+    outcome: Result<Outcome, sqlx::Error>,
+) -> Result<Outcome, sqlx::Error> {
+    let outcome = outcome?;
+    if step.attempts == claim.attempts || matches!(outcome, Outcome::Committed) {
+        return Ok(outcome);
+    }
+    sync.queue.finish(step, outcome).await?;
+    Ok(Outcome::Committed)
 }
 
 /// One page of the window at its cursor, within the shared request budget.
@@ -218,10 +248,20 @@ pub(super) async fn creator_zone(
     sales: &[Sale],
 ) -> Result<Tz, sqlx::Error> {
     // Shares the creator row's lock with a zone change, so a change either waits for this page or
-    // is seen by it (and its re-dating job then runs after this page is stored).
-    let (name, source) = store::creators::time_zone_for_share(&mut *tx, tenant).await?;
+    // is seen by it (and its re-dating job then runs after this page is stored). While no zone is
+    // known (the backfill's first pages, several at once), a page that can derive one locks the row
+    // for that update from the start instead: two pages holding it shared and then both updating it
+    // would deadlock. Once a zone is derived, pages share the lock again and run side by side.
+    let derivable = sales.iter().find_map(derived_zone);
+    let unknown = derivable.is_some()
+        && store::creators::time_zone(&mut *tx, tenant).await?.1 == "default";
+    let (name, source) = if unknown {
+        store::creators::time_zone_for_update(&mut *tx, tenant).await?
+    } else {
+        store::creators::time_zone_for_share(&mut *tx, tenant).await?
+    };
     if source == "default"
-        && let Some(zone) = sales.iter().find_map(derived_zone)
+        && let Some(zone) = derivable
         && store::creators::set_derived_time_zone(&mut *tx, tenant, zone.name()).await?
     {
         let redate = Job::RedateSales {

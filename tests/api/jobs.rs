@@ -80,6 +80,42 @@ async fn an_equal_job_is_enqueued_once_while_pending_and_again_after_it_ran() {
 }
 
 #[tokio::test]
+async fn a_step_that_succeeded_gives_the_next_step_of_the_run_every_attempt_again() {
+    // A sync window walks several pages a run. Its first page failed until the last attempt but one;
+    // once a page is stored, a failure of the next page must be retried, not kept as failed.
+    let (pool, _) = database_with_one_job().await;
+    let queue = queue(&pool);
+    let max = queue.settings().max_attempts;
+    sqlx::query("UPDATE jobs SET attempts = $1")
+        .bind(max - 1)
+        .execute(&pool)
+        .await
+        .unwrap();
+    let claim = queue.claim("worker/0").await.unwrap().unwrap();
+    assert_eq!(claim.attempts, max, "the run is the job's last attempt");
+
+    let mut step = pool.begin().await.unwrap();
+    let kept = claim.keep_in(&mut step, queue.settings()).await.unwrap();
+    assert_eq!(kept, gumdash::jobs::Lease::Kept);
+    step.commit().await.unwrap();
+    let next = claim.next_step();
+    queue
+        .finish(
+            &next,
+            Outcome::RetryIn(Duration::ZERO, "Gumroad answered 502".into()),
+        )
+        .await
+        .unwrap();
+
+    let (state, attempts): (String, i32) = sqlx::query_as("SELECT state, attempts FROM jobs")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(state, "pending", "retried, not failed for good");
+    assert_eq!(attempts, 1, "the next step's first attempt");
+}
+
+#[tokio::test]
 async fn renewing_a_lease_never_waits_for_the_jobs_own_finishing_transaction() {
     // The worker renews a lease from the task that runs the job, so while it renews, the job's
     // transaction (which holds the job's row to finish it) is not being driven: if renewing waited
