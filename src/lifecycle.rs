@@ -192,7 +192,11 @@ pub async fn revoke_and_forget(
             detail["webhooks_removed"] = removed.removed.into();
             detail["token"] = "revoked at Gumroad".into();
         }
-        (Some(_), Forget::LocalOnly) => {
+        (Some(token), Forget::LocalOnly) => {
+            // The refused revoke subscribed the creator to pings again; a forgotten creator's
+            // buyers must not keep arriving, so the webhooks go (best effort) even now.
+            let removed = remove_subscriptions(ctx, tenant, token).await?;
+            detail["webhooks_removed"] = removed.removed.into();
             detail["token"] =
                 "not revoked: forgotten locally after Gumroad failed to revoke".into();
         }

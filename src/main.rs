@@ -156,6 +156,7 @@ async fn run_sim(args: SimArgs) -> anyhow::Result<()> {
     );
     if args.mirror {
         let pool = database_from_env("to seed with the simulator's sales")?;
+        gumdash::seed_mirror::refuse_a_used_database(&pool).await?;
         store::migrate(&pool).await?;
         println!("Writing every sale into the mirror in DATABASE_URL…");
         let seeded = gumdash::seed_mirror::seed_from_sim(&pool, &handle).await?;

@@ -29,12 +29,7 @@ pub struct Seeded {
 /// Every creator of the simulator, with every sale it lists for them. Only into a database without
 /// creators: made-up creators and buyers must never mix with real ones.
 pub async fn seed_from_sim(pool: &PgPool, sim: &SimHandle) -> anyhow::Result<Seeded> {
-    if store::creators::any(pool).await? {
-        anyhow::bail!(
-            "the database in DATABASE_URL already holds creators; --mirror writes made-up creators \
-             and sales, so it only fills a new, empty database"
-        );
-    }
+    refuse_a_used_database(pool).await?;
     let started = Instant::now();
     let creators = sim.creators();
     let mut seeding = futures_util::stream::iter(creators.iter())
@@ -49,6 +44,18 @@ pub async fn seed_from_sim(pool: &PgPool, sim: &SimHandle) -> anyhow::Result<See
         sales,
         seconds: started.elapsed().as_secs_f64(),
     })
+}
+
+/// Made-up creators and buyers must never mix with real ones: only a new, empty database is
+/// seeded. Checked before anything touches it (`gumdash sim --mirror` migrates only after this).
+pub async fn refuse_a_used_database(pool: &PgPool) -> anyhow::Result<()> {
+    if store::creators::any(pool).await? {
+        anyhow::bail!(
+            "the database in DATABASE_URL already holds creators; --mirror writes made-up creators \
+             and sales, so it only fills a new, empty database"
+        );
+    }
+    Ok(())
 }
 
 async fn seed_creator(

@@ -125,8 +125,15 @@ pub async fn upsert_on_sign_in(
     .map(Creator::from)
 }
 
-/// Whether any creator is stored: seeding a simulator's history is only for a database nobody uses.
+/// Whether any creator is stored (`false` for a database not migrated yet): seeding a simulator's
+/// history is only for a database nobody uses.
 pub async fn any(pool: &PgPool) -> Result<bool, sqlx::Error> {
+    let migrated: bool = sqlx::query_scalar("SELECT to_regclass('creators') IS NOT NULL")
+        .fetch_one(pool)
+        .await?;
+    if !migrated {
+        return Ok(false);
+    }
     sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM creators)")
         .fetch_one(pool)
         .await

@@ -108,7 +108,10 @@ async fn end_step(
     step: &Claim,
     outcome: Result<Outcome, sqlx::Error>,
 ) -> Result<Outcome, sqlx::Error> {
-    let outcome = outcome?;
+    let outcome = match outcome {
+        Ok(outcome) => outcome,
+        Err(error) => sync.database_failed(step, &error).await,
+    };
     if step.attempts == claim.attempts || matches!(outcome, Outcome::Committed) {
         return Ok(outcome);
     }
@@ -253,8 +256,8 @@ pub(super) async fn creator_zone(
     // for that update from the start instead: two pages holding it shared and then both updating it
     // would deadlock. Once a zone is derived, pages share the lock again and run side by side.
     let derivable = sales.iter().find_map(derived_zone);
-    let unknown = derivable.is_some()
-        && store::creators::time_zone(&mut *tx, tenant).await?.1 == "default";
+    let unknown =
+        derivable.is_some() && store::creators::time_zone(&mut *tx, tenant).await?.1 == "default";
     let (name, source) = if unknown {
         store::creators::time_zone_for_update(&mut *tx, tenant).await?
     } else {

@@ -398,6 +398,11 @@ async fn when_gumroad_fails_the_revoke_nothing_is_deleted_until_the_operator_con
         .await;
     assert_eq!(local.status(), StatusCode::SEE_OTHER);
     assert_eq!(app.rows_of_creator(tenant).await, vec![]);
+    assert_eq!(
+        resources(&app),
+        Vec::<String>::new(),
+        "a forgotten creator's buyers are no longer pinged to us"
+    );
     let token_note: String = sqlx::query_scalar(
         "SELECT detail ->> 'token' FROM audit_events WHERE action = 'revoke_and_forget'",
     )
