@@ -146,23 +146,70 @@ async fn body_text(client: &Client) -> String {
     panic!("could not read the page: {last_error:?}");
 }
 
-async fn click(c: &Client, locator: Locator<'_>) {
-    c.wait()
-        .for_element(locator)
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+/// Whether a WebDriver error means the element went with the page it was on (Chromium says so in
+/// two ways).
+fn went_stale(error: &fantoccini::error::CmdError) -> bool {
+    match error {
+        fantoccini::error::CmdError::Standard(error) => {
+            error.error == fantoccini::error::ErrorStatus::StaleElementReference
+                || error.message.contains("does not belong to the document")
+        }
+        _ => false,
+    }
 }
 
+/// Clicks the element once it is there. A page still being replaced (the previous click's or
+/// form's navigation) can drop the element between finding and clicking it: then it is found again
+/// on the new page.
+/// The page's text once it holds `words`, or after 30 s whatever it holds: a click's navigation
+/// may still be under way when the text is first read.
+async fn text_once_it_shows(c: &Client, words: &str) -> String {
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let text = body_text(c).await;
+        if text.contains(words) || std::time::Instant::now() > deadline {
+            return text;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn click(c: &Client, locator: Locator<'_>) {
+    let mut last_error = None;
+    for _ in 0..20 {
+        let element = c.wait().for_element(locator).await.unwrap();
+        match element.click().await {
+            Ok(_) => return,
+            Err(error) if went_stale(&error) => {
+                last_error = Some(error);
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(error) => panic!("could not click: {error:?}"),
+        }
+    }
+    panic!("the element kept going stale: {last_error:?}");
+}
+
+/// Types `value` into the field, found again if the page was replaced meanwhile (see [`click`]).
 async fn fill(c: &Client, field: &str, value: &str) {
-    let input = c
-        .find(Locator::Css(&format!("[name='{field}']")))
-        .await
-        .unwrap();
-    input.clear().await.unwrap();
-    input.send_keys(value).await.unwrap();
+    let selector = format!("[name='{field}']");
+    let mut last_error = None;
+    for _ in 0..20 {
+        let input = c.wait().for_element(Locator::Css(&selector)).await.unwrap();
+        let typed = async {
+            input.clear().await?;
+            input.send_keys(value).await
+        };
+        match typed.await {
+            Ok(()) => return,
+            Err(error) if went_stale(&error) => {
+                last_error = Some(error);
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(error) => panic!("could not fill {field}: {error:?}"),
+        }
+    }
+    panic!("the field {field} kept going stale: {last_error:?}");
 }
 
 async fn submit(c: &Client, form: &str) {
@@ -623,7 +670,7 @@ async fn an_operator_finds_and_disables_a_creator_whose_open_session_is_refused_
     click(c, Locator::LinkText("Sign in with Gumroad")).await;
     // The simulator still knows who signed in there: its consent page comes straight away.
     click(c, Locator::Css("form#authorize button")).await;
-    let text = body_text(c).await;
+    let text = text_once_it_shows(c, "disabled").await;
     assert!(text.contains("disabled"), "{text}");
     assert!(c.find(Locator::Css("header .account")).await.is_err());
 
