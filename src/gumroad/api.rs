@@ -102,28 +102,34 @@ impl ApiClient {
         call: &Call<'_>,
     ) -> Result<serde_json::Value, GumroadError> {
         let started = std::time::Instant::now();
-        let result = self.call_with_retries(token, call).await;
+        let mut paced = Duration::ZERO;
+        let result = self.call_with_retries(token, call, &mut paced).await;
         if let Some(metrics) = &self.metrics {
+            // Time spent waiting for the request budget is ours, not Gumroad's.
             metrics.gumroad_call(
                 call.method.as_str(),
                 endpoint_pattern(&call.segments),
                 outcome_label(&result),
-                started.elapsed(),
+                started.elapsed().saturating_sub(paced),
             );
         }
         result
     }
 
+    /// Adds the time spent waiting for the pace to `paced`.
     async fn call_with_retries(
         &self,
         token: &SecretString,
         call: &Call<'_>,
+        paced: &mut Duration,
     ) -> Result<serde_json::Value, GumroadError> {
         let safe_to_repeat = call.method == Method::GET;
         let mut attempt = 1;
         loop {
             if let Some(pace) = &self.pace {
+                let waiting = std::time::Instant::now();
                 pace.wait().await;
+                *paced += waiting.elapsed();
             }
             match self.send_once(token, call).await {
                 Ok(body) => return check_success(body),

@@ -152,8 +152,7 @@ pub(crate) fn stream<S: Batches, W: RowWriter<S::Row>>(
     file: W,
     permit: OwnedSemaphorePermit,
 ) -> HttpResponse {
-    let (sender, receiver) = mpsc::channel::<Chunk>(CHANNEL_CHUNKS);
-    tokio::spawn(produce(source, first, file, sender, permit));
+    let receiver = start_producer(source, first, file, permit);
     let body = futures_util::stream::unfold(receiver, |mut receiver| async move {
         receiver.recv().await.map(|chunk| (chunk, receiver))
     });
@@ -165,6 +164,28 @@ pub(crate) fn stream<S: Batches, W: RowWriter<S::Row>>(
         ))
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .streaming(body)
+}
+
+/// Runs [`produce`] on a task of its own and hands back what it sends. A producer that panics would
+/// drop its sender as one that finished does, and the download would look complete: a second
+/// sender, kept by a watcher of the task, cuts the body short instead.
+fn start_producer<S: Batches, W: RowWriter<S::Row>>(
+    source: S,
+    first: Vec<S::Row>,
+    file: W,
+    permit: OwnedSemaphorePermit,
+) -> mpsc::Receiver<Chunk> {
+    let (sender, receiver) = mpsc::channel::<Chunk>(CHANNEL_CHUNKS);
+    let watcher = sender.clone();
+    let tenant = source.tenant();
+    let producer = tokio::spawn(produce(source, first, file, sender, permit));
+    tokio::spawn(async move {
+        if producer.await.is_err() {
+            tracing::error!(%tenant, "CSV export aborted: its writer panicked");
+            abort(&watcher).await;
+        }
+    });
+    receiver
 }
 
 /// Where the rows come from: the signed-in creator's filtered sales.
@@ -670,6 +691,63 @@ mod tests {
     use crate::domain::Money;
     use crate::store::sales::SaleState;
     use chrono::NaiveDate;
+
+    /// Two batches of one row each, the second never full.
+    struct TwoRows;
+
+    impl Batches for TwoRows {
+        type Row = u8;
+
+        fn tenant(&self) -> TenantId {
+            TenantId::from_db(1)
+        }
+
+        async fn batch(&self, last: Option<&u8>) -> Result<Vec<u8>, sqlx::Error> {
+            Ok(if last.is_none() { vec![1] } else { vec![] })
+        }
+    }
+
+    /// Writes a row as its number and a newline, and panics on row 2.
+    struct PanicsOnTwo(Vec<u8>);
+
+    impl RowWriter<u8> for PanicsOnTwo {
+        fn row(&mut self, row: &u8) -> csv::Result<()> {
+            assert_ne!(*row, 2, "a writer bug");
+            self.0.extend_from_slice(format!("{row}\n").as_bytes());
+            Ok(())
+        }
+
+        fn take(&mut self) -> csv::Result<Bytes> {
+            Ok(Bytes::from(std::mem::take(&mut self.0)))
+        }
+    }
+
+    async fn received(first: Vec<u8>) -> Vec<Chunk> {
+        let permit = std::sync::Arc::new(tokio::sync::Semaphore::new(1))
+            .acquire_owned()
+            .await
+            .unwrap();
+        let mut receiver = start_producer(TwoRows, first, PanicsOnTwo(Vec::new()), permit);
+        let mut chunks = Vec::new();
+        while let Some(chunk) = receiver.recv().await {
+            chunks.push(chunk);
+        }
+        chunks
+    }
+
+    #[tokio::test]
+    async fn a_writer_that_panics_cuts_the_download_short_instead_of_ending_it() {
+        let chunks = received(vec![2]).await;
+        assert!(
+            chunks.last().is_some_and(|chunk| chunk.is_err()),
+            "the body ends with an error, so the download visibly fails"
+        );
+        let chunks = received(vec![1]).await;
+        assert!(
+            chunks.iter().all(Result::is_ok),
+            "a whole export ends cleanly"
+        );
+    }
 
     #[test]
     fn formula_like_cells_are_neutralised_and_others_left_alone() {
