@@ -121,16 +121,17 @@ async fn other_creators(pool: &PgPool, count: usize, total: usize) -> Vec<(Tenan
     let harmonic: f64 = (1..=count).map(|r| 1.0 / r as f64).sum();
     let mut out = Vec::with_capacity(count);
     for rank in 1..=count {
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO creators (gumroad_user_id, name) VALUES ($1, $2) RETURNING id",
+        let gumroad_id = format!("{}", 9_000_000_000_000u64 + rank as u64);
+        let tenant = store::creators::insert_unconnected(
+            pool,
+            &gumroad_id,
+            &gumroad_id,
+            &format!("Bench creator {rank}"),
         )
-        .bind(format!("{}", 9_000_000_000_000u64 + rank as u64))
-        .bind(format!("Bench creator {rank}"))
-        .fetch_one(pool)
         .await
         .unwrap();
         let share = (total as f64 / harmonic / rank as f64).round() as usize;
-        out.push((TenantId::from_db(id), share.max(10)));
+        out.push((tenant, share.max(10)));
     }
     out
 }

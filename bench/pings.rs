@@ -19,7 +19,7 @@ mod wrk_output;
 use std::fmt::Write as _;
 use std::process::Command;
 
-use gumdash::domain::{PING_PATH_PREFIX, PingKey, TenantId};
+use gumdash::domain::{PING_PATH_PREFIX, PingKey};
 use gumdash::store::webhooks;
 
 const CONNECTIONS: u32 = 32;
@@ -164,15 +164,15 @@ async fn run() {
     let pool = &app.pool;
     let mut paths = Vec::with_capacity(CREATORS);
     for n in 0..CREATORS {
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO creators (gumroad_user_id, name) VALUES ($1, $2) RETURNING id",
+        let gumroad_id = format!("{}", 8_000_000_000_000u64 + n as u64);
+        let tenant = gumdash::store::creators::insert_unconnected(
+            pool,
+            &gumroad_id,
+            &gumroad_id,
+            &format!("Pinged creator {n}"),
         )
-        .bind(format!("{}", 8_000_000_000_000u64 + n as u64))
-        .bind(format!("Pinged creator {n}"))
-        .fetch_one(pool)
         .await
         .unwrap();
-        let tenant = TenantId::from_db(id);
         let key = PingKey::generate(tenant);
         webhooks::replace_secret(pool, tenant, &key.sha256())
             .await
